@@ -1,0 +1,94 @@
+"""Core API: who am I, and the practice's patients and providers."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billingpulse.models import Patient, Practice, Provider, User
+from billingpulse.validators import validate_npi
+
+
+class PracticeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Practice
+        fields = ["id", "name", "npi", "tax_id", "time_zone"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    practice = PracticeSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "practice"]
+
+
+class MeView(APIView):
+    """The signed-in user, their practice and their role."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "account_number",
+            "phone",
+            "email",
+            "address_line1",
+            "city",
+            "state",
+            "zip_code",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_account_number(self, value: str) -> str:
+        practice = self.context["request"].user.practice
+        others = Patient.objects.filter(practice=practice, account_number=value)
+        if value and others.exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("Another patient in this practice has this account number.")
+        return value
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    npi = serializers.CharField(max_length=10, validators=[validate_npi])
+
+    class Meta:
+        model = Provider
+        fields = ["id", "first_name", "last_name", "credentials", "npi", "taxonomy_code", "is_active"]
+
+    def validate_npi(self, value: str) -> str:
+        practice = self.context["request"].user.practice
+        others = Provider.objects.filter(practice=practice, npi=value)
+        if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("Another provider in this practice has this NPI.")
+        return value
+
+
+class PracticeOwnedViewSet(viewsets.ModelViewSet):
+    """Creates rows in the caller's practice; reads are scoped by the default filter backend."""
+
+    def perform_create(self, serializer):
+        serializer.save(practice=self.request.user.practice)
+
+
+class PatientViewSet(PracticeOwnedViewSet):
+    queryset = Patient.objects.all()
+    serializer_class = PatientSerializer
+
+
+class ProviderViewSet(PracticeOwnedViewSet):
+    queryset = Provider.objects.all()
+    serializer_class = ProviderSerializer

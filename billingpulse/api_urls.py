@@ -1,0 +1,19 @@
+"""Routes under /api/v1/. Each app registers its viewsets on ``router`` here."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=False)
+router.register("patients", PatientViewSet)
+router.register("providers", ProviderViewSet)
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="me"),
+    *router.urls,
+]

@@ -1,0 +1,27 @@
+"""The Celery application: JSON messages only, settings from ``CELERY_*`` in settings.py."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, signals
+
+from billingpulse.lib.request_id import current_request_id
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingpulse.settings")
+
+app = Celery("billingpulse")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.before_task_publish.connect
+def _send_request_id(headers: dict, **_kwargs) -> None:
+    # Work started by a request logs with that request's id in the worker too.
+    headers.setdefault("request_id", current_request_id.get())
+
+
+@signals.task_prerun.connect
+def _receive_request_id(task, **_kwargs) -> None:
+    request_id = getattr(task.request, "request_id", None) or task.request.id
+    current_request_id.set(request_id or "-")

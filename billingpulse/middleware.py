@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+
+from billingpulse.lib.request_id import HEADER, accept_or_generate, current_request_id
+from billingpulse.tenancy import PracticeMiddleware
+
+__all__ = ["PracticeMiddleware", "RequestIDMiddleware"]
+
+
+class RequestIDMiddleware:
+    """Keep a valid incoming X-Request-ID (else make one), log with it, and return it."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = accept_or_generate(request.headers.get(HEADER))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response[HEADER] = request_id
+        return response

@@ -1,0 +1,182 @@
+"""The core of every practice: the practice itself, its users, patients and providers."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from billingpulse.validators import validate_npi, validate_phone, validate_tax_id
+
+US_TIME_ZONES = [
+    ("America/New_York", "Eastern (New York)"),
+    ("America/Chicago", "Central (Chicago)"),
+    ("America/Denver", "Mountain (Denver)"),
+    ("America/Phoenix", "Mountain, no DST (Phoenix)"),
+    ("America/Los_Angeles", "Pacific (Los Angeles)"),
+    ("America/Anchorage", "Alaska (Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
+    ("America/Puerto_Rico", "Atlantic (Puerto Rico)"),
+]
+
+validate_state = RegexValidator(r"^[A-Z]{2}$", "Use the two-letter state code, like TX.")
+validate_zip = RegexValidator(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code, or ZIP+4 like 78701-1234.")
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Practice(TimestampedModel):
+    name = models.CharField(max_length=200)
+    npi = models.CharField("NPI", max_length=10, blank=True, validators=[validate_npi])
+    tax_id = models.CharField("tax ID (EIN)", max_length=10, blank=True, validators=[validate_tax_id])
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True, validators=[validate_state])
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True, validators=[validate_zip])
+    phone = models.CharField(max_length=16, blank=True, validators=[validate_phone])
+    time_zone = models.CharField(max_length=64, choices=US_TIME_ZONES, default="America/New_York")
+    notification_email = models.EmailField(
+        blank=True, help_text="Where call outcomes and alerts are sent. Empty: every active user."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def profile_complete(self) -> bool:
+        return all([self.npi, self.tax_id, self.address_line1, self.city, self.state, self.zip_code, self.phone])
+
+
+class PracticeOwned(TimestampedModel):
+    """Base for every row that belongs to one practice; tenancy filters on ``practice``."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE)
+
+    class Meta:
+        abstract = True
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        STAFF = "staff", "Staff"
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    # Operators (superusers) may have no practice; every practice user has exactly one.
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, null=True, blank=True, related_name="users")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField("operator (admin site)", default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_practice_admin(self) -> bool:
+        return self.is_active and self.practice_id is not None and self.role == self.Role.ADMIN
+
+
+class Patient(PracticeOwned):
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+        UNKNOWN = "U", "Unknown"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    account_number = models.CharField(
+        "account number", max_length=40, blank=True, help_text="The practice's own patient or chart number."
+    )
+    phone = models.CharField(max_length=16, blank=True, validators=[validate_phone])
+    email = models.EmailField(blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True, validators=[validate_state])
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True, validators=[validate_zip])
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["practice", "last_name", "first_name", "date_of_birth"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "account_number"],
+                condition=~models.Q(account_number=""),
+                name="patient_account_number_unique_per_practice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Provider(PracticeOwned):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    credentials = models.CharField(max_length=40, blank=True, help_text="MD, DO, NP, PA-C…")
+    npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
+    taxonomy_code = models.CharField(max_length=10, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique_per_practice")]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.credentials}" if self.credentials else self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

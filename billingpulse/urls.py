@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from billingpulse import views
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(post_reset_login=True),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("signup/", views.sign_up, name="sign_up"),
+    path("accounts/", include(auth_patterns)),
+    path("settings/practice/", views.practice_settings, name="practice_settings"),
+    path("settings/providers/new/", views.provider_edit, name="provider_add"),
+    path("settings/providers/<int:pk>/", views.provider_edit, name="provider_edit"),
+    path("settings/team/", views.team, name="team"),
+    path("settings/team/invite/", views.team_invite, name="team_invite"),
+    path("settings/team/<int:pk>/role/", views.team_role, name="team_role"),
+    path("settings/team/<int:pk>/active/", views.team_active, name="team_active"),
+    path("settings/api-token/", views.api_token, name="api_token"),
+    path("claims/", include("claims.urls")),
+    path("calls/", include("telephony.urls")),
+    path("billing/", include("billing.urls")),
+    path("notes/", include("clinical.urls")),
+    path("documents/", include("documents.urls")),
+    path("reports/", views.coming_soon, {"section": "reports"}, name="reports"),
+    path("health", views.health, name="health"),
+    path("health/ready", views.health_ready, name="health_ready"),
+    path("api/v1/", include("billingpulse.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
+
+from billingpulse import services
+from billingpulse.forms import InviteMemberForm, PracticeForm, ProviderForm, RoleForm, SignUpForm
+from billingpulse.models import Provider, User
+from billingpulse.sections import SECTIONS
+from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.sign_up(**form.cleaned_data)
+        login(request, user, backend="billingpulse.auth.EmailBackend")
+        messages.success(request, f"Welcome to BillingPulse. {user.practice} is ready.")
+        return redirect("dashboard")
+    return render(request, "registration/sign_up.html", {"form": form})
+
+
+@require_GET
+@member_required
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    practice = request.practice
+    context = {
+        "practice": practice,
+        "counts": {
+            "providers": scoped(request, Provider).count(),
+            "team": scoped(request, User).filter(is_active=True).count(),
+        },
+        "worker_heartbeat": services.last_worker_heartbeat(),
+    }
+    return render(request, "billingpulse/dashboard.html", context)
+
+
+@require_GET
+@member_required
+def coming_soon(request: AuthedRequest, section: str) -> HttpResponse:
+    return render(request, "billingpulse/coming_soon.html", {"section": SECTIONS[section]})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def practice_settings(request: AuthedRequest) -> HttpResponse:
+    form = PracticeForm(request.POST or None, instance=request.practice)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Practice details saved.")
+        return redirect("practice_settings")
+    providers = scoped(request, Provider)
+    return render(request, "billingpulse/practice_settings.html", {"form": form, "providers": providers})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def provider_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    provider = get_for_practice(request, Provider, pk) if pk else Provider(practice=request.practice)
+    form = ProviderForm(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Provider {provider.full_name} saved.")
+        return redirect("practice_settings")
+    return render(request, "billingpulse/provider_form.html", {"form": form, "provider": provider})
+
+
+@require_GET
+@member_required
+def team(request: AuthedRequest) -> HttpResponse:
+    context = {
+        "members": scoped(request, User).order_by("-is_active", "full_name", "email"),
+        "form": InviteMemberForm(),
+    }
+    return render(request, "billingpulse/team.html", context)
+
+
+@require_POST
+@admin_required
+def team_invite(request: AuthedRequest) -> HttpResponse:
+    form = InviteMemberForm(request.POST)
+    if form.is_valid():
+        user = services.invite_member(practice=request.practice, invited_by=request.user, **form.cleaned_data)
+        messages.success(request, f"{user.email} was added and has been emailed a link to set a password.")
+        return redirect("team")
+    members = scoped(request, User).order_by("-is_active", "full_name", "email")
+    return render(request, "billingpulse/team.html", {"members": members, "form": form}, status=400)
+
+
+@require_POST
+@admin_required
+def team_role(request: AuthedRequest, pk: int) -> HttpResponse:
+    member = get_for_practice(request, User, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose admin or staff.")
+    else:
+        _apply(request, services.change_role, user=member, role=form.cleaned_data["role"])
+    return _member_row_response(request, member)
+
+
+@require_POST
+@admin_required
+def team_active(request: AuthedRequest, pk: int) -> HttpResponse:
+    member = get_for_practice(request, User, pk)
+    active = request.POST.get("active") == "1"
+    if member == request.user and not active:
+        messages.error(request, "You cannot deactivate your own account.")
+    else:
+        _apply(request, services.set_active, user=member, active=active)
+    return _member_row_response(request, member)
+
+
+def _apply(request: AuthedRequest, operation, *, user: User, **kwargs) -> None:
+    try:
+        operation(user=user, **kwargs)
+    except ValidationError as error:
+        user.refresh_from_db()
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{user.display_name} updated.")
+
+
+def _member_row_response(request: AuthedRequest, member: User) -> HttpResponse:
+    if not request.htmx:
+        return redirect("team")
+    # The changed row, plus the messages region swapped out of band.
+    context = {"member": member, "oob": True}
+    html = render_to_string("billingpulse/team.html#member-row", context, request=request)
+    html += render_to_string("base.html#messages", context, request=request)
+    return HttpResponse(html)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def api_token(request: AuthedRequest) -> HttpResponse:
+    new_key = None
+    if request.method == "POST":
+        new_key = services.regenerate_api_token(request.user).key
+        messages.success(request, "New API token created. Copy it now: it will not be shown again.")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "billingpulse/api_token.html", {"token": token, "new_key": new_key})
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database (and Redis, when configured) answer."""
+    checks = {"database": _check(_ping_database)}
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        checks["redis"] = _check(_ping_redis)
+    ready = all(result == "ok" for result in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def _ping_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _ping_redis() -> None:
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
