@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date
+
+import factory
+
+from billingpulse.models import Patient, Practice, Provider, User
+
+# Valid NPIs (Luhn over the 80840 prefix), handed out in turn.
+VALID_NPIS = ["1234567893", "1987654328", "1456789019", "1678901236", "1345678902"]
+
+
+class PracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practice
+
+    name = factory.Sequence(lambda n: f"Practice {n} Clinic")
+    time_zone = "America/Chicago"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    practice = factory.SubFactory(PracticeFactory)
+    role = User.Role.STAFF
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook signature
+        if create:
+            obj.save()
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    practice = factory.SubFactory(PracticeFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = date(1970, 5, 17)
+    account_number = factory.Sequence(lambda n: f"ACCT-{n:05d}")
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    practice = factory.SubFactory(PracticeFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    credentials = "MD"
+    npi = factory.Sequence(lambda n: VALID_NPIS[n % len(VALID_NPIS)])

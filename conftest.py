@@ -1,0 +1,64 @@
+"""Shared fixtures: the personas every view test uses.
+
+* ``owner``    — admin of practice A
+* ``teammate`` — staff member of practice A
+* ``outsider`` — admin of practice B, who must never see practice A's data
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from billingpulse.models import User
+from billingpulse.tests.factories import PracticeFactory, UserFactory
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def practice(db):
+    return PracticeFactory(name="Alpha Family Clinic")
+
+
+@pytest.fixture
+def owner(practice):
+    return UserFactory(email="alice@alpha.example", full_name="Alice Admin", practice=practice, role=User.Role.ADMIN)
+
+
+@pytest.fixture
+def teammate(practice):
+    return UserFactory(email="bob@alpha.example", full_name="Bob Biller", practice=practice, role=User.Role.STAFF)
+
+
+@pytest.fixture
+def other_practice(db):
+    return PracticeFactory(name="Bravo Orthopedics")
+
+
+@pytest.fixture
+def outsider(other_practice):
+    return UserFactory(
+        email="charlie@bravo.example", full_name="Charlie Outsider", practice=other_practice, role=User.Role.ADMIN
+    )
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def teammate_client(teammate) -> Client:
+    return _client_for(teammate)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    return _client_for(outsider)
