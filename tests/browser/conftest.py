@@ -1,0 +1,130 @@
+"""Browser tests: headless Chromium (Debian's package) driving pytest-django's live server.
+
+Fixtures:
+
+* ``browser``    — one Chromium per test session
+* ``context``    — a fresh browser context (cookies, storage) per test
+* ``page``       — a page in that context
+* ``base_url``   — the live server's URL
+* ``screenshot`` — ``screenshot(page, "name")`` saves ``name.png`` under the test's ``tmp_path``
+  (and copies it to ``$SCREENSHOT_DIR`` when that is set); returns the path
+
+Chromium is taken from ``$BROWSER_EXECUTABLE`` (default ``/usr/bin/chromium``). When it is
+missing, every test here is skipped and the terminal summary says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop on the main thread; Django's ORM would
+# otherwise refuse to run from the test body ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+HERE = Path(__file__).resolve().parent
+EXECUTABLE = os.environ.get("BROWSER_EXECUTABLE", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 900}
+TIMEOUT_MS = 10_000
+
+
+def _skip_reason() -> str | None:
+    if not (os.path.isfile(EXECUTABLE) and os.access(EXECUTABLE, os.X_OK)):
+        return f"Chromium not installed at {EXECUTABLE} (apt-get install chromium); browser tests skipped"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install playwright); browser tests skipped"
+    return None
+
+
+SKIP_REASON = _skip_reason()
+_skipped_here: list[str] = []
+
+
+def _is_browser_test(item: pytest.Item) -> bool:
+    return HERE in Path(item.path).resolve().parents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Hooks like this one see every collected item, so only touch the ones in this folder.
+    for item in items:
+        if not _is_browser_test(item):
+            continue
+        item.add_marker(pytest.mark.browser)
+        if SKIP_REASON:
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+            _skipped_here.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if SKIP_REASON and _skipped_here:
+        terminalreporter.write_line("")
+        terminalreporter.write_line(f"{SKIP_REASON} ({len(_skipped_here)} tests)", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if SKIP_REASON:
+        pytest.skip(SKIP_REASON)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=EXECUTABLE, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def base_url(live_server) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def context(browser, base_url: str) -> Iterator:
+    ctx = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="en-US", timezone_id="America/Chicago")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context) -> Iterator:
+    yield context.new_page()
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
+    copy_to = os.environ.get("SCREENSHOT_DIR")
+
+    def take(page, name: str, *, full_page: bool = True) -> Path:
+        path = tmp_path / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        if copy_to:
+            target = Path(copy_to)
+            target.mkdir(parents=True, exist_ok=True)
+            prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+            shutil.copyfile(path, target / f"{prefix}-{name}.png")
+        return path
+
+    return take
