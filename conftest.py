@@ -16,6 +16,12 @@ from billingpulse.tests.factories import PracticeFactory, UserFactory
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing is deliberately slow; tests check behaviour, not the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Alpha Family Clinic")

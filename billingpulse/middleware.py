@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 from billingpulse.lib.request_id import HEADER, accept_or_generate, current_request_id
@@ -17,10 +18,17 @@ class RequestIDMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accept_or_generate(request.headers.get(HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            current_request_id.reset(token)
+        # Kept until the response is finished (not just until this returns), so that
+        # Django's own "Not Found"/"Bad Request" log lines, written after the
+        # middleware chain, carry the id too.
+        current_request_id.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+def _forget_request_id(**_kwargs) -> None:
+    current_request_id.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="billingpulse-forget-request-id")

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billingpulse.models import Patient, Practice, Provider, User
+from claims.models import Payer
+
+
+@pytest.mark.django_db
+def test_it_creates_the_demo_practice_once_and_prints_a_working_sign_in(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=out)
+
+    assert Practice.objects.count() == 1
+    practice = Practice.objects.get()
+    assert practice.profile_complete
+    assert Provider.objects.filter(practice=practice).count() == 3
+    assert Patient.objects.filter(practice=practice).count() == 8
+    assert set(Payer.objects.filter(practice=practice).values_list("payer_id", flat=True)) == {
+        "60054",
+        "87726",
+        "62308",
+        "61101",
+        "00590",
+    }
+    assert User.objects.filter(practice=practice, role=User.Role.ADMIN).count() == 1
+    printed = out.getvalue()
+    assert "admin@riverbend.example" in printed
+    password = printed.split("password:")[-1].strip()
+    assert client.login(username="admin@riverbend.example", password=password)
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_run_in_production(settings):
+    settings.APP_ENV = "production"
+    with pytest.raises(CommandError, match="does not run with APP_ENV=production"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Practice.objects.exists()

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from billingpulse.lib.env import env_bool, env_choice, env_int, env_list, env_secret
+from billingpulse.lib.production import production_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("on", True), ("no", False), ("0", False)])
+def test_it_reads_booleans(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG") is expected
+
+
+def test_it_names_the_variable_of_a_bad_boolean(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG must be true or false"):
+        env_bool("FLAG")
+
+
+def test_it_reads_integers_and_rejects_words(monkeypatch):
+    monkeypatch.setenv("N", " 42 ")
+    assert env_int("N", 1) == 42
+    monkeypatch.setenv("N", "forty")
+    with pytest.raises(ImproperlyConfigured, match="N must be a whole number"):
+        env_int("N", 1)
+
+
+def test_it_uses_defaults_when_unset(monkeypatch):
+    monkeypatch.delenv("UNSET_VAR", raising=False)
+    assert env_int("UNSET_VAR", 7) == 7
+    assert env_bool("UNSET_VAR", default=True) is True
+    assert env_list("UNSET_VAR", ["a"]) == ["a"]
+
+
+def test_it_splits_lists(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example,,")
+    assert env_list("HOSTS") == ["a.example", "b.example"]
+
+
+def test_it_checks_choices(monkeypatch):
+    monkeypatch.setenv("MODE", "Staging")
+    assert env_choice("MODE", ("development", "staging"), "development") == "staging"
+    monkeypatch.setenv("MODE", "prod")
+    with pytest.raises(ImproperlyConfigured, match="MODE must be one of development, staging"):
+        env_choice("MODE", ("development", "staging"), "development")
+
+
+def test_it_reads_secrets_from_files(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret-from-file\n")
+    monkeypatch.setenv("API_KEY_FILE", str(secret))
+    assert env_secret("API_KEY") == "s3cret-from-file"
+    monkeypatch.setenv("API_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="API_KEY_FILE points to"):
+        env_secret("API_KEY")
+
+
+def test_it_finds_every_production_problem():
+    problems = production_problems(debug=True, secret_key="dev", default_secret_key="dev", allowed_hosts=[])
+    assert len(problems) == 3
+    assert (
+        production_problems(debug=False, secret_key="x" * 50, default_secret_key="dev", allowed_hosts=["app.example"])
+        == []
+    )
+
+
+def _run_check(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_it_refuses_to_start_in_production_with_insecure_settings():
+    result = _run_check(APP_ENV="production", DEBUG="true")
+
+    assert result.returncode == 1
+    assert "refuses to start with APP_ENV=production" in result.stderr
+    assert "DEBUG is on" in result.stderr
+    assert "SECRET_KEY is missing or is the development key" in result.stderr
+    assert "ALLOWED_HOSTS is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_it_starts_in_production_with_safe_settings():
+    result = _run_check(APP_ENV="production", SECRET_KEY="k" * 64, ALLOWED_HOSTS="app.example")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_turns_on_secure_cookies_and_hsts_outside_development():
+    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    env = {**clean, "APP_ENV": "production", "SECRET_KEY": "k" * 64, "ALLOWED_HOSTS": "app.example"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr

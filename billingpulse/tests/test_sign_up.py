@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+
+from billingpulse.models import Practice, User
+
+URL = "/signup/"
+GOOD = {
+    "full_name": "Dana Scully",
+    "email": "Dana@Example.com",
+    "password": "a-long-unusual-passphrase",
+    "practice_name": "Northside Pediatrics",
+}
+
+
+@pytest.mark.django_db
+def test_it_creates_practice_with_the_user_as_admin_and_signs_in(client):
+    response = client.post(URL, GOOD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    user = User.objects.get()
+    assert user.email == "dana@example.com"
+    assert user.role == User.Role.ADMIN
+    assert user.practice.name == "Northside Pediatrics"
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert b"Northside Pediatrics" in dashboard.content
+
+
+@pytest.mark.django_db
+def test_it_shows_the_form(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert b"Create your practice account" in response.content
+
+
+@pytest.mark.django_db
+def test_it_rejects_an_existing_email_in_any_case(client, owner):
+    response = client.post(URL, {**GOOD, "email": "ALICE@alpha.example"})
+
+    assert response.status_code == 200
+    assert b"An account with this email already exists" in response.content
+    assert Practice.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", b"too short"),
+        ("password123", b"too common"),
+        ("48392018475629", b"entirely numeric"),
+    ],
+)
+def test_it_rejects_a_weak_password_and_creates_nothing(client, password, message):
+    response = client.post(URL, {**GOOD, "password": password})
+
+    assert response.status_code == 200
+    assert message in response.content
+    assert not Practice.objects.exists()
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_rejects_a_blank_practice_name(client):
+    response = client.post(URL, {**GOOD, "practice_name": "   "})
+
+    assert response.status_code == 200
+    assert b"This field is required" in response.content or b"Enter your practice" in response.content
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_ignores_a_forged_practice_id(client, other_practice):
+    response = client.post(URL, {**GOOD, "practice": other_practice.pk, "practice_id": other_practice.pk})
+
+    assert response.status_code == 302
+    user = User.objects.get(email="dana@example.com")
+    assert user.practice != other_practice
+    assert other_practice.users.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_redirects_a_signed_in_user_to_the_dashboard(owner_client):
+    assert owner_client.get(URL)["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_it_rejects_other_methods(client):
+    assert client.put(URL).status_code == 405
