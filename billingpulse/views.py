@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import redis
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -165,8 +167,6 @@ def health(request: HttpRequest) -> JsonResponse:
 def health_ready(request: HttpRequest) -> JsonResponse:
     """Readiness: the database (and Redis, when configured) answer."""
     checks = {"database": _check(_ping_database)}
-    from django.conf import settings
-
     if settings.REDIS_URL:
         checks["redis"] = _check(_ping_redis)
     ready = all(result == "ok" for result in checks.values())
@@ -187,7 +187,4 @@ def _ping_database() -> None:
 
 
 def _ping_redis() -> None:
-    import redis
-    from django.conf import settings
-
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
