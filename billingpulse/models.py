@@ -168,7 +168,7 @@ class Provider(PracticeOwned):
     credentials = models.CharField(max_length=40, blank=True, help_text="MD, DO, NP, PA-C…")
     npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
     taxonomy_code = models.CharField(max_length=10, blank=True)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True, help_text="Inactive providers are kept for old claims.")
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -150,7 +150,6 @@ def api_token(request: AuthedRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         new_key = services.regenerate_api_token(request.user).key
-        messages.success(request, "New API token created. Copy it now: it will not be shown again.")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "billingpulse/api_token.html", {"token": token, "new_key": new_key})
 
