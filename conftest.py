@@ -22,6 +22,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The database cache is rolled back with each test; Redis is not, so empty it.
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        cache.clear()
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Alpha Family Clinic")
