@@ -25,3 +25,11 @@ def _send_request_id(headers: dict, **_kwargs) -> None:
 def _receive_request_id(task, **_kwargs) -> None:
     request_id = getattr(task.request, "request_id", None) or task.request.id
     current_request_id.set(request_id or "-")
+
+
+@signals.worker_ready.connect
+def _report_ready(**_kwargs) -> None:
+    # Check in at once, so the dashboard need not wait for beat's first heartbeat.
+    from billingpulse.services import record_worker_heartbeat
+
+    record_worker_heartbeat()
