@@ -32,6 +32,12 @@ def _empty_cache():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # Uploaded files from tests go to the test's own folder, never var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Alpha Family Clinic")

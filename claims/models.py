@@ -1,9 +1,38 @@
+"""Payers, insurance policies, claims with their service lines, events and imports."""
+
 from __future__ import annotations
 
-from django.db import models
+from datetime import date, timedelta
+from decimal import Decimal
 
-from billingpulse.models import PracticeOwned
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+
+from billingpulse.models import US_TIME_ZONES, Patient, PracticeOwned, Provider, TimestampedModel
 from billingpulse.validators import validate_phone
+from claims.ivr import validate_ivr_config
+from claims.status import ClaimStatus, allowed_targets
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+validate_denial_code = RegexValidator(
+    r"^((CO|PR|OA|PI|CR)-)?([1-9][0-9]{0,2}|[A-Z][0-9]{1,2})$",
+    "Write a denial code as group and reason, like CO-16 or PR-1.",
+)
+validate_procedure_code = RegexValidator(
+    r"^([0-9]{4}[0-9A-Z]|[A-V][0-9]{4})$", "A CPT or HCPCS code has five characters, like 99213 or J1100."
+)
+validate_icd10 = RegexValidator(
+    r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$", "An ICD-10 code looks like E11.9 or Z00.00."
+)
+
+
+def validate_icd10_list(codes: list) -> None:
+    for code in codes or []:
+        validate_icd10(code)
 
 
 class Payer(PracticeOwned):
@@ -12,8 +41,33 @@ class Payer(PracticeOwned):
     name = models.CharField(max_length=200)
     payer_id = models.CharField("payer ID", max_length=20, help_text="The electronic payer ID, like 60054.")
     phone = models.CharField(
-        "claims phone", max_length=16, blank=True, validators=[validate_phone], help_text="E.164, like +18005550100."
+        "claims phone",
+        max_length=16,
+        blank=True,
+        validators=[validate_phone],
+        help_text="The provider services line for claim status, like +18005550100.",
     )
+    phone_extension = models.CharField(max_length=10, blank=True)
+    ivr_notes = models.TextField("IVR notes", blank=True, help_text="Anything a caller should know about the menu.")
+    ivr_config = models.JSONField(
+        "IVR menu", default=dict, blank=True, validators=[validate_ivr_config], help_text="Structured menu steps."
+    )
+    time_zone = models.CharField(max_length=64, choices=US_TIME_ZONES, default="America/New_York")
+    opens_at = models.TimeField(default="08:00", help_text="Business hours start, in the payer's time zone.")
+    closes_at = models.TimeField(default="17:00")
+    open_weekdays = models.CharField(
+        max_length=7,
+        default="01234",
+        validators=[RegexValidator(r"^[0-6]{1,7}$", "List open days as digits, Monday = 0 … Sunday = 6.")],
+        help_text="Days the line is open, Monday = 0 … Sunday = 6.",
+    )
+    timely_filing_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1)], help_text="Days after the date of service to file a claim."
+    )
+    max_calls_per_window = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: the default limit of calls to this payer."
+    )
+    call_window_minutes = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -21,3 +75,241 @@ class Payer(PracticeOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.payer_id})"
+
+
+class InsurancePolicy(PracticeOwned):
+    class Priority(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+        TERTIARY = "tertiary", "Tertiary"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="policies")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="policies")
+    member_id = models.CharField("member ID", max_length=40)
+    group_number = models.CharField(max_length=40, blank=True)
+    subscriber_name = models.CharField(
+        max_length=200, blank=True, help_text="Empty when the patient is the subscriber."
+    )
+    subscriber_relationship = models.CharField(max_length=20, blank=True, default="self")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.PRIMARY)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient", "priority"]
+        verbose_name_plural = "insurance policies"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "payer", "member_id"], name="policy_unique_member_per_payer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer.name} {self.member_id}"
+
+
+class Claim(PracticeOwned):
+    class Type(models.TextChoices):
+        PROFESSIONAL = "professional", "Professional"
+        INSTITUTIONAL = "institutional", "Institutional"
+        DENTAL = "dental", "Dental"
+        PHARMACY = "pharmacy", "Pharmacy"
+
+    class Form(models.TextChoices):
+        CMS_1500 = "cms1500", "CMS-1500"
+        UB_04 = "ub04", "UB-04"
+
+    Status = ClaimStatus
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
+    policy = models.ForeignKey(InsurancePolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims")
+    claim_number = models.CharField(max_length=50)
+    claim_type = models.CharField(max_length=15, choices=Type.choices, default=Type.PROFESSIONAL)
+    claim_form = models.CharField("form", max_length=10, choices=Form.choices, default=Form.CMS_1500)
+    service_date_from = models.DateField("date of service")
+    service_date_to = models.DateField("service to", null=True, blank=True)
+    diagnosis_codes = models.JSONField(
+        "ICD-10 codes", default=list, blank=True, validators=[validate_icd10_list], help_text="In pointer order."
+    )
+    total_charge = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+    allowed_amount = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    paid_amount = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
+    adjustment_amount = models.DecimalField(**MONEY, default=ZERO)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    denial_code = models.CharField(max_length=10, blank=True, validators=[validate_denial_code])
+    denial_reason = models.CharField(max_length=300, blank=True)
+    remark_codes = models.JSONField("remark codes (RARC)", default=list, blank=True)
+    last_call_outcome = models.TextField(blank=True)
+    call_reference_number = models.CharField(max_length=60, blank=True)
+    next_follow_up_date = models.DateField(null=True, blank=True)
+    # Stored (not computed in queries) so the worklist can filter and sort on it.
+    timely_filing_deadline = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-service_date_from", "claim_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "claim_number"], name="claim_number_unique_per_practice")
+        ]
+        indexes = [
+            models.Index(fields=["practice", "status", "-service_date_from"]),
+            models.Index(fields=["practice", "payer"]),
+            models.Index(fields=["practice", "denial_code"]),
+            models.Index(fields=["practice", "next_follow_up_date"]),
+            models.Index(fields=["practice", "timely_filing_deadline"]),
+            models.Index(fields=["practice", "-service_date_from", "claim_number"]),
+            models.Index(fields=["practice", "-total_charge"]),
+            models.Index(Upper("claim_number"), "practice", name="claim_number_upper"),
+        ]
+
+    def __str__(self) -> str:
+        return self.claim_number
+
+    def save(self, *args, **kwargs) -> None:
+        self.timely_filing_deadline = self.compute_timely_filing_deadline()
+        super().save(*args, **kwargs)
+
+    def compute_timely_filing_deadline(self) -> date | None:
+        if not self.service_date_from or not self.payer_id:
+            return None
+        return self.service_date_from + timedelta(days=self.payer.timely_filing_days)
+
+    @property
+    def outstanding_balance(self) -> Decimal:
+        return max(self.total_charge - self.paid_amount - self.adjustment_amount, ZERO)
+
+    @property
+    def payment_percentage(self) -> Decimal:
+        if not self.total_charge:
+            return ZERO
+        return (self.paid_amount / self.total_charge * 100).quantize(Decimal("0.1"))
+
+    @property
+    def is_fully_paid(self) -> bool:
+        return self.total_charge > ZERO and self.outstanding_balance == ZERO
+
+    @property
+    def allowed_statuses(self) -> list[ClaimStatus]:
+        return allowed_targets(self.status)
+
+
+class ClaimLine(TimestampedModel):
+    practice_path = "claim__practice"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    service_date = models.DateField(null=True, blank=True)
+    procedure_code = models.CharField("CPT/HCPCS", max_length=5, validators=[validate_procedure_code])
+    modifiers = models.JSONField(default=list, blank=True)
+    units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(0)])
+    charge = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+    diagnosis_pointers = models.CharField(
+        max_length=4, blank=True, validators=[RegexValidator(r"^[A-L1-9]{0,4}$", "Up to four pointers, like AB.")]
+    )
+    place_of_service = models.CharField(
+        max_length=2, blank=True, validators=[RegexValidator(r"^\d{2}$", "Two digits, like 11 for office.")]
+    )
+    revenue_code = models.CharField(
+        max_length=4, blank=True, validators=[RegexValidator(r"^\d{4}$", "Four digits, like 0450 (UB-04).")]
+    )
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.claim} line {self.line_number}: {self.procedure_code}"
+
+
+class ClaimEvent(models.Model):
+    """One entry on a claim's timeline: who did what, when and why. Never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        IMPORTED = "imported", "Imported"
+        UPDATED = "updated", "Updated"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+
+    practice_path = "claim__practice"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
+    message = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    source = models.CharField(max_length=20, default="user", help_text="user, import, call or system")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["claim", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim}: {self.get_kind_display()}"
+
+
+class ClaimImport(PracticeOwned):
+    """One uploaded spreadsheet: its column mapping, progress and outcome."""
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for column check"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    file = models.FileField(upload_to="claim-imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    header_row = models.PositiveIntegerField(default=1)
+    headers = models.JSONField(default=list)
+    column_mapping = models.JSONField(default=dict, help_text="Column index → field name.")
+    default_payer = models.ForeignKey(Payer, on_delete=models.SET_NULL, null=True, blank=True)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    failure_message = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ClaimImportError(models.Model):
+    """A rejected row of an import, with where and why, for the biller's report."""
+
+    practice_path = "claim_import__practice"
+
+    claim_import = models.ForeignKey(ClaimImport, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=500, blank=True)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.message}"

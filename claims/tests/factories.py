@@ -1,9 +1,21 @@
 from __future__ import annotations
 
-import factory
+from datetime import date
+from decimal import Decimal
 
-from billingpulse.tests.factories import PracticeFactory
-from claims.models import Payer
+import factory
+from django.core.files.base import ContentFile
+
+from billingpulse.tests.factories import PatientFactory, PracticeFactory, UserFactory
+from claims.models import (
+    Claim,
+    ClaimEvent,
+    ClaimImport,
+    ClaimImportError,
+    ClaimLine,
+    InsurancePolicy,
+    Payer,
+)
 
 
 class PayerFactory(factory.django.DjangoModelFactory):
@@ -14,3 +26,80 @@ class PayerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Payer {n} Health")
     payer_id = factory.Sequence(lambda n: f"{60000 + n}")
     phone = "+18005550100"
+    time_zone = "America/Chicago"
+
+
+class InsurancePolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InsurancePolicy
+
+    practice = factory.SubFactory(PracticeFactory)
+    patient = factory.SubFactory(PatientFactory, practice=factory.SelfAttribute("..practice"))
+    payer = factory.SubFactory(PayerFactory, practice=factory.SelfAttribute("..practice"))
+    member_id = factory.Sequence(lambda n: f"W{100000000 + n}")
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Claim
+
+    practice = factory.SubFactory(PracticeFactory)
+    patient = factory.SubFactory(PatientFactory, practice=factory.SelfAttribute("..practice"))
+    payer = factory.SubFactory(PayerFactory, practice=factory.SelfAttribute("..practice"))
+    claim_number = factory.Sequence(lambda n: f"CLM-{n:06d}")
+    service_date_from = date(2026, 9, 14)
+    diagnosis_codes = factory.LazyFunction(lambda: ["E11.9"])
+    total_charge = Decimal("250.00")
+    status = Claim.Status.SUBMITTED
+
+
+class ClaimLineFactory(factory.django.DjangoModelFactory):
+    """Accepts ``practice=`` like every practice-owned factory; the claim is made in it."""
+
+    class Meta:
+        model = ClaimLine
+
+    class Params:
+        practice = factory.SubFactory(PracticeFactory)
+
+    claim = factory.SubFactory(ClaimFactory, practice=factory.SelfAttribute("..practice"))
+    line_number = factory.Sequence(lambda n: n + 1)
+    procedure_code = "99213"
+    charge = Decimal("125.00")
+
+
+class ClaimEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimEvent
+
+    class Params:
+        practice = factory.SubFactory(PracticeFactory)
+
+    claim = factory.SubFactory(ClaimFactory, practice=factory.SelfAttribute("..practice"))
+    kind = ClaimEvent.Kind.NOTE
+    message = factory.Sequence(lambda n: f"Called the payer about this claim, note number {n}")
+
+
+class ClaimImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimImport
+
+    practice = factory.SubFactory(PracticeFactory)
+    uploaded_by = factory.SubFactory(UserFactory, practice=factory.SelfAttribute("..practice"))
+    original_name = factory.Sequence(lambda n: f"ar-export-{n}.csv")
+    file = factory.LazyAttribute(lambda o: ContentFile(b"Claim #,Patient\n", name=o.original_name))
+    status = ClaimImport.Status.DONE
+
+
+class ClaimImportErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimImportError
+
+    class Params:
+        practice = factory.SubFactory(PracticeFactory)
+
+    claim_import = factory.SubFactory(ClaimImportFactory, practice=factory.SelfAttribute("..practice"))
+    row_number = 7
+    column = "DOS"
+    value = "13/45/2026"
+    message = "13/45/2026 is not a real date. Use MM/DD/YYYY."
