@@ -6,12 +6,14 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
+from claims.api import PayerViewSet
 
 app_name = "api"
 
 router = DefaultRouter(trailing_slash=False)
 router.register("patients", PatientViewSet)
 router.register("providers", ProviderViewSet)
+router.register("payers", PayerViewSet)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

@@ -1,0 +1,7 @@
+"""The claims app's part of /api/v1/: payers, insurance policies and claims."""
+
+from __future__ import annotations
+
+from claims.api.payers import PayerViewSet
+
+__all__ = ["PayerViewSet"]

@@ -1,0 +1,43 @@
+"""Serializer fields and query-parameter parsing shared by the claims API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from billingpulse.tenancy import scoped
+
+
+class PracticePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A foreign key written as a primary key, accepted only for a row of the caller's practice.
+
+    Another practice's pk gets the same "Invalid pk … object does not exist" as a pk that
+    exists nowhere, so a request can neither link across practices nor learn that the row exists.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        # Schema generation builds serializers without a request: offer no rows at all.
+        return scoped(request, queryset) if request is not None else queryset.none()
+
+
+def int_param(request: Request, name: str) -> int | None:
+    """The query parameter ``name`` as a positive integer, None if absent, or a 400 naming it."""
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise serializers.ValidationError({name: ["A valid integer is required."]})
+    return int(raw)
+
+
+def choice_params(request: Request, name: str, choices: list[str]) -> list[str]:
+    """A comma-separated list of allowed values (``?status=denied,rejected``), or a 400 naming it."""
+    values = [v.strip() for v in request.query_params.get(name, "").split(",") if v.strip()]
+    unknown = [v for v in values if v not in choices]
+    if unknown:
+        raise serializers.ValidationError(
+            {name: [f"Unknown value {', '.join(unknown)}; choose from {', '.join(choices)}."]}
+        )
+    return values
