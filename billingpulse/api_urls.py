@@ -6,7 +6,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
-from claims.api import PayerViewSet
+from claims.api import InsurancePolicyViewSet, PayerViewSet
 
 app_name = "api"
 
@@ -14,6 +14,7 @@ router = DefaultRouter(trailing_slash=False)
 router.register("patients", PatientViewSet)
 router.register("providers", ProviderViewSet)
 router.register("payers", PayerViewSet)
+router.register("policies", InsurancePolicyViewSet)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from claims.api.payers import PayerViewSet
+from claims.api.policies import InsurancePolicyViewSet
 
-__all__ = ["PayerViewSet"]
+__all__ = ["InsurancePolicyViewSet", "PayerViewSet"]
