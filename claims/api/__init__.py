@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from claims.api.claims import ClaimViewSet
 from claims.api.payers import PayerViewSet
 from claims.api.policies import InsurancePolicyViewSet
 
-__all__ = ["InsurancePolicyViewSet", "PayerViewSet"]
+__all__ = ["ClaimViewSet", "InsurancePolicyViewSet", "PayerViewSet"]

@@ -1,0 +1,211 @@
+"""Serializers for /api/v1/claims: a claim with its service lines, its timeline, a status change."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import transaction
+from rest_framework import serializers
+
+from billingpulse.models import Patient, Provider
+from claims import services
+from claims.api.fields import PracticePrimaryKeyField
+from claims.models import (
+    MONEY,
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    InsurancePolicy,
+    Payer,
+    validate_denial_code,
+    validate_icd10,
+    validate_procedure_code,
+)
+from claims.status import ClaimStatus
+
+validate_modifier = RegexValidator(r"^[0-9A-Z]{2}$", "A modifier has two letters or digits, like 25 or LT.")
+
+
+class CodeField(serializers.CharField):
+    """A billing code, trimmed and upper-cased before it is checked (e11.9 → E11.9)."""
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(data).upper()
+
+
+class PatientSummarySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="full_name", read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = ["id", "name", "date_of_birth"]
+        read_only_fields = fields
+
+
+class PayerSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payer
+        fields = ["id", "name", "payer_id"]
+        read_only_fields = fields
+
+
+class ClaimLineSerializer(serializers.ModelSerializer):
+    procedure_code = CodeField(max_length=5, validators=[validate_procedure_code])
+    modifiers = serializers.ListField(
+        child=CodeField(max_length=2, validators=[validate_modifier]), max_length=4, required=False
+    )
+
+    class Meta:
+        model = ClaimLine
+        fields = [
+            "line_number",
+            "service_date",
+            "procedure_code",
+            "modifiers",
+            "units",
+            "charge",
+            "diagnosis_pointers",
+            "place_of_service",
+            "revenue_code",
+        ]
+        # Lines are numbered by their position in the list the client sends.
+        read_only_fields = ["line_number"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    patient = PracticePrimaryKeyField(queryset=Patient.objects.all())
+    patient_summary = PatientSummarySerializer(source="patient", read_only=True)
+    provider = PracticePrimaryKeyField(queryset=Provider.objects.all(), allow_null=True, required=False)
+    payer = PracticePrimaryKeyField(queryset=Payer.objects.all())
+    payer_summary = PayerSummarySerializer(source="payer", read_only=True)
+    policy = PracticePrimaryKeyField(queryset=InsurancePolicy.objects.all(), allow_null=True, required=False)
+    diagnosis_codes = serializers.ListField(
+        child=CodeField(max_length=8, validators=[validate_icd10]), required=False, help_text="In pointer order."
+    )
+    denial_code = CodeField(max_length=10, allow_blank=True, required=False, validators=[validate_denial_code])
+    remark_codes = serializers.ListField(child=CodeField(max_length=10), required=False)
+    outstanding_balance = serializers.DecimalField(**MONEY, read_only=True)
+    lines = ClaimLineSerializer(many=True, required=False, help_text="On update, the new lines replace all old ones.")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "claim_number",
+            "claim_type",
+            "claim_form",
+            "status",
+            "status_changed_at",
+            "patient",
+            "patient_summary",
+            "provider",
+            "payer",
+            "payer_summary",
+            "policy",
+            "service_date_from",
+            "service_date_to",
+            "diagnosis_codes",
+            "total_charge",
+            "allowed_amount",
+            "paid_amount",
+            "adjustment_amount",
+            "outstanding_balance",
+            "denial_code",
+            "denial_reason",
+            "remark_codes",
+            "last_call_outcome",
+            "call_reference_number",
+            "next_follow_up_date",
+            "timely_filing_deadline",
+            "lines",
+            "created_at",
+            "updated_at",
+        ]
+        # Status moves only through POST /claims/{id}/status, which keeps to the status machine.
+        read_only_fields = ["status", "status_changed_at", "timely_filing_deadline", "created_at", "updated_at"]
+
+    def validate_claim_number(self, value: str) -> str:
+        practice = self.context["request"].user.practice
+        others = Claim.objects.filter(practice=practice, claim_number=value)
+        if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("Another claim in this practice has this claim number.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        def current(name: str):
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        start, end = current("service_date_from"), current("service_date_to")
+        if start and end and end < start:
+            raise serializers.ValidationError({"service_date_to": ["The last date of service is before the first."]})
+        policy, patient, payer = current("policy"), current("patient"), current("payer")
+        if policy is not None and (policy.patient_id != patient.pk or policy.payer_id != payer.pk):
+            raise serializers.ValidationError({"policy": ["This policy is not the patient's policy with this payer."]})
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data: dict) -> Claim:
+        lines = validated_data.pop("lines", [])
+        status = ClaimStatus.DENIED if validated_data.get("denial_code") else ClaimStatus.SUBMITTED
+        claim = Claim.objects.create(status=status, **validated_data)
+        _add_lines(claim, lines)
+        ClaimEvent.objects.create(
+            claim=claim, kind=ClaimEvent.Kind.CREATED, message="Created through the API.", actor=self._actor()
+        )
+        return claim
+
+    @transaction.atomic
+    def update(self, instance: Claim, validated_data: dict) -> Claim:
+        lines = validated_data.pop("lines", None)
+        changed = [name for name, value in validated_data.items() if getattr(instance, name) != value]
+        for name in changed:
+            setattr(instance, name, validated_data[name])
+        services.save_claim_changes(instance, changed, actor=self._actor())
+        if lines is not None and _line_values(lines) != _line_values(instance.lines.all()):
+            instance.lines.all().delete()
+            _add_lines(instance, lines)
+            if not changed:
+                instance.save(update_fields=["updated_at"])
+            ClaimEvent.objects.create(
+                claim=instance, kind=ClaimEvent.Kind.UPDATED, message="Changed the service lines.", actor=self._actor()
+            )
+        return instance
+
+    def _actor(self):
+        return self.context["request"].user
+
+
+LINE_FIELDS = [name for name in ClaimLineSerializer.Meta.fields if name != "line_number"]
+
+
+def _add_lines(claim: Claim, lines: list[dict]) -> None:
+    ClaimLine.objects.bulk_create(
+        ClaimLine(claim=claim, line_number=number, **line) for number, line in enumerate(lines, start=1)
+    )
+
+
+def _line_values(lines) -> list[tuple]:
+    """Lines as comparable tuples (from validated dicts or from rows), to tell a real change from a resend."""
+
+    def value(line, name: str):
+        default = ClaimLine._meta.get_field(name).get_default()
+        return line.get(name, default) if isinstance(line, dict) else getattr(line, name)
+
+    return [tuple(value(line, name) for name in LINE_FIELDS) for line in lines]
+
+
+class ClaimEventSerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: as enums they would give the claim status set a second and
+    # third name (FromStatusEnum, ToStatusEnum), which drf-spectacular warns about.
+    from_status = serializers.CharField(read_only=True, help_text="The claim's status before; empty if unchanged.")
+    to_status = serializers.CharField(read_only=True, help_text="The claim's status after; empty if unchanged.")
+    actor_name = serializers.CharField(source="actor.display_name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ClaimEvent
+        fields = ["id", "kind", "from_status", "to_status", "message", "actor", "actor_name", "source", "created_at"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    reason = serializers.CharField(allow_blank=True, max_length=2000, default="")
