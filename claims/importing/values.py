@@ -254,8 +254,8 @@ def split_patient_name(value: object) -> tuple[str, str]:
     Middle initials and suffixes (Jr, III) are dropped, because patients are matched on
     first name, last name and date of birth. Without a comma the first word is the first name
     and the last word (with particles such as "de la") the last name; middle names are dropped.
-    Names written in all capitals or all lower case are title-cased (O'Brien, McDonald,
-    Smith-Jones); names in mixed case are kept as written.
+    A first or last name written in all capitals or all lower case is title-cased (O'Brien,
+    McDonald, Smith-Jones); one in mixed case is kept as written.
     """
     text = _clean_name(cell_text(value))
     if "," in text:
@@ -278,17 +278,12 @@ def split_patient_name(value: object) -> tuple[str, str]:
     first, last = " ".join(first_words), " ".join(last_words)
     if not first or not last:
         raise ValueError(_NAME_MESSAGE)
-    if text.isupper() or text.islower():
-        return _title_name(first), _title_name(last)
-    return first, last
+    return _tidy_case(first), _tidy_case(last)
 
 
 def clean_name_part(value: object) -> str:
     """A first or last name from its own column, tidied like ``split_patient_name`` does."""
-    text = _clean_name(cell_text(value))
-    if text.isupper() or text.islower():
-        return _title_name(text)
-    return text
+    return _tidy_case(_clean_name(cell_text(value)))
 
 
 def _clean_name(text: str) -> str:
@@ -299,6 +294,11 @@ def _clean_name(text: str) -> str:
 def _drop_suffixes(words: list[str]) -> None:
     while len(words) > 1 and words[-1].lower().rstrip(".") in _SUFFIXES:
         words.pop()
+
+
+def _tidy_case(name: str) -> str:
+    # Only names in one case are re-cased: "de la Cruz" and "McDonald" were typed with care.
+    return _title_name(name) if name.isupper() or name.islower() else name
 
 
 def _title_name(name: str) -> str:

@@ -182,6 +182,8 @@ def test_it_says_a_blank_amount_is_missing(value):
         ("SMITH-JONES, ANNA", ("Anna", "Smith-Jones")),
         ("anna smith-jones", ("Anna", "Smith-Jones")),
         ("McDonald, Ronald", ("Ronald", "McDonald")),
+        ("LOPEZ, Maria", ("Maria", "Lopez")),
+        ("maria DE LA CRUZ", ("Maria", "De La Cruz")),
         ("Maria de la Cruz", ("Maria", "de la Cruz")),
         ("Smith Jr, John", ("John", "Smith")),
         ("John Smith III", ("John", "Smith")),
