@@ -138,7 +138,8 @@ class RowParser:
         width = len(values)
         for index, name, parser in self._steps:
             value = values[index] if index < width else None
-            if value is None or value == "":
+            # The readers give None for blank cells; other callers may pass blank text.
+            if value is None or (type(value) is str and not value.strip()):
                 continue
             try:
                 parsed[name] = parser(value)
@@ -178,7 +179,8 @@ class RowParser:
             fail("amount", "Amount cannot be negative.")
         if paid_amount is not None and paid_amount < 0:
             fail("paid_amount", "Paid amount cannot be negative.")
-        if self.require_payer and not ({"payer_id", "payer_name"} & (parsed.keys() | failed)):
+        payer_given = parsed.get("payer_id") or parsed.get("payer_name") or {"payer_id", "payer_name"} & failed
+        if self.require_payer and not payer_given:
             fail(
                 "payer_id" if "payer_id" in self._fields and "payer_name" not in self._fields else "payer_name",
                 "Payer is missing.",

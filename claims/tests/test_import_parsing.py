@@ -229,6 +229,10 @@ def test_it_requires_a_payer_only_when_asked():
     row, errors = _parse(values)
     assert errors == []
     assert _messages(values, require_payer=True) == [("Payer ID", "", "Payer is missing.")]
+    values[7] = "  "
+    assert _messages(values, require_payer=True) == [("Payer ID", "", "Payer is missing.")]
+    values[7] = "60054!"
+    assert _messages(values, require_payer=True)[0][2].startswith("60054! is not a payer ID.")
 
 
 def test_it_takes_mapping_keys_from_json():
