@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -298,6 +299,11 @@ if SENTRY_DSN:
         max_request_body_size="never",
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
     )
+
+# Claim import: the largest file accepted, and up to how many rows run during the
+# request (larger files run in the background with a progress bar).
+CLAIM_IMPORT_MAX_BYTES = env_int("CLAIM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+CLAIM_IMPORT_INLINE_ROWS = env_int("CLAIM_IMPORT_INLINE_ROWS", 500)
 
 # Keys used by later parts of the product; listed in .env.example.
 TELEPHONY_PROVIDER = env_choice("TELEPHONY_PROVIDER", ("sandbox", "vapi"), "sandbox")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -53,8 +53,8 @@ class Payer(PracticeOwned):
         "IVR menu", default=dict, blank=True, validators=[validate_ivr_config], help_text="Structured menu steps."
     )
     time_zone = models.CharField(max_length=64, choices=US_TIME_ZONES, default="America/New_York")
-    opens_at = models.TimeField(default="08:00", help_text="Business hours start, in the payer's time zone.")
-    closes_at = models.TimeField(default="17:00")
+    opens_at = models.TimeField(default=time(8), help_text="Business hours start, in the payer's time zone.")
+    closes_at = models.TimeField(default=time(17))
     open_weekdays = models.CharField(
         max_length=7,
         default="01234",
@@ -145,6 +145,11 @@ class Claim(PracticeOwned):
     next_follow_up_date = models.DateField(null=True, blank=True)
     # Stored (not computed in queries) so the worklist can filter and sort on it.
     timely_filing_deadline = models.DateField(null=True, blank=True, editable=False)
+    # The import that last wrote this claim: a second row with the same claim number in
+    # one file is found through it, without keeping every claim number in memory.
+    last_import = models.ForeignKey(
+        "ClaimImport", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
 
     class Meta:
         ordering = ["-service_date_from", "claim_number"]
