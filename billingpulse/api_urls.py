@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
+from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
 
 app_name = "api"
 
@@ -15,11 +16,12 @@ router.register("patients", PatientViewSet)
 router.register("providers", ProviderViewSet)
 router.register("payers", PayerViewSet)
 router.register("policies", InsurancePolicyViewSet)
-# POST claims/import (claims/import_api.py) is registered here, before "claims"; claim ids
-# are digits only (ClaimViewSet.lookup_value_regex), so "import" is never read as one.
 router.register("claims", ClaimViewSet)
+router.register("claim-imports", ClaimImportViewSet)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
+    # Claim ids are digits only (ClaimViewSet.lookup_value_regex), so "import" is never one.
+    path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
     *router.urls,
 ]

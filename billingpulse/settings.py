@@ -237,6 +237,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "claims.status.ClaimStatus",
+        "ClaimImportStatusEnum": "claims.models.ClaimImport.Status",
+    },
 }
 
 # Celery: JSON only (no pickle), ids only in messages, no results kept.

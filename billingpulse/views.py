@@ -18,6 +18,7 @@ from billingpulse.forms import InviteMemberForm, PracticeForm, ProviderForm, Rol
 from billingpulse.models import Provider, User
 from billingpulse.sections import SECTIONS
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
+from claims.models import Claim
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,6 +43,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "counts": {
             "providers": scoped(request, Provider).count(),
             "team": scoped(request, User).filter(is_active=True).count(),
+            "claims": scoped(request, Claim).count(),
         },
         "worker_heartbeat": services.last_worker_heartbeat(),
     }

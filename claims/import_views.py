@@ -2,14 +2,122 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+import csv
 
-from billingpulse.tenancy import AuthedRequest, member_required
-from billingpulse.views import coming_soon
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
+
+from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
+from claims import tasks
+from claims.importing import engine
+from claims.importing.errors import ImportFileError
+from claims.importing.forms import MappingForm, UploadForm
+from claims.models import ClaimImport
+
+REPORT_PREVIEW_ROWS = 200
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def upload(request: AuthedRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, practice=request.practice)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                claim_import = engine.inspect_upload(
+                    practice=request.practice,
+                    user=request.user,
+                    upload=form.cleaned_data["file"],
+                    default_payer=form.cleaned_data["payer"],
+                )
+            except ImportFileError as error:
+                form.add_error("file", error.message)
+            else:
+                return redirect("claims:import_mapping", claim_import.pk)
+        status = 400
+    recent = scoped(request, ClaimImport).select_related("uploaded_by")[:10]
+    return render(request, "claims/import_upload.html", {"form": form, "recent": recent}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
+    claim_import = get_for_practice(request, ClaimImport, pk)
+    if claim_import.status != ClaimImport.Status.MAPPING:
+        return redirect("claims:import_detail", claim_import.pk)
+    form = MappingForm(
+        request.POST or None,
+        headers=claim_import.headers,
+        mapping={int(i): f for i, f in claim_import.column_mapping.items()},
+        practice=request.practice,
+        default_payer=claim_import.default_payer,
+    )
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        problems = engine.save_mapping(claim_import, form.mapping(), form.cleaned_data["payer"])
+        if not problems:
+            _start(claim_import)
+            return redirect("claims:import_detail", claim_import.pk)
+    preview = engine.preview_rows(claim_import)
+    columns = [
+        (field, [row[index] if index < len(row) else "" for row in preview])
+        for index, field in enumerate(form.columns())
+    ]
+    context = {"claim_import": claim_import, "form": form, "problems": problems, "columns": columns}
+    return render(request, "claims/import_mapping.html", context, status=400 if problems else 200)
+
+
+def _start(claim_import: ClaimImport) -> None:
+    """Small files import now; large ones in the background, after this request commits."""
+    if not engine.start(claim_import):
+        return
+    rows = claim_import.total_rows
+    if rows is not None and rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
+        engine.run_import(claim_import.pk)
+    else:
+        transaction.on_commit(lambda: tasks.run_claim_import.delay(claim_import.pk))
 
 
 @require_GET
 @member_required
-def upload(request: AuthedRequest) -> HttpResponse:
-    return coming_soon(request, section="claims")
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    claim_import = get_for_practice(request, ClaimImport, pk)
+    context = {
+        "claim_import": claim_import,
+        "row_errors": claim_import.row_errors.all()[:REPORT_PREVIEW_ROWS] if claim_import.is_finished else [],
+        "preview_limit": REPORT_PREVIEW_ROWS,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        if claim_import.is_finished:
+            # The poll ends: reload the whole page, which shows the report.
+            return HttpResponseClientRefresh()
+        return render(request, "claims/import_detail.html#import-progress", context)
+    return render(request, "claims/import_detail.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@member_required
+def errors_csv(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
+    claim_import = get_for_practice(request, ClaimImport, pk)
+    writer = csv.writer(_Echo())
+    rows = claim_import.row_errors.values_list("row_number", "column", "value", "message")
+
+    def lines():
+        yield writer.writerow(["Row", "Column", "Value", "Problem"])
+        for row in rows.iterator(chunk_size=2000):
+            yield writer.writerow(row)
+
+    name = claim_import.original_name.rsplit(".", 1)[0]
+    response = StreamingHttpResponse(lines(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}-rejected-rows.csv"'
+    return response
