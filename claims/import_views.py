@@ -24,9 +24,10 @@ REPORT_PREVIEW_ROWS = 200
 @require_http_methods(["GET", "POST"])
 @member_required
 def upload(request: AuthedRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None, practice=request.practice)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None, practice=request.practice)
     status = 200
-    if request.method == "POST":
+    if posted:
         if form.is_valid():
             try:
                 claim_import = engine.inspect_upload(
@@ -51,7 +52,7 @@ def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
     if claim_import.status != ClaimImport.Status.MAPPING:
         return redirect("claims:import_detail", claim_import.pk)
     form = MappingForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         headers=claim_import.headers,
         mapping={int(i): f for i, f in claim_import.column_mapping.items()},
         practice=request.practice,

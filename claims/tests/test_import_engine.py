@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
+
+from billingpulse.models import Patient
+from billingpulse.tests.factories import PatientFactory, UserFactory
+from claims.importing import engine
+from claims.importing.errors import ImportFileError
+from claims.models import Claim, ClaimEvent, ClaimImport, InsurancePolicy
+from claims.tests.factories import ClaimFactory, PayerFactory
+
+HEADER = "Claim No,Patient,DOB,DOS,Amount,Code,Denial,Payer ID,Member ID,CPT,ICD10\n"
+
+
+def csv_file(body: str, header: str = HEADER, name: str = "claims.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (header + body).encode(), content_type="text/csv")
+
+
+def run(practice, user, upload, default_payer=None) -> ClaimImport:
+    claim_import = engine.inspect_upload(practice=practice, user=user, upload=upload, default_payer=default_payer)
+    assert engine.start(claim_import)
+    return engine.run_import(claim_import.pk)
+
+
+@pytest.fixture
+def aetna(practice):
+    return PayerFactory(practice=practice, name="Aetna", payer_id="60054", timely_filing_days=120)
+
+
+@pytest.fixture
+def bcbs(practice):
+    return PayerFactory(practice=practice, name="BCBS Texas", payer_id="00590")
+
+
+@pytest.mark.django_db
+def test_it_imports_claims_with_patients_policies_lines_and_events(practice, owner, aetna):
+    result = run(
+        practice,
+        owner,
+        csv_file(
+            'A-1,Maria Lopez,03/14/1980,09/01/2026,"$1,250.00",CO-16,Missing info,60054,W123,99213,E119\n'
+            'A-2,"LOPEZ, MARIA",1980-03-14,9/2/26,85,,,60054,W123,,\n'
+        ),
+    )
+
+    assert (result.status, result.imported_count, result.updated_count, result.rejected_count) == ("done", 2, 0, 0)
+    first = Claim.objects.get(claim_number="A-1")
+    assert first.status == Claim.Status.DENIED
+    assert first.denial_code == "CO-16"
+    assert first.total_charge == Decimal("1250.00")
+    assert first.diagnosis_codes == ["E11.9"]
+    assert first.timely_filing_deadline == date(2026, 9, 1) + timedelta(days=120)
+    assert list(first.lines.values_list("procedure_code", "charge")) == [("99213", Decimal("1250.00"))]
+    assert Claim.objects.get(claim_number="A-2").status == Claim.Status.SUBMITTED
+    # Both rows are the same person: one patient and one policy.
+    assert Patient.objects.filter(practice=practice).count() == 1
+    assert InsurancePolicy.objects.get().member_id == "W123"
+    event = ClaimEvent.objects.filter(claim=first).get()
+    assert (event.kind, event.actor, event.source) == ("imported", owner, "import")
+    assert "claims.csv, row 2" in event.message
+
+
+@pytest.mark.django_db
+def test_it_updates_on_reimport_without_duplicates(practice, owner, aetna):
+    body = "A-1,Maria Lopez,03/14/1980,09/01/2026,100.00,,,60054,W1,,\n"
+    run(practice, owner, csv_file(body))
+
+    second = run(
+        practice, owner, csv_file(body.replace("100.00", "120.00").replace(",,,60054", ",CO-97,Bundled,60054"))
+    )
+
+    assert (second.imported_count, second.updated_count) == (0, 1)
+    claim = Claim.objects.get()
+    assert claim.total_charge == Decimal("120.00")
+    assert claim.status == Claim.Status.DENIED
+    assert Patient.objects.count() == 1
+    kinds = list(claim.events.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["imported", "updated", "status_changed"]
+
+
+@pytest.mark.django_db
+def test_it_matches_an_existing_patient_by_name_and_birth_date(practice, owner, aetna):
+    patient = PatientFactory(practice=practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1980, 3, 14))
+    PatientFactory(practice=practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1955, 1, 1))
+
+    run(practice, owner, csv_file("A-1,maria lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"))
+
+    assert Claim.objects.get().patient == patient
+    assert Patient.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_it_reports_every_bad_row_and_imports_the_rest(practice, owner, aetna):
+    result = run(
+        practice,
+        owner,
+        csv_file(
+            "A-1,Maria Lopez,03/14/1980,13/45/2026,100,,,60054,,,\n"
+            ",Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"
+            "A-3,Maria Lopez,03/14/1980,09/01/2026,-$40.00,,,60054,,,\n"
+            "A-4,Maria Lopez,03/14/1980,09/01/2026,100,,,99999,,,\n"
+            "A-5,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"
+            "A-5,Maria Lopez,03/14/1980,09/02/2026,100,,,60054,,,\n"
+            "A-7,Joe Bloggs,,09/01/2026,100,,,60054,,,\n"
+        ),
+    )
+
+    errors = {(e.row_number, e.column): e.message for e in result.row_errors.all()}
+    assert errors[(2, "DOS")] == "13/45/2026 is not a real date. Use MM/DD/YYYY."
+    assert errors[(3, "Claim No")] == "Claim number is missing."
+    assert errors[(4, "Amount")] == "Amount cannot be negative."
+    assert "Payer ID 99999 is not one of your payers" in errors[(5, "Payer ID")]
+    assert errors[(7, "Claim No")].startswith("Claim number A-5 appears more than once; first on row 6")
+    assert errors[(8, "DOB")] == "Date of birth is missing; it is needed to add this patient."
+    assert (result.imported_count, result.rejected_count) == (1, 6)
+    assert list(Claim.objects.values_list("claim_number", flat=True)) == ["A-5"]
+
+
+@pytest.mark.django_db
+def test_it_finds_repeats_across_batches(practice, owner, aetna, monkeypatch):
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    rows = "".join(f"A-{n},Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n" for n in (1, 2, 3, 1))
+
+    result = run(practice, owner, csv_file(rows))
+
+    assert (result.imported_count, result.rejected_count) == (3, 1)
+    assert "appears more than once earlier in this file" in result.row_errors.get().message
+    assert result.row_errors.get().row_number == 5
+
+
+@pytest.mark.django_db
+def test_it_uses_the_chosen_payer_when_the_file_has_none(practice, owner, aetna):
+    upload = csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100\n", header="Claim #,Patient,DOB,DOS,Balance\n")
+
+    result = run(practice, owner, upload, default_payer=aetna)
+
+    assert result.imported_count == 1
+    assert Claim.objects.get().payer == aetna
+
+
+@pytest.mark.django_db
+def test_it_matches_payer_ids_that_excel_turned_into_numbers(practice, owner, bcbs):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["AR export"])
+    sheet.append(["claim_no", "patient_name", "dob", "date_of_service", "amount", "payer_id"])
+    sheet.append(["X-1", "Ann Lee", date(1970, 1, 2), date(2026, 8, 3), 250.5, 590])
+    sheet.append(["TOTAL", None, None, None, 250.5])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    result = run(practice, owner, SimpleUploadedFile("export.xlsx", buffer.getvalue()))
+
+    assert (result.imported_count, result.rejected_count) == (1, 0)
+    claim = Claim.objects.get()
+    assert (claim.payer, claim.total_charge, claim.service_date_from) == (bcbs, Decimal("250.50"), date(2026, 8, 3))
+
+
+@pytest.mark.django_db
+def test_it_gives_the_same_result_when_run_again_after_an_interruption(practice, owner, aetna):
+    upload = csv_file(
+        "A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\nA-2,Bo Chan,01/01/1990,09/01/2026,5,,,1,,,\n"
+    )
+    claim_import = engine.inspect_upload(practice=practice, user=owner, upload=upload)
+    engine.start(claim_import)
+    engine.run_import(claim_import.pk)
+    # A worker killed at the very end leaves the import running; the redelivered task reruns it.
+    ClaimImport.objects.filter(pk=claim_import.pk).update(status=ClaimImport.Status.RUNNING)
+
+    again = engine.run_import(claim_import.pk)
+
+    assert (again.status, again.imported_count, again.updated_count, again.rejected_count) == ("done", 0, 1, 1)
+    assert Claim.objects.count() == 1
+    assert again.row_errors.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_does_not_run_an_import_twice_at_once_or_after_it_finished(practice, owner, aetna):
+    claim_import = run(practice, owner, csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"))
+
+    assert engine.run_import(claim_import.pk) is None
+    assert not engine.start(claim_import)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a CSV or Excel"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, ".xlsx"),
+        ("empty.csv", b"", "empty"),
+        ("notes.csv", b"hello,world\nfoo,bar\n", "header row"),
+        ("header-only.csv", HEADER.encode(), "no claims"),
+    ],
+)
+def test_it_refuses_unreadable_files_and_keeps_nothing(practice, owner, name, content, message, settings, tmp_path):
+    with pytest.raises(ImportFileError) as caught:
+        engine.inspect_upload(practice=practice, user=owner, upload=SimpleUploadedFile(name, content))
+
+    assert message in caught.value.message
+    assert not ClaimImport.objects.exists()
+    media = tmp_path / "media"
+    assert not media.exists() or not any(media.rglob("*.*"))
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_file_over_the_size_limit(practice, owner, settings):
+    settings.CLAIM_IMPORT_MAX_BYTES = 100
+
+    with pytest.raises(ImportFileError, match="larger than"):
+        engine.inspect_upload(practice=practice, user=owner, upload=csv_file("A-1,x y,,,,\n" * 20))
+    assert not ClaimImport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_keeps_imports_inside_the_practice(practice, owner, other_practice, aetna):
+    ClaimFactory(practice=other_practice, claim_number="A-1")
+    PayerFactory(practice=other_practice, payer_id="60054")
+
+    result = run(practice, owner, csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"))
+
+    assert result.imported_count == 1
+    assert Claim.objects.get(practice=practice).payer == aetna
+    assert Claim.objects.filter(claim_number="A-1").count() == 2
+    assert not Patient.objects.filter(practice=other_practice, last_name="Lopez").exists()
+
+
+@pytest.mark.django_db
+def test_it_checks_a_corrected_mapping(practice, owner, aetna):
+    claim_import = engine.inspect_upload(
+        practice=practice, user=owner, upload=csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n")
+    )
+
+    problems = engine.save_mapping(claim_import, {0: "claim_number", 1: "claim_number", 3: "date_of_service"}, None)
+
+    assert "Two columns are set to Claim number; choose one." in problems
+    assert "Choose the column with the amount." in problems
+    claim_import.refresh_from_db()
+    assert claim_import.column_mapping["4"] == "amount"
+
+
+@pytest.mark.django_db
+def test_it_marks_the_import_failed_when_the_stored_file_is_gone(practice, owner, aetna):
+    claim_import = engine.inspect_upload(
+        practice=practice, user=UserFactory(practice=practice), upload=csv_file("A-1,M L,01/01/1990,09/01/2026,1\n")
+    )
+    engine.start(claim_import)
+    claim_import.file.storage.delete(claim_import.file.name)
+
+    with pytest.raises(FileNotFoundError):
+        engine.run_import(claim_import.pk)
+
+    claim_import.refresh_from_db()
+    assert claim_import.status == ClaimImport.Status.FAILED
+    assert "error on our side" in claim_import.failure_message
