@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billingpulse.models import Patient, Practice, Provider, User
+from billingpulse.tenancy import IsPracticeAdminOrReadOnly, IsPracticeMember
 from billingpulse.validators import validate_npi
 
 
@@ -87,8 +88,12 @@ class PracticeOwnedViewSet(viewsets.ModelViewSet):
 class PatientViewSet(PracticeOwnedViewSet):
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
+    permission_classes = [IsPracticeMember]
 
 
 class ProviderViewSet(PracticeOwnedViewSet):
+    """Every member reads providers; admins add and change them, as on the settings page."""
+
     queryset = Provider.objects.all()
     serializer_class = ProviderSerializer
+    permission_classes = [IsPracticeAdminOrReadOnly]

@@ -119,6 +119,17 @@ class IsPracticeAdmin(IsPracticeMember):
         return super().has_permission(request, view) and request.user.is_practice_admin
 
 
+class IsPracticeAdminOrReadOnly(IsPracticeMember):
+    """Every member reads; only admins write (practice set-up such as payers and providers)."""
+
+    message = "Only practice admins can change this."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in permissions.SAFE_METHODS or request.user.is_practice_admin
+
+
 class PracticeScopedFilter(filters.BaseFilterBackend):
     """Default filter backend: every API list and detail sees only the caller's practice."""
 

@@ -151,3 +151,15 @@ def test_it_serves_the_openapi_schema_and_docs(owner_client):
     # Swagger UI comes from the installed sidecar package, never a CDN.
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_it_lets_staff_read_but_not_change_providers(teammate, practice):
+    provider = ProviderFactory(practice=practice)
+    client = APIClient()
+    client.force_authenticate(teammate)
+
+    assert client.get(f"/api/v1/providers/{provider.pk}").status_code == 200
+    assert client.patch(f"/api/v1/providers/{provider.pk}", {"last_name": "X"}, format="json").status_code == 403
+    new = {"first_name": "A", "last_name": "B", "npi": "1345678902"}
+    assert client.post("/api/v1/providers", new).status_code == 403

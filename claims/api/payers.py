@@ -7,7 +7,7 @@ from django.template.defaultfilters import pluralize
 from rest_framework import exceptions, filters, serializers, viewsets
 from rest_framework.settings import api_settings
 
-from billingpulse.tenancy import IsPracticeAdmin, IsPracticeMember
+from billingpulse.tenancy import IsPracticeAdminOrReadOnly
 from claims.models import Payer
 
 
@@ -75,13 +75,8 @@ class PayerViewSet(viewsets.ModelViewSet):
     serializer_class = PayerSerializer
     filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, filters.SearchFilter]
     search_fields = ["name", "payer_id"]
-    permission_classes = [IsPracticeMember]
-
-    def get_permissions(self):
-        # DESIGN.md: managing payers is an admin's job; staff work the claims.
-        if self.action in ("create", "update", "partial_update", "destroy"):
-            return [IsPracticeAdmin()]
-        return super().get_permissions()
+    # DESIGN.md: managing payers is an admin's job; staff work the claims.
+    permission_classes = [IsPracticeAdminOrReadOnly]
 
     def perform_create(self, serializer) -> None:
         serializer.save(practice=self.request.user.practice)
