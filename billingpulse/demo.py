@@ -6,13 +6,16 @@ one so the sign-in that ``make run`` prints always works.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 
 from billingpulse.models import Patient, Practice, Provider, User
-from claims.models import Payer
+from claims.models import Claim, ClaimEvent, ClaimLine, InsurancePolicy, Payer
+from claims.status import ClaimStatus
 
 DEMO_PRACTICE = {
     "name": "Riverbend Family Medicine",
@@ -88,4 +91,68 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         )
     for name, payer_id, phone in PAYERS:
         Payer.objects.get_or_create(practice=practice, payer_id=payer_id, defaults={"name": name, "phone": phone})
+    if not Claim.objects.filter(practice=practice).exists():
+        _demo_claims(practice, admin)
     return DemoResult(practice=practice, email=DEMO_EMAIL, password=password, created=created)
+
+
+# (status, denial code, denial reason) in the mix a billing office's A/R follow-up list has.
+CLAIM_MIX = [
+    (ClaimStatus.DENIED, "CO-16", "Claim lacks information needed to process it"),
+    (ClaimStatus.DENIED, "CO-197", "Prior authorization was not on file"),
+    (ClaimStatus.DENIED, "CO-50", "Payer did not consider the service medically necessary"),
+    (ClaimStatus.DENIED, "CO-97", "Payment included in another service"),
+    (ClaimStatus.SUBMITTED, "", ""),
+    (ClaimStatus.SUBMITTED, "", ""),
+    (ClaimStatus.IN_PROCESS, "", ""),
+    (ClaimStatus.PENDING_INFO, "", ""),
+    (ClaimStatus.PARTIALLY_PAID, "PR-2", "Coinsurance is the patient's share"),
+    (ClaimStatus.PAID, "", ""),
+]
+CODES = [("99213", "E11.9"), ("99214", "I10"), ("93000", "R00.2"), ("80053", "Z00.00"), ("99203", "J06.9")]
+
+
+def _demo_claims(practice: Practice, admin: User) -> None:
+    """Forty claims with lines, policies and a timeline, the same every time (seeded)."""
+    rng = random.Random(2026)
+    patients = list(Patient.objects.filter(practice=practice))
+    payers = list(Payer.objects.filter(practice=practice))
+    providers = list(Provider.objects.filter(practice=practice))
+    today = date.today()
+    for number in range(1, 41):
+        patient, payer = patients[number % len(patients)], payers[number % len(payers)]
+        status, denial_code, denial_reason = CLAIM_MIX[number % len(CLAIM_MIX)]
+        policy, _ = InsurancePolicy.objects.get_or_create(
+            practice=practice, patient=patient, payer=payer, defaults={"member_id": f"W{rng.randrange(10**8, 10**9)}"}
+        )
+        code, diagnosis = CODES[number % len(CODES)]
+        charge = Decimal(rng.choice(["85.00", "125.50", "240.00", "312.40", "1250.00", "150.00"]))
+        paid = {
+            ClaimStatus.PAID: charge,
+            ClaimStatus.PARTIALLY_PAID: (charge * Decimal("0.6")).quantize(Decimal("0.01")),
+        }
+        claim = Claim(
+            practice=practice,
+            patient=patient,
+            provider=providers[number % len(providers)],
+            payer=payer,
+            policy=policy,
+            claim_number=f"RB-26-{number:04d}",
+            service_date_from=today - timedelta(days=rng.randrange(20, 160)),
+            diagnosis_codes=[diagnosis],
+            total_charge=charge,
+            paid_amount=paid.get(status, Decimal("0.00")),
+            status=status,
+            denial_code=denial_code,
+            denial_reason=denial_reason,
+            next_follow_up_date=today + timedelta(days=rng.randrange(-5, 15)) if status != ClaimStatus.PAID else None,
+        )
+        claim.save()
+        ClaimLine.objects.create(claim=claim, line_number=1, procedure_code=code, charge=charge, place_of_service="11")
+        ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.CREATED,
+            to_status=status,
+            actor=admin,
+            message="Added with the demo data.",
+        )

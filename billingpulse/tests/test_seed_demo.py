@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billingpulse.models import Patient, Practice, Provider, User
-from claims.models import Payer
+from claims.models import Claim, Payer
 
 
 @pytest.mark.django_db
@@ -28,6 +28,10 @@ def test_it_creates_the_demo_practice_once_and_prints_a_working_sign_in(client):
         "00590",
     }
     assert User.objects.filter(practice=practice, role=User.Role.ADMIN).count() == 1
+    claims = Claim.objects.filter(practice=practice)
+    assert claims.count() == 40
+    assert {"denied", "submitted", "paid"} <= set(claims.values_list("status", flat=True))
+    assert all(claim.lines.exists() and claim.events.exists() for claim in claims)
     printed = out.getvalue()
     assert "admin@riverbend.example" in printed
     password = printed.split("password:")[-1].strip()
