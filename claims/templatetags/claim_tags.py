@@ -1,0 +1,98 @@
+"""Display helpers for claims pages: money, status badges, phone numbers, open days."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from claims.status import ClaimStatus
+
+register = template.Library()
+
+# One color per group of statuses: still being worked, paid, refused, finished.
+STATUS_TONES = {
+    ClaimStatus.PAID: "paid",
+    ClaimStatus.PARTIALLY_PAID: "paid",
+    ClaimStatus.DENIED: "denied",
+    ClaimStatus.REJECTED: "denied",
+    ClaimStatus.DRAFT: "closed",
+    ClaimStatus.WRITTEN_OFF: "closed",
+    ClaimStatus.CLOSED: "closed",
+}
+DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+@register.filter
+def money(value) -> str:
+    """``$1,250.00``; a dash for no amount; negative amounts as ``−$5.00``."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value).quantize(Decimal("0.01"))
+    sign = "−" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    return STATUS_TONES.get(status, "open")
+
+
+@register.filter
+def status_badge(status: str) -> SafeString:
+    label = ClaimStatus(status).label if status in ClaimStatus.values else status
+    return format_html('<span class="badge status status-{}">{}</span>', status_tone(status), label)
+
+
+@register.filter
+def us_phone(value: str) -> str:
+    """``+18005550100`` as ``(800) 555-0100``; other numbers as stored."""
+    match = re.fullmatch(r"\+1(\d{3})(\d{3})(\d{4})", value or "")
+    return f"({match[1]}) {match[2]}-{match[3]}" if match else value
+
+
+@register.filter
+def weekdays(digits: str) -> str:
+    """``"01234"`` as ``Mon–Fri``; ``"0246"`` as ``Mon, Wed, Fri, Sun``."""
+    days = sorted({int(d) for d in digits or "" if d.isdigit() and int(d) < 7})
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [
+        f"{DAY_NAMES[run[0]]}–{DAY_NAMES[run[-1]]}" if len(run) > 2 else ", ".join(DAY_NAMES[d] for d in run)
+        for run in runs
+    ]
+    return ", ".join(parts) or "Never"
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+@register.filter
+def days_until(value: date | None, today: date) -> str:
+    """A deadline relative to today: ``in 12 days``, ``today`` or ``passed 3 days ago``."""
+    if not value:
+        return ""
+    days = (value - today).days
+    if days == 0:
+        return "today"
+    return f"in {_days(days)}" if days > 0 else f"passed {_days(-days)} ago"
+
+
+@register.filter
+def follow_up_due(value: date | None, today: date) -> str:
+    """A follow-up date relative to today: ``in 3 days``, ``due today`` or ``overdue by 2 days``."""
+    if not value:
+        return ""
+    days = (value - today).days
+    if days == 0:
+        return "due today"
+    return f"in {_days(days)}" if days > 0 else f"overdue by {_days(-days)}"
