@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billingpulse.views import coming_soon
+from claims import import_views, views
 
 app_name = "claims"
 
 urlpatterns = [
-    path("", coming_soon, {"section": "claims"}, name="index"),
+    path("", views.worklist, name="index"),
+    path("<int:pk>/", views.claim_detail, name="detail"),
+    path("<int:pk>/edit/", views.claim_edit, name="edit"),
+    path("<int:pk>/status/", views.claim_status, name="status"),
+    path("<int:pk>/notes/", views.claim_note, name="note"),
+    path("import/", import_views.upload, name="import"),
+    path("import/<int:pk>/", import_views.detail, name="import_detail"),
+    path("import/<int:pk>/columns/", import_views.mapping, name="import_mapping"),
+    path("import/<int:pk>/rejected-rows.csv", import_views.errors_csv, name="import_errors_csv"),
+    path("payers/", views.payer_list, name="payers"),
+    path("payers/new/", views.payer_edit, name="payer_add"),
+    path("payers/<int:pk>/", views.payer_detail, name="payer_detail"),
+    path("payers/<int:pk>/edit/", views.payer_edit, name="payer_edit"),
 ]
