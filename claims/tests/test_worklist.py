@@ -109,7 +109,9 @@ def test_it_shows_the_same_rows_in_the_page_and_the_partial(owner_client, practi
     assert _numbers(full) == _numbers(partial) == ["A-2", "A-1"]
 
 
-def test_it_wires_the_filters_to_replace_the_table_and_push_the_url(owner_client):
+def test_it_wires_the_filters_to_replace_the_table_and_push_the_url(owner_client, practice):
+    _claim(practice, "A-1")
+
     body = owner_client.get("/claims/").content.decode()
 
     assert 'hx-target="#claim-table"' in body
@@ -243,7 +245,8 @@ def test_it_offers_clear_filters_when_filtered(owner_client, practice):
     _claim(practice, "A-1")
 
     assert b"Clear filters" not in owner_client.get("/claims/").content
-    assert b"Clear filters" in owner_client.get("/claims/?q=A").content
+    # In the table, so that an htmx refresh shows or hides it with the filters.
+    assert b"Clear filters" in owner_client.get("/claims/?q=A", **HX).content
 
 
 # Sorting
@@ -385,6 +388,13 @@ def test_it_asks_for_an_import_once_there_are_payers(owner_client, practice):
 
     assert "Import your first claims" in body
     assert "Add a payer first" not in body
+
+
+def test_it_hides_the_filters_until_there_are_claims(owner_client, practice):
+    body = owner_client.get("/claims/").content.decode()
+
+    assert 'id="worklist-filters"' not in body
+    assert "0 claims" not in body
 
 
 def test_it_says_when_filters_match_nothing(owner_client, practice):
