@@ -68,7 +68,7 @@ class ClaimImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(responses=ClaimImportErrorSerializer(many=True))
     @action(detail=True)
-    def errors(self, request, pk=None):
+    def errors(self, request, pk=None, format=None):
         rows = self.get_object().row_errors.all()
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ClaimImportErrorSerializer(page, many=True).data)
