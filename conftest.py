@@ -84,3 +84,23 @@ def teammate_client(teammate) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+def _api_client_for(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def api(owner):
+    """An API client with the owner's token."""
+    return _api_client_for(owner)
+
+
+@pytest.fixture
+def teammate_api(teammate):
+    return _api_client_for(teammate)

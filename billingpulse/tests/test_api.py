@@ -8,14 +8,6 @@ from billingpulse.models import Patient
 from billingpulse.tests.factories import PatientFactory, ProviderFactory
 
 
-@pytest.fixture
-def api(owner):
-    client = APIClient()
-    token = Token.objects.create(user=owner)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 @pytest.mark.django_db
 def test_it_tells_me_who_i_am(api, owner):
     response = api.get("/api/v1/me")

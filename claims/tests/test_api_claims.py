@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billingpulse.tests.factories import PatientFactory, ProviderFactory
@@ -19,22 +18,6 @@ from claims.tests.factories import (
     InsurancePolicyFactory,
     PayerFactory,
 )
-
-
-def _api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
-def api(owner) -> APIClient:
-    return _api_for(owner)
-
-
-@pytest.fixture
-def teammate_api(teammate) -> APIClient:
-    return _api_for(teammate)
 
 
 @pytest.fixture

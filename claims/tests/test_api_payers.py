@@ -3,29 +3,12 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from claims.models import Payer
 from claims.tests.factories import ClaimFactory, InsurancePolicyFactory, PayerFactory
 
 IVR = {"steps": [{"prompt": "For claims, press 2", "options": {"1": "eligibility", "2": "claims"}}, {"prompt": "NPI?"}]}
-
-
-def _api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
-def api(owner) -> APIClient:
-    return _api_for(owner)
-
-
-@pytest.fixture
-def teammate_api(teammate) -> APIClient:
-    return _api_for(teammate)
 
 
 def _body(**overrides) -> dict:

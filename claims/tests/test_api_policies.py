@@ -1,28 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billingpulse.tests.factories import PatientFactory
 from claims.models import Claim, InsurancePolicy
 from claims.tests.factories import ClaimFactory, InsurancePolicyFactory, PayerFactory
-
-
-def _api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
-def api(owner) -> APIClient:
-    return _api_for(owner)
-
-
-@pytest.fixture
-def teammate_api(teammate) -> APIClient:
-    return _api_for(teammate)
 
 
 @pytest.fixture
