@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, filters, serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from billingpulse.models import Patient, Practice, Provider, User
@@ -86,9 +89,23 @@ class PracticeOwnedViewSet(viewsets.ModelViewSet):
 
 
 class PatientViewSet(PracticeOwnedViewSet):
+    """Patients; ``?search=`` matches name or account number, ``?date_of_birth=YYYY-MM-DD``."""
+
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     permission_classes = [IsPracticeMember]
+    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, filters.SearchFilter]
+    search_fields = ["first_name", "last_name", "account_number"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        dob = self.request.query_params.get("date_of_birth")
+        if dob:
+            try:
+                queryset = queryset.filter(date_of_birth=date.fromisoformat(dob))
+            except ValueError:
+                raise exceptions.ValidationError({"date_of_birth": ["Use a date like 1980-03-14."]}) from None
+        return queryset
 
 
 class ProviderViewSet(PracticeOwnedViewSet):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -155,3 +157,15 @@ def test_it_lets_staff_read_but_not_change_providers(teammate, practice):
     assert client.patch(f"/api/v1/providers/{provider.pk}", {"last_name": "X"}, format="json").status_code == 403
     new = {"first_name": "A", "last_name": "B", "npi": "1345678902"}
     assert client.post("/api/v1/providers", new).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_finds_patients_by_name_and_birth_date(api, practice, other_practice):
+    PatientFactory(practice=practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1980, 3, 14))
+    PatientFactory(practice=practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1955, 1, 2))
+    PatientFactory(practice=other_practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1980, 3, 14))
+
+    body = api.get("/api/v1/patients?search=lopez&date_of_birth=1980-03-14").json()
+
+    assert body["count"] == 1
+    assert api.get("/api/v1/patients?date_of_birth=14/03/1980").status_code == 400
