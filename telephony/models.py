@@ -1,3 +1,116 @@
+"""Payer calls, the events the voice platform reports about them, and follow-up calls."""
+
 from __future__ import annotations
 
-# Models arrive with this app's issue.
+from django.conf import settings
+from django.db import models
+
+from billingpulse.models import PracticeOwned
+from claims.models import Claim, Payer
+from telephony.status import ACTIVE, CallStatus, FailureCategory
+
+
+class Call(PracticeOwned):
+    class Provider(models.TextChoices):
+        VAPI = "vapi", "Vapi"
+        SANDBOX = "sandbox", "Sandbox"
+
+    Status = CallStatus
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="calls")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="calls")
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    provider_call_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=12, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    scheduled_call = models.ForeignKey(
+        "ScheduledCall", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    # Pacing: not placed before this time (rate limits, payer business hours).
+    not_before = models.DateTimeField(null=True, blank=True)
+    # When we sent the create request: the rate limiter counts these per payer.
+    placed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
+    failure_category = models.CharField(max_length=20, choices=FailureCategory.choices, blank=True, default="")
+    last_error = models.TextField(blank=True)
+    transcript = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
+    summary = models.TextField(blank=True)
+    recording_url = models.URLField(max_length=1000, blank=True)
+    stereo_recording_url = models.URLField(max_length=1000, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    report_received_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the post-call pipeline (outcome extraction).
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["practice", "status", "-created_at"]),
+            models.Index(fields=["payer", "placed_at"]),
+            models.Index(fields=["status", "not_before"]),
+        ]
+        constraints = [
+            # At most one call in flight per claim.
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=models.Q(status__in=sorted(ACTIVE)),
+                name="one_active_call_per_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.pk} about {self.claim_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class CallEvent(models.Model):
+    """A message about a call from the voice platform, stored once (``dedupe_key``)."""
+
+    practice_path = "call__practice"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for call {self.call_id}"
+
+
+class ScheduledCall(PracticeOwned):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DISPATCHED = "dispatched", "Dispatched"
+        CANCELED = "canceled", "Canceled"
+
+    class Source(models.TextChoices):
+        PERSON = "person", "A person"
+        PIPELINE = "pipeline", "Call outcome"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="scheduled_calls")
+    call_after = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PERSON)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["call_after"]
+        indexes = [models.Index(fields=["status", "call_after"])]
+
+    def __str__(self) -> str:
+        return f"Call about {self.claim_id} after {self.call_after:%Y-%m-%d %H:%M}"
