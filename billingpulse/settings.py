@@ -274,6 +274,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Added by telephony: dispatch due follow-up calls, place deferred calls, reconcile lost webhooks.
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
@@ -309,14 +310,32 @@ if SENTRY_DSN:
 CLAIM_IMPORT_MAX_BYTES = env_int("CLAIM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 CLAIM_IMPORT_INLINE_ROWS = env_int("CLAIM_IMPORT_INLINE_ROWS", 500)
 
-# Keys used by later parts of the product; listed in .env.example.
+# Payer calls. "sandbox" simulates calls end to end with no keys; "vapi" places real ones.
 TELEPHONY_PROVIDER = env_choice("TELEPHONY_PROVIDER", ("sandbox", "vapi"), "sandbox")
+TELEPHONY_ENABLED = True
 VAPI_API_KEY = env_secret("VAPI_API_KEY")
 VAPI_ASSISTANT_ID = env_str("VAPI_ASSISTANT_ID")
 VAPI_PHONE_NUMBER_ID = env_str("VAPI_PHONE_NUMBER_ID")
 VAPI_BASE_URL = env_str("VAPI_BASE_URL", "https://api.vapi.ai")
+VAPI_TIMEOUT_SECONDS = env_int("VAPI_TIMEOUT_SECONDS", 15)
+# Webhook authentication: a shared secret header and/or HMAC signatures. Outside
+# development, with neither set, the webhook refuses every request. In development the
+# sandbox signs with a key derived from SECRET_KEY, so calls work with no set-up.
 VAPI_WEBHOOK_SECRET = env_secret("VAPI_WEBHOOK_SECRET")
-VAPI_WEBHOOK_HMAC_SECRET = env_secret("VAPI_WEBHOOK_HMAC_SECRET")
+VAPI_WEBHOOK_HMAC_SECRET = env_secret("VAPI_WEBHOOK_HMAC_SECRET") or (
+    f"dev-hmac-{SECRET_KEY}" if APP_ENV == "development" else ""
+)
+VAPI_WEBHOOK_MAX_BYTES = env_int("VAPI_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024)
+VAPI_WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env_int("VAPI_WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", 300)
+# Pacing: calls per payer per window (a payer may override), and per practice.
+CALL_RATE_LIMIT = env_int("CALL_RATE_LIMIT", 2)
+CALL_RATE_WINDOW_SECONDS = env_int("CALL_RATE_WINDOW_SECONDS", 300)
+PRACTICE_MAX_CONCURRENT_CALLS = env_int("PRACTICE_MAX_CONCURRENT_CALLS", 5)
+PRACTICE_DAILY_CALL_LIMIT = env_int("PRACTICE_DAILY_CALL_LIMIT", 200)
+CALL_MAX_DURATION_SECONDS = env_int("CALL_MAX_DURATION_SECONDS", 45 * 60)
+CALL_MAX_ATTEMPTS = env_int("CALL_MAX_ATTEMPTS", 3)
+# Seconds between the sandbox's simulated call events.
+SANDBOX_EVENT_DELAY_SECONDS = env_int("SANDBOX_EVENT_DELAY_SECONDS", 3)
 OUTCOME_EXTRACTOR = env_choice("OUTCOME_EXTRACTOR", ("rules", "openai"), "rules")
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
