@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
+from telephony.api import CallViewSet, ScheduledCallViewSet
 
 app_name = "api"
 
@@ -18,6 +19,8 @@ router.register("payers", PayerViewSet)
 router.register("policies", InsurancePolicyViewSet)
 router.register("claims", ClaimViewSet)
 router.register("claim-imports", ClaimImportViewSet)
+router.register("calls", CallViewSet)
+router.register("scheduled-calls", ScheduledCallViewSet)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
