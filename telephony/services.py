@@ -191,7 +191,8 @@ def _defer(call: Call, until: datetime, reason: str, now: datetime) -> PlaceResu
     call.not_before = until
     _wake_at(call.pk, until, now)
     because = f" because {reason}" if reason else ""
-    return PlaceResult(Placement.DEFERRED, f"Call {call.pk} waits until {until:%Y-%m-%d %H:%M:%S %Z}{because}.", call)
+    local = timezone.localtime(until, ZoneInfo(call.payer.time_zone))  # the payer's clock, as its hours are
+    return PlaceResult(Placement.DEFERRED, f"Call {call.pk} waits until {local:%Y-%m-%d %H:%M:%S %Z}{because}.", call)
 
 
 def _wake_at(call_id: int, when: datetime | None, now: datetime) -> None:

@@ -395,7 +395,7 @@ def test_it_doubles_the_wait_with_each_attempt(claim, settings):
 def test_it_moves_a_retry_into_business_hours(claim):
     call = _ended(claim, FailureCategory.NO_ANSWER)
 
-    with time_machine.travel(datetime(2026, 11, 17, 22, 30, tzinfo=UTC), tick=False):  # 16:30 in Chicago
+    with time_machine.travel(datetime(2026, 11, 17, 22, 40, tzinfo=UTC), tick=False):  # 16:40 in Chicago
         retry = services.handle_call_end(call.pk).retry
 
     assert retry.not_before == datetime(2026, 11, 18, 14, 0, tzinfo=UTC)
