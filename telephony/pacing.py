@@ -83,12 +83,15 @@ class Slot:
 def business_intervals(payer: Payer, day: date) -> list[tuple[datetime, datetime]]:
     """The span of ``day`` (in the payer's time zone) during which a call may start, as aware datetimes.
 
-    A line that "closes" before it opens (22:00–02:00) is taken to run past midnight.
+    A line that "closes" before it opens (22:00–02:00) is taken to run past midnight; one
+    that closes when it opens (00:00–00:00) is open around the clock, with no closing margin.
     """
     if str(day.weekday()) not in payer.open_weekdays:
         return []
     zone = ZoneInfo(payer.time_zone)
     opens = datetime.combine(day, payer.opens_at, tzinfo=zone)
+    if payer.closes_at == payer.opens_at:
+        return [(opens, datetime.combine(day + timedelta(days=1), payer.opens_at, tzinfo=zone))]
     closes_day = day if payer.closes_at > payer.opens_at else day + timedelta(days=1)
     last_start = datetime.combine(closes_day, payer.closes_at, tzinfo=zone) - LAST_CALL_BEFORE_CLOSING
     return [(opens, last_start)] if last_start > opens else []

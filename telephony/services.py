@@ -204,8 +204,23 @@ def _wake_at(call_id: int, when: datetime | None, now: datetime) -> None:
 
 
 def _send(call: Call, provider: CallProvider) -> PlaceResult:
+    """Send the call (its attempt is already recorded) and store the platform's id with it.
+
+    The id is saved in the same transaction as the request, so what the provider does after
+    commit (the sandbox schedules its events) finds it; a crash in between leaves the call
+    for the reconciler, like a timeout.
+    """
     try:
-        provider_call_id = provider.start_call(call)
+        with transaction.atomic():
+            provider_call_id = provider.start_call(call)
+            now = timezone.now()
+            Call.objects.filter(pk=call.pk, provider_call_id__isnull=True).update(
+                provider_call_id=provider_call_id, updated_at=now
+            )
+            # The platform's first status update may have arrived already; never move the call back.
+            Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED).update(
+                status=CallStatus.DIALING, status_changed_at=now
+            )
     except AmbiguousProviderError as error:
         _note_error(call, f"Unknown whether the call was placed: {error}")
         logger.warning("Call %s: placing it had an unclear result; left for reconciliation", call.pk)
@@ -217,19 +232,10 @@ def _send(call: Call, provider: CallProvider) -> PlaceResult:
         decision = handle_call_end(call.pk)
         return PlaceResult(Placement.FAILED, f"Call {call.pk} could not be placed: {error}. {decision.message}", call)
     except Exception as error:
-        # A bug or a lost connection after the request may have gone out: as unclear as a timeout.
+        # A bug, or the database lost after the request went out: as unclear as a timeout.
         logger.exception("Call %s: unexpected error while placing it; left for reconciliation", call.pk)
         _note_error(call, f"Unexpected error while placing the call: {type(error).__name__}")
         return PlaceResult(Placement.UNKNOWN, f"Call {call.pk}: unexpected error; it will be reconciled.", call)
-    now = timezone.now()
-    with transaction.atomic():
-        Call.objects.filter(pk=call.pk, provider_call_id__isnull=True).update(
-            provider_call_id=provider_call_id, updated_at=now
-        )
-        # The platform's first status update may have arrived already; never move the call back.
-        Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED).update(
-            status=CallStatus.DIALING, status_changed_at=now
-        )
     call.refresh_from_db()
     return PlaceResult(Placement.PLACED, f"Call {call.pk} placed ({call.provider} call {provider_call_id}).", call)
 

@@ -120,6 +120,14 @@ def test_it_takes_a_line_that_closes_before_it_opens_to_run_past_midnight(practi
 
 
 @pytest.mark.django_db
+def test_it_takes_a_line_that_closes_when_it_opens_to_be_open_around_the_clock(practice):
+    payer = _payer(practice, opens_at=time(0), closes_at=time(0), open_weekdays="0123456")
+    start = datetime(2026, 11, 17, 5, 0, tzinfo=UTC)
+
+    assert all(pacing.is_open(payer, start + timedelta(minutes=5 * n)) for n in range(24 * 12 * 2))
+
+
+@pytest.mark.django_db
 def test_it_has_no_opening_for_a_payer_never_open(practice):
     payer = _payer(practice, opens_at=time(9), closes_at=time(9, 10))  # shorter than the closing margin
 
