@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billingpulse import views
+from telephony import webhook
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/ready", views.health_ready, name="health_ready"),
     path("api/v1/", include("billingpulse.api_urls")),
+    path("api/webhooks/vapi", webhook.vapi_webhook, name="vapi_webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("admin/", admin.site.urls),
