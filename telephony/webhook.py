@@ -24,6 +24,7 @@ import time
 
 from django.conf import settings
 from django.http import HttpRequest
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, renderer_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -35,6 +36,8 @@ from telephony import ingest
 logger = logging.getLogger(__name__)
 
 
+# For Vapi only: not part of the public API's schema.
+@extend_schema(exclude=True)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
