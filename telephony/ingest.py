@@ -20,9 +20,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -129,24 +131,17 @@ def failure_category(ended_reason: str) -> FailureCategory:
 def advance_status(call: Call, target: str, **fields: Any) -> bool:
     """Move ``call`` to ``target`` (with ``fields``) if the status machine allows it from where it is now.
 
-    The UPDATE is conditional on the status just read, so two deliveries racing each other
-    cannot move the call backwards; on a lost race it reads again and re-decides.
+    One UPDATE whose condition is every status that may move to ``target``: the database
+    checks it against the row as it is when the row is locked, so two deliveries racing
+    each other cannot move the call backwards, and nothing is read first.
     """
-    current = call.status
-    for _ in range(5):
-        if not can_move(current, target):
-            return False
-        now = timezone.now()
-        changed = Call.objects.filter(pk=call.pk, status=current).update(
-            status=target, status_changed_at=now, updated_at=now, **fields
-        )
-        if changed:
-            call.status = target
-            return True
-        current = Call.objects.filter(pk=call.pk).values_list("status", flat=True).first()
-        if current is None:
-            return False
-    return False
+    now = timezone.now()
+    changed = Call.objects.filter(pk=call.pk, status__in=_sources(target)).update(
+        status=target, status_changed_at=now, updated_at=now, **fields
+    )
+    if changed:
+        call.status = target
+    return bool(changed)
 
 
 def mark_failed(call: Call, category: str, error: str) -> bool:
@@ -204,8 +199,15 @@ def _end_of_call_report(message: dict) -> IngestResult:
             fields["ended_at"] = call.ended_at or _message_time(message)
         if fields["duration_seconds"] is None:
             fields["duration_seconds"] = _duration({}, fields.get("started_at") or call.started_at, fields["ended_at"])
-        Call.objects.filter(pk=call.pk).update(report_received_at=now, updated_at=now, **fields)
-        advance_status(call, CallStatus.ENDED)
+        # One statement: the report's fields always, the status only if it may still become ended.
+        ending = Q(status__in=_sources(CallStatus.ENDED))
+        Call.objects.filter(pk=call.pk).update(
+            report_received_at=now,
+            updated_at=now,
+            status=Case(When(ending, then=Value(CallStatus.ENDED)), default=F("status")),
+            status_changed_at=Case(When(ending, then=Value(now)), default=F("status_changed_at")),
+            **fields,
+        )
         call_id = call.pk
         transaction.on_commit(lambda: _enqueue_pipeline(call_id), robust=True)
     return IngestResult(200, {})
@@ -255,10 +257,9 @@ def _find_call(message: dict, call_obj: dict) -> Call | None:
     ours, practice_id = our_call_id(call_obj)
     if not provider_id and ours is None:
         raise BadMessage("message.call.id is missing.")
-    queryset = Call.objects.select_related("claim", "payer")
-    call = queryset.filter(provider_call_id=provider_id).first() if provider_id else None
+    call = _one(provider_call_id=provider_id) if provider_id else None
     if call is None and ours is not None:
-        call = queryset.filter(pk=ours).first()
+        call = _one(pk=ours)
         if call is not None and call.provider_call_id and provider_id:
             logger.warning(
                 "Vapi call %s names our call %s, which is Vapi call %s", provider_id, ours, call.provider_call_id
@@ -274,6 +275,18 @@ def _find_call(message: dict, call_obj: dict) -> Call | None:
     if provider_id and not call.provider_call_id and not _adopt_provider_id(call, provider_id):
         return None
     return call
+
+
+@cache
+def _sources(target: str) -> list[str]:
+    """The statuses the status machine lets a call leave for ``target``."""
+    return [status for status in CallStatus.values if can_move(status, target)]
+
+
+def _one(**lookup: Any) -> Call | None:
+    # Only the columns ingestion reads: a call's transcript and messages can be large.
+    fields = ("practice_id", "claim_id", "status", "provider_call_id", "started_at", "ended_at")
+    return next(iter(Call.objects.filter(**lookup).only(*fields).order_by()[:1]), None)
 
 
 def _adopt_provider_id(call: Call, provider_id: str) -> bool:
