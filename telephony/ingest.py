@@ -7,8 +7,8 @@ calls. The rules hold whoever calls:
 
 * every message is stored once as a ``CallEvent`` (``dedupe_key``); a duplicate delivery
   answers 200 and changes nothing;
-* status only moves forward along ``telephony.status`` (a conditional UPDATE on the status
-  we read), so a late ``ringing`` never undoes ``ended``;
+* status only moves forward along ``telephony.status`` (an UPDATE conditional on the call
+  being in a status that may move there), so a late ``ringing`` never undoes ``ended``;
 * the end-of-call report is applied once, whatever order it arrives in, and only then is the
   post-call pipeline enqueued (after commit).
 """

@@ -29,7 +29,7 @@ from django.utils import timezone
 from telephony import ingest, pipeline, services
 from telephony.models import Call, CallEvent
 from telephony.providers import CallProvider, ProviderError, get_provider
-from telephony.status import CallStatus, FailureCategory
+from telephony.status import ACTIVE, CallStatus, FailureCategory
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +70,15 @@ def reconcile_calls(now: datetime | None = None) -> ReconcileSummary:
             providers[call.provider] = get_provider(call.provider)
         return providers[call.provider]
 
-    for call in ambiguous_creates(now):
-        _reconcile_ambiguous(call, provider_for(call), summary)
-    for call in overdue_calls(now):
-        _reconcile_overdue(call, provider_for(call), summary)
+    work = [(call, _reconcile_ambiguous) for call in ambiguous_creates(now)]
+    work += [(call, _reconcile_overdue) for call in overdue_calls(now)]
+    for call, reconcile_one in work:
+        try:
+            reconcile_one(call, provider_for(call), summary)
+        except Exception:
+            # One call that cannot be handled must not hold back the others on every run.
+            summary.errors += 1
+            logger.exception("Could not reconcile call %s", call.pk)
     summary.pipelines = _enqueue_stalled_pipelines(now)
     if summary.checked or summary.pipelines:
         logger.info("Reconciled calls: %s", summary)
@@ -99,8 +104,7 @@ def overdue_calls(now: datetime):
         )
         .filter(begun__gte=now - LOOKBACK)
         .filter(
-            Q(status__in=[CallStatus.QUEUED, CallStatus.DIALING, CallStatus.RINGING, CallStatus.IN_PROGRESS])
-            & Q(begun__lt=now - longest)
+            Q(status__in=sorted(ACTIVE), begun__lt=now - longest)
             | Q(status=CallStatus.ENDED, finished__lt=now - REPORT_GRACE)
         )
         .order_by("begun")[:BATCH]

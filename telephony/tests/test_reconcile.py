@@ -195,3 +195,21 @@ def test_it_prints_a_readable_summary():
     summary = reconcile.ReconcileSummary(checked=3, updated=1, failed=1, errors=1, pipelines=2)
 
     assert str(summary) == "3 calls checked, 1 updated, 1 marked failed, 1 lookups failed, 2 pipelines enqueued"
+
+
+def test_it_goes_on_after_an_unexpected_error_about_one_call(fake_vapi, delay, now):
+    broken = _call(now, ago=timedelta(hours=3))
+    fine = _call(now, ago=timedelta(hours=2))
+    real = vapi.VapiProvider()
+
+    def fetch_call(provider_call_id):
+        if provider_call_id == broken.provider_call_id:
+            raise RuntimeError("boom")
+        return real.client.get_call(provider_call_id)
+
+    fake_vapi.expect_request(f"/call/{fine.provider_call_id}").respond_with_json(vapi_call(fine))
+    with mock.patch.object(vapi.VapiProvider, "fetch_call", side_effect=fetch_call):
+        summary = reconcile.reconcile_calls(now)
+
+    assert (summary.checked, summary.updated, summary.errors) == (2, 1, 1)
+    assert Call.objects.get(pk=fine.pk).status == S.ENDED
