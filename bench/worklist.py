@@ -1,0 +1,386 @@
+"""Benchmark: the claims worklist with 1,000,000 claims, against the bare SQL it runs.
+
+    .venv/bin/python bench/worklist.py
+
+Fills a throwaway PostgreSQL database with five practices of 200,000 claims each (patients and
+payers too), with bulk SQL, then VACUUM ANALYZE. For each page below, the worklist view is
+requested through Django's test client as a signed-in biller of one practice (server time:
+middleware, session, view, queries and template), and the exact SQL statements it ran are
+captured and run again, bare, through a plain psycopg connection (the baseline):
+
+* the first page (default filters: open claims, latest date of service first);
+* a filtered page (status Denied and one payer);
+* a search for a patient's last name fragment, and one for a claim number fragment;
+* a deep page (page 2000 of the open claims).
+
+The goal is the view within 3x of its bare SQL. It also counts the view's queries for a practice
+with 10 claims and one with 10,000 (the worklist has a fixed page size of 50). Figures go to
+``bench/RESULTS.md``; see ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (  # noqa: E402
+    finish_database,
+    machine_lines,
+    median,
+    ms,
+    prepare_database,
+    psycopg_url,
+    say,
+    setup_django,
+    table,
+    write_section,
+)
+
+GOAL_RATIO = 3.0
+PRACTICES = 5
+CLAIMS_PER_PRACTICE = 200_000
+PATIENTS_PER_PRACTICE = 40_000
+SMALL_PRACTICES = (10, 10_000)  # for the query count
+PAYERS = [  # name, payer ID, timely filing days
+    ("Aetna", "60054", 120),
+    ("BCBS Texas", "00590", 95),
+    ("Cigna", "62308", 90),
+    ("UnitedHealthcare", "87726", 90),
+    ("Humana", "61101", 365),
+    ("Medicare Part B", "04412", 365),
+    ("Texas Medicaid", "TXMCD", 95),
+    ("Ambetter", "68069", 180),
+]
+FIRST_NAMES = (
+    "{James,Mary,Robert,Patricia,John,Jennifer,Michael,Linda,David,Elizabeth,William,Barbara,Richard,Susan,"
+    "Joseph,Jessica,Thomas,Sarah,Charles,Karen,Christopher,Lisa,Daniel,Nancy,Matthew,Betty,Anthony,Sandra,Mark,"
+    "Margaret,Donald,Ashley,Steven,Kimberly,Andrew,Emily,Paul,Donna,Joshua,Michelle,Omar,Priya,Wei,Mei,Ana,Jose}"
+)
+LAST_NAMES = (
+    "{Smith,Johnson,Williams,Brown,Jones,Garcia,Miller,Davis,Rodriguez,Martinez,Hernandez,Lopez,Gonzalez,Wilson,"
+    "Anderson,Thomas,Taylor,Moore,Jackson,Martin,Lee,Perez,Thompson,White,Harris,Sanchez,Clark,Ramirez,Lewis,"
+    "Robinson,Walker,Young,Allen,King,Wright,Scott,Torres,Nguyen,Hill,Flores,Green,Adams,Nelson,Baker,Hall,Rivera,"
+    "Campbell,Mitchell,Carter,Roberts,Patel,Kim,Chen,O'Brien,McDonald,Okafor,Kowalski,Schmidt,Rossi,Dubois,Novak,"
+    "Haddad,Cohen,Singh,Tanaka,Sato,Murphy,Kelly,Price,Bennett,Wood,Barnes,Ross,Henderson,Coleman,Jenkins,Perry}"
+)
+# (status, share of claims): 82% open, the rest paid or finished.
+STATUSES = [
+    ("submitted", 0.30),
+    ("denied", 0.20),
+    ("in_process", 0.10),
+    ("pending_info", 0.05),
+    ("accepted", 0.05),
+    ("appealed", 0.03),
+    ("partially_paid", 0.03),
+    ("rejected", 0.02),
+    ("reprocessing", 0.02),
+    ("not_on_file", 0.02),
+    ("paid", 0.12),
+    ("closed", 0.04),
+    ("written_off", 0.02),
+]
+DENIAL_CODES = "{CO-16,CO-29,CO-97,CO-50,CO-197,PR-1,PR-2,CO-45}"
+PRACTICE_PREFIX = "Bench worklist practice"
+SEED = 0.42
+_DECLARE = re.compile(r'^DECLARE\s+"[^"]+"\s+(?:NO\s+)?(?:SCROLL\s+)?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+', re.I)
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def insert_select(model, expressions: dict[str, str], source: str, params: dict) -> int:
+    """``INSERT INTO model's table SELECT ...``: the given column expressions, every other column its default."""
+    from django.db import connection
+
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in expressions:
+            values.append(expressions[field.attname])
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            values.append("now()")
+        else:
+            name = f"default_{field.attname}"
+            default = field.get_default()
+            params[name] = field.get_db_prep_save(default, connection)
+            values.append(f"%({name})s")
+    missing = set(expressions) - {field.attname for field in model._meta.concrete_fields}
+    assert not missing, missing
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def create_practice(name: str, claims: int, patients: int):
+    """A practice with a user, payers, ``patients`` patients and ``claims`` claims, written by bulk SQL."""
+    from django.db import connection, transaction
+
+    from billingpulse.models import Patient, Practice, User
+    from claims.models import Claim, Payer
+
+    with transaction.atomic():
+        practice = Practice.objects.create(name=name)
+        user = User.objects.create_user(
+            f"bench-worklist-{practice.pk}@example.com", practice=practice, role=User.Role.STAFF
+        )
+        payers = [
+            Payer.objects.create(practice=practice, name=payer, payer_id=payer_id, timely_filing_days=days)
+            for payer, payer_id, days in PAYERS
+        ]
+        payer_ids = "{" + ",".join(str(payer.pk) for payer in payers) + "}"
+        payer_days = "{" + ",".join(str(days) for _name, _id, days in PAYERS) + "}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setseed(%s)", [SEED])
+        insert_select(
+            Patient,
+            {
+                "practice_id": "%(practice)s",
+                "first_name": "(%(first)s::text[])[1 + floor(random() * cardinality(%(first)s::text[]))::int]",
+                "last_name": "(%(last)s::text[])[1 + floor(random() * cardinality(%(last)s::text[]))::int]",
+                "date_of_birth": "date '1935-01-01' + floor(random() * 30000)::int",
+            },
+            "generate_series(1, %(count)s) AS g",
+            {"practice": practice.pk, "first": FIRST_NAMES, "last": LAST_NAMES, "count": patients},
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT min(id), max(id) FROM billingpulse_patient WHERE practice_id = %s", [practice.pk])
+            first_patient, last_patient = cursor.fetchone()
+        status_case, threshold = [], 0.0
+        for status, share in STATUSES:
+            threshold += share
+            status_case.append(f"WHEN s.r_status < {threshold:.4f} THEN '{status}'")
+        status_sql = f"(CASE {' '.join(status_case)} ELSE 'submitted' END)"
+        source = (
+            "(SELECT g, random() AS r_status, random() AS r_date, floor(random() * 8)::int + 1 AS payer, "
+            "random() AS r_patient, random() AS r_amount, random() AS r_follow, random() AS r_code "
+            "FROM generate_series(1, %(count)s) AS g) AS s"
+        )
+        # The status is computed once per row in a subquery so every column agrees with it.
+        source = f"(SELECT s.*, {status_sql} AS status FROM {source}) AS s"
+        insert_select(
+            Claim,
+            {
+                "practice_id": "%(practice)s",
+                "claim_number": "'CLM-' || lpad(s.g::text, 7, '0')",
+                "patient_id": "%(first_patient)s + floor(s.r_patient * %(patients)s)::int",
+                "payer_id": "(%(payer_ids)s::bigint[])[s.payer]",
+                "service_date_from": "current_date - floor(s.r_date * 730)::int",
+                "total_charge": "round((20 + s.r_amount * 4980)::numeric, 2)",
+                "paid_amount": "CASE WHEN s.status = 'paid' THEN round((20 + s.r_amount * 4980)::numeric, 2) "
+                "WHEN s.status = 'partially_paid' THEN round((10 + s.r_amount * 100)::numeric, 2) ELSE 0 END",
+                "status": "s.status",
+                "denial_code": "CASE WHEN s.status IN ('denied', 'appealed') "
+                "THEN (%(codes)s::text[])[1 + floor(s.r_code * 8)::int] ELSE '' END",
+                "next_follow_up_date": "CASE WHEN s.r_follow < 0.4 THEN NULL "
+                "ELSE current_date + floor((s.r_follow - 0.4) * 100)::int - 30 END",
+                "timely_filing_deadline": (
+                    "current_date - floor(s.r_date * 730)::int + (%(payer_days)s::int[])[s.payer]"
+                ),
+            },
+            source,
+            {
+                "practice": practice.pk,
+                "count": claims,
+                "first_patient": first_patient,
+                "patients": last_patient - first_patient + 1,
+                "payer_ids": payer_ids,
+                "payer_days": payer_days,
+                "codes": DENIAL_CODES,
+            },
+        )
+    return practice, user, payers
+
+
+def build_data(database_url: str) -> None:
+    from django.db import connection
+
+    start = time.perf_counter()
+    for number in range(1, PRACTICES + 1):
+        create_practice(f"{PRACTICE_PREFIX} {number}", CLAIMS_PER_PRACTICE, PATIENTS_PER_PRACTICE)
+        say(f"  practice {number}: {CLAIMS_PER_PRACTICE:,} claims ({time.perf_counter() - start:.0f} s)")
+    for claims in SMALL_PRACTICES:
+        create_practice(f"{PRACTICE_PREFIX} with {claims}", claims, max(claims // 5, 2))
+    connection.close()
+    import psycopg
+
+    with psycopg.connect(psycopg_url(database_url), autocommit=True) as bare:
+        for name in ("claims_claim", "billingpulse_patient", "claims_payer", "billingpulse_practice"):
+            bare.execute(f"VACUUM ANALYZE {name}")
+    say(f"  data ready in {time.perf_counter() - start:.0f} s")
+
+
+def existing_data() -> bool:
+    from claims.models import Claim
+
+    return Claim.objects.filter(practice__name=f"{PRACTICE_PREFIX} 1").count() == CLAIMS_PER_PRACTICE
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def measure_page(client, url: str, bare, repeat: int) -> dict:
+    """Server time of ``url`` (median), its SQL statements, and their bare time (median of the sums)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):  # warm: templates compiled, connection open, caches filled
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    # Django reads a ModelChoiceField's choices through a server-side cursor (DECLARE … FOR SELECT, then
+    # FETCHes that are not captured); the bare baseline runs that SELECT directly.
+    statements = [_DECLARE.sub("", query["sql"]) for query in captured.captured_queries]
+    server, sql = [], []
+    for _ in range(repeat):
+        # Alternately, so that both see the same state of the machine.
+        start = time.perf_counter()
+        response = client.get(url)
+        server.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for statement in statements:
+            bare.execute(statement).fetchall()
+        sql.append(time.perf_counter() - start)
+    rows = response.content.count(b'class="claim-link mono"')
+    return {
+        "server": median(server),
+        "sql": median(sql),
+        "queries": len(statements),
+        "statements": statements,
+        "rows": rows,
+    }
+
+
+def count_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/claims/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/claims/").status_code == 200
+    return len(captured.captured_queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=7, help="timed requests per page; medians reported")
+    parser.add_argument("--keep", action="store_true", help="keep the billingpulse_bench database and its data")
+    parser.add_argument("--reuse", action="store_true", help="reuse the data of an earlier --keep run")
+    parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--show-sql", action="store_true", help="print each page's SQL and its plan")
+    args = parser.parse_args()
+
+    database = prepare_database(keep=args.keep or args.reuse, reuse=args.reuse)
+    setup_django(database.url)
+    import psycopg
+    from django.db import connection
+    from django.test import Client
+
+    from billingpulse.models import Practice, User
+    from claims.models import Claim, Payer
+
+    try:
+        if args.reuse and existing_data():
+            say("Reusing the data of an earlier run.")
+        else:
+            say(
+                f"Building {PRACTICES} practices × {CLAIMS_PER_PRACTICE:,} claims "
+                f"(+ {' and '.join(f'{n:,}' for n in SMALL_PRACTICES)} for the query count) …"
+            )
+            build_data(database.url)
+        practice = Practice.objects.get(name=f"{PRACTICE_PREFIX} 1")
+        user = User.objects.get(practice=practice)
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(user)
+        total_claims = Claim.objects.count()
+        in_practice = Claim.objects.filter(practice=practice).count()
+        denied_payer = Payer.objects.get(practice=practice, payer_id="62308")
+        pages = [
+            ("First page (open claims, newest first)", {}),
+            ("Filtered: status Denied + payer Cigna", {"status": "denied", "payer": denied_payer.pk}),
+            ("Search: patient last name fragment 'rtine'", {"q": "rtine"}),
+            ("Search: claim number fragment '12345'", {"q": "12345"}),
+            ("Deep page: page 2000 of the open claims", {"page": 2000}),
+        ]
+        results = []
+        with psycopg.connect(psycopg_url(database.url), autocommit=True) as bare:
+            bare.execute("SET TIME ZONE 'UTC'")
+            for label, query in pages:
+                url = "/claims/" + (f"?{urlencode(query)}" if query else "")
+                figures = measure_page(client, url, bare, args.repeat)
+                results.append((label, url, figures))
+                say(
+                    f"{label}: server {ms(figures['server'])}, bare SQL {ms(figures['sql'])} "
+                    f"({figures['queries']} queries), ratio {figures['server'] / figures['sql']:.2f}, "
+                    f"{figures['rows']} rows shown"
+                )
+                if args.show_sql:
+                    for statement in figures["statements"]:
+                        say("   ", statement)
+                        plan = bare.execute("EXPLAIN ANALYZE " + statement).fetchall()
+                        say("\n".join("      " + line for (line,) in plan))
+        counts = {}
+        for claims in SMALL_PRACTICES:
+            small = Practice.objects.get(name=f"{PRACTICE_PREFIX} with {claims}")
+            small_client = Client(SERVER_NAME="localhost")
+            small_client.force_login(User.objects.get(practice=small))
+            counts[claims] = count_queries(small_client)
+        counts[in_practice] = count_queries(client)
+        say("Queries per worklist page: " + ", ".join(f"{n:,} claims: {q}" for n, q in counts.items()))
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        lines = _report(results, counts, total_claims, in_practice, version, args.repeat)
+        say("\n".join(lines))
+        if not args.no_results:
+            write_section("worklist", "Claims worklist (B)", lines)
+    finally:
+        finish_database(database)
+
+
+def _report(results: list, counts: dict, total: int, in_practice: int, version: str, repeat: int) -> list[str]:
+    worst = max(figures["server"] / figures["sql"] for _label, _url, figures in results)
+    same_count = len(set(counts.values())) == 1
+    return [
+        *machine_lines(version),
+        f"- Command: `.venv/bin/python bench/worklist.py` ({repeat} requests per page after 2 warm-up ones; medians)",
+        f"- Data: {total:,} claims in the database, {in_practice:,} in the benchmark practice "
+        f"({PATIENTS_PER_PRACTICE:,} patients, {len(PAYERS)} payers per practice); VACUUM ANALYZE after loading",
+        "- Server time: `django.test.Client.get` as a signed-in staff user (middleware, session, view, "
+        "template). Bare SQL: the statements the view ran (captured), run again over a plain psycopg connection.",
+        "",
+        *table(
+            ["Page", "Server time", "Bare SQL", "Ratio", "Queries", "Rows shown"],
+            [
+                [
+                    f"{label} `{url}`",
+                    ms(figures["server"]),
+                    ms(figures["sql"]),
+                    f"{figures['server'] / figures['sql']:.2f}×",
+                    figures["queries"],
+                    figures["rows"],
+                ]
+                for label, url, figures in results
+            ],
+        ),
+        "",
+        f"**Speed goal (within {GOAL_RATIO:.0f}× the bare SQL): {'met' if worst <= GOAL_RATIO else 'NOT met'}** "
+        f"— the largest ratio is {worst:.2f}×.",
+        "",
+        "Queries per worklist page (the page size is fixed at 50, so practices of different sizes are compared): "
+        + ", ".join(f"{claims:,} claims → {queries}" for claims, queries in counts.items())
+        + f". **{'Same count' if same_count else 'NOT the same count'}.**",
+    ]
+
+
+if __name__ == "__main__":
+    main()
