@@ -323,8 +323,10 @@ VAPI_TIMEOUT_SECONDS = env_int("VAPI_TIMEOUT_SECONDS", 15)
 # sandbox signs with a key derived from SECRET_KEY, so calls work with no set-up.
 VAPI_WEBHOOK_SECRET = env_secret("VAPI_WEBHOOK_SECRET")
 VAPI_WEBHOOK_HMAC_SECRET = env_secret("VAPI_WEBHOOK_HMAC_SECRET") or (
-    f"dev-hmac-{SECRET_KEY}" if APP_ENV == "development" else ""
+    f"dev-hmac-{SECRET_KEY}" if APP_ENV == "development" and TELEPHONY_PROVIDER == "sandbox" else ""
 )
+# The Vapi credential (type hmac, same secret) that makes Vapi sign its deliveries.
+VAPI_WEBHOOK_CREDENTIAL_ID = env_str("VAPI_WEBHOOK_CREDENTIAL_ID")
 VAPI_WEBHOOK_MAX_BYTES = env_int("VAPI_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024)
 VAPI_WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env_int("VAPI_WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", 300)
 # Pacing: calls per payer per window (a payer may override), and per practice.

@@ -145,7 +145,7 @@ def webhook_server() -> dict:
     server: dict = {"url": webhook_url(), "timeoutSeconds": 20}
     if settings.VAPI_WEBHOOK_SECRET:
         server["headers"] = {"X-Vapi-Secret": settings.VAPI_WEBHOOK_SECRET}
-    credential_id = getattr(settings, "VAPI_WEBHOOK_CREDENTIAL_ID", "")
+    credential_id = settings.VAPI_WEBHOOK_CREDENTIAL_ID
     if credential_id:
         server["credentialId"] = credential_id
     return server
