@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billingpulse.views import coming_soon
+from telephony import views
 
 app_name = "telephony"
 
 urlpatterns = [
-    path("", coming_soon, {"section": "calls"}, name="index"),
+    path("", views.call_list, name="index"),
+    path("<int:pk>/", views.call_detail, name="detail"),
+    path("start/", views.call_selected, name="call_selected"),
+    path("queue/", views.queue, name="queue"),
+    path("follow-ups/", views.followups, name="followups"),
+    path("follow-ups/<int:pk>/cancel/", views.followup_cancel, name="followup_cancel"),
+    path("claims/<int:claim_pk>/", views.claim_calls, name="claim_calls"),
+    path("claims/<int:claim_pk>/follow-ups/", views.followup_add, name="followup_add"),
 ]

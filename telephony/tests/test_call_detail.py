@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from billingpulse.tests.factories import PatientFactory
+from claims.tests.factories import ClaimFactory, PayerFactory
+from telephony.models import Call
+from telephony.tests.factories import CallEventFactory, CallFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+STARTED = datetime(2026, 11, 20, 16, 0, 5, tzinfo=UTC)
+MESSAGES = [
+    {"role": "system", "message": "You call payers about claims.", "time": 0, "secondsFromStart": 0},
+    {
+        "role": "user",
+        "message": "Thank you for calling Aetna. For claims, press 2.",
+        "secondsFromStart": 0.4,
+        "duration": 3000,
+    },
+    {
+        "role": "tool_calls",
+        "message": "",
+        "secondsFromStart": 5.1,
+        "toolCalls": [
+            {"id": "c1", "type": "function", "function": {"name": "dtmf", "arguments": json.dumps({"keys": "2"})}}
+        ],
+    },
+    {"role": "tool_call_result", "toolCallId": "c1", "name": "dtmf", "result": "Sent.", "secondsFromStart": 5.4},
+    {"role": "user", "message": "Please hold for a representative.", "secondsFromStart": 7.0, "duration": 2000},
+    {
+        "role": "user",
+        "message": "Thanks for holding, my name is Renee. Who am I speaking with?",
+        "secondsFromStart": 610.5,
+        "duration": 4000,
+    },
+    {
+        "role": "bot",
+        "message": "Hi Renee, I'm calling about claim RB-24017.",
+        "secondsFromStart": 616.0,
+        "duration": 3000,
+        "source": "",
+    },
+    {"role": "user", "message": "That claim was paid on November 1st.", "secondsFromStart": 640.2, "duration": 3000},
+]
+
+
+@pytest.fixture
+def call(practice, owner):
+    payer = PayerFactory(practice=practice, name="Aetna", phone="+18005550142")
+    patient = PatientFactory(practice=practice, first_name="Eleanor", last_name="Whitfield")
+    claim = ClaimFactory(practice=practice, patient=patient, payer=payer, claim_number="RB-24017")
+    return CallFactory(
+        practice=practice,
+        claim=claim,
+        status=Call.Status.ENDED,
+        started_by=owner,
+        started_at=STARTED,
+        ended_at=datetime(2026, 11, 20, 16, 11, 0, tzinfo=UTC),
+        duration_seconds=655,
+        cost=Decimal("0.8513"),
+        ended_reason="assistant-ended-call",
+        messages=MESSAGES,
+        transcript="",
+        summary="Renee at Aetna confirmed claim RB-24017 was paid.",
+        recording_url="https://storage.vapi.ai/abc-mono.wav",
+        outcome={
+            "claim_status": "paid",
+            "reference_number": "2601477318",
+            "paid_amount": "198.64",
+            "follow_up_days": None,
+            "call_outcome": "resolved",
+            "evidence": {"reference_number": "your reference number is 2-6-0-1-4-7-7-3-1-8"},
+        },
+    )
+
+
+def _url(call) -> str:
+    return f"/calls/{call.pk}/"
+
+
+def test_it_shows_the_call(owner_client, call):
+    CallEventFactory(call=call, kind="end-of-call-report", payload={"message": {"endedReason": "assistant-ended-call"}})
+    body = owner_client.get(_url(call)).content.decode()
+
+    for text in [
+        "RB-24017",
+        "Aetna",
+        "(800) 555-0142",
+        "started by Alice Admin",
+        "10:55",  # duration
+        "$0.85",
+        "assistant-ended-call",
+        "Renee at Aetna confirmed claim RB-24017 was paid.",
+        "https://storage.vapi.ai/abc-mono.wav",
+        "end-of-call-report",
+    ]:
+        assert text in body
+
+
+def test_it_shows_the_transcript_by_speaker(owner_client, call):
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "You call payers about claims." not in body  # the prompt is not part of the conversation
+    menu = body.index("Thank you for calling Aetna. For claims, press 2.")
+    assert "Phone menu" in body[menu - 300 : menu]
+    assert "Pressed 2" in body
+    assert "On hold about 10 minutes" in body
+    renee = body.index("Thanks for holding, my name is Renee.")
+    assert "turn-representative" in body[renee - 300 : renee] and ">Renee<" in body[renee - 300 : renee]
+    agent = body.index("Hi Renee, I&#x27;m calling about claim RB-24017.")
+    assert "turn-agent" in body[agent - 300 : agent]
+    assert "10:16" in body  # the agent's line, 616 s after the start
+
+
+def test_it_splits_a_plain_transcript_when_there_are_no_messages(owner_client, call):
+    call.messages = []
+    call.transcript = "User: Provider services, this is Marcus.\nAI: Hi Marcus, I'm calling about a claim.\n"
+    call.save()
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "Provider services, this is Marcus." in body
+    assert "turn-representative" in body and "turn-agent" in body
+
+
+def test_it_shows_the_outcome_with_its_evidence(owner_client, call):
+    body = owner_client.get(_url(call)).content.decode()
+
+    for text in ["Claim status", "Paid", "Call reference #", "2601477318", "$198.64", "Resolved"]:
+        assert text in body
+    assert "your reference number is 2-6-0-1-4-7-7-3-1-8" in body
+    assert "Call back in" not in body  # empty fields are left out
+
+
+def test_it_says_when_the_outcome_comes(owner_client, call):
+    call.outcome = {}
+    call.save()
+
+    assert b"The outcome is extracted after the call ends." in owner_client.get(_url(call)).content
+
+
+def test_it_explains_an_unanswered_call(owner_client, call):
+    call.messages, call.transcript, call.failure_category = [], "", "no_answer"
+    call.ended_reason = "customer-did-not-answer"
+    call.save()
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "No answer or busy" in body
+    assert "Nobody answered" in body
+
+
+def test_it_shows_teammates_the_call(teammate_client, call):
+    assert teammate_client.get(_url(call)).status_code == 200
+
+
+def test_it_hides_another_practices_call(outsider_client, call):
+    assert outsider_client.get(_url(call)).status_code == 404
+
+
+def test_it_answers_404_for_an_unknown_call(owner_client, call):
+    assert owner_client.get(f"/calls/{call.pk + 1000}/").status_code == 404
+
+
+def test_it_only_answers_get(owner_client, call):
+    assert owner_client.post(_url(call)).status_code == 405
+
+
+def test_it_redirects_anonymous_visitors_to_sign_in(client, call):
+    response = client.get(_url(call))
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_it_polls_while_the_call_is_active(owner_client, call):
+    call.status = Call.Status.RINGING
+    call.save()
+
+    response = owner_client.get(_url(call), headers=HTMX)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="call-live"')
+    assert "<html" not in body
+    assert 'hx-trigger="every 3s"' in body
+    assert "The transcript appears here when the call ends." not in body  # it has messages already
+
+
+def test_it_stops_polling_when_the_call_is_over(owner_client, call):
+    response = owner_client.get(_url(call), headers=HTMX)
+
+    assert response.status_code == 286
+    body = response.content.decode()
+    assert 'id="call-live"' in body and "<html" not in body
+    assert "Thanks for holding, my name is Renee." in body
+    assert "every 3s" not in body
+
+
+def test_it_marks_a_sandbox_call(owner_client, call):
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "A simulated call" in body
+
+
+def test_it_lists_the_other_calls_about_the_claim(owner_client, call):
+    earlier = CallFactory(
+        practice=call.practice, claim=call.claim, status=Call.Status.ENDED, failure_category="voicemail"
+    )
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert f'href="/calls/{earlier.pk}/"' in body
+    assert "Reached voicemail" in body
+
+
+def test_it_keeps_polling_until_the_report_arrives(owner_client, call):
+    call.messages, call.summary, call.status_changed_at = [], "", timezone.now()
+    call.save()
+
+    response = owner_client.get(_url(call), headers=HTMX)
+
+    assert response.status_code == 200
+    assert "The transcript comes with the call report" in response.content.decode()
+
+    call.report_received_at = timezone.now()
+    call.save()
+
+    assert owner_client.get(_url(call), headers=HTMX).status_code == 286

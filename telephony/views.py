@@ -1,0 +1,332 @@
+"""Calls pages: the calls list, a call with its transcript, the queue per payer, follow-up calls,
+and "Call selected" from the claims worklist.
+
+Pages with calls under way refresh themselves with htmx polling; once nothing is active the
+partial answers 286 (``HttpResponseStopPolling``) and the polling stops.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
+
+from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
+from claims.models import Claim, Payer
+from telephony import pacing, services
+from telephony.forms import FILTER_PARAMS, CallFilters, FollowUpForm
+from telephony.models import Call, ScheduledCall
+from telephony.status import ACTIVE, CallStatus
+from telephony.transcript import transcript_lines
+
+LIST = "telephony/call_list.html"
+DETAIL = "telephony/call_detail.html"
+QUEUE = "telephony/queue.html"
+FOLLOWUPS = "telephony/followups.html"
+CLAIM_CALLS = "telephony/claim_calls.html"
+PER_PAGE = 50
+RECENTLY_DISPATCHED = 20
+CLAIM_CALLS_SHOWN = 10
+# Placed but not finished: a call that holds a line (the queue page's "in progress").
+ON_THE_LINE = [CallStatus.DIALING, CallStatus.RINGING, CallStatus.IN_PROGRESS]
+# Vapi sends the end-of-call report (transcript, summary) after its analysis, a little after the
+# call ends; pages keep refreshing for it this long.
+REPORT_WAIT = timedelta(minutes=10)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def call_list(request: AuthedRequest) -> HttpResponse:
+    filters = CallFilters(request.GET, payers=scoped(request, Payer))
+    calls = filters.apply(scoped(request, Call)).select_related("claim__patient", "payer")
+    page = Paginator(calls, PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "pages": _page_links(request, page),
+        "now": timezone.now(),
+        "live": scoped(request, Call).filter(_live()).exists(),
+        "practice_has_calls": page.paginator.count > 0 or scoped(request, Call).exists(),
+    }
+    return _render_live(request, LIST, "call-table", context, active=context["live"])
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def call_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    call = get_for_practice(
+        request, Call.objects.select_related("claim__patient", "claim__policy", "payer", "started_by"), pk
+    )
+    awaiting_report = _awaiting_report(call)
+    context = {
+        "call": call,
+        "awaiting_report": awaiting_report,
+        "live": call.is_active or awaiting_report,
+        "lines": transcript_lines(call.messages, call.transcript, call.payer.name),
+        "events": call.events.all(),
+        "attempts": scoped(request, Call).filter(claim_id=call.claim_id).exclude(pk=call.pk).order_by("-created_at"),
+    }
+    return _render_live(request, DETAIL, "call-live", context, active=context["live"])
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def queue(request: AuthedRequest) -> HttpResponse:
+    now = timezone.now()
+    active = scoped(request, Call).filter(status__in=ACTIVE)
+    rows = _queue_rows(request, now)
+    context = {
+        "rows": rows,
+        "waiting": sum(row["queued"] for row in rows),
+        "now": now,
+        "any_active": active.exists(),
+        "in_flight": active.filter(pacing.IN_FLIGHT).count(),
+        "max_concurrent": settings.PRACTICE_MAX_CONCURRENT_CALLS,
+        "placed_today": scoped(request, Call).filter(placed_at__gte=pacing.start_of_day(request.practice, now)).count(),
+        "daily_limit": settings.PRACTICE_DAILY_CALL_LIMIT,
+    }
+    return _render_live(request, QUEUE, "queue-state", context, active=context["any_active"])
+
+
+@require_GET
+@member_required
+def followups(request: AuthedRequest) -> HttpResponse:
+    return render(request, FOLLOWUPS, _followups_context(request))
+
+
+@require_POST
+@member_required
+def followup_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    scheduled = get_for_practice(request, ScheduledCall.objects.select_related("claim"), pk)
+    try:
+        services.cancel_scheduled_call(scheduled, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Follow-up call about {scheduled.claim.claim_number} canceled.")
+    if not request.htmx:
+        return redirect(_next_url(request) or "telephony:followups")
+    if request.htmx.target == "claim-calls":
+        return _claim_calls_response(request, scheduled.claim)
+    html = render_to_string(f"{FOLLOWUPS}#followup-lists", _followups_context(request), request=request)
+    return HttpResponse(html + _messages_oob(request))
+
+
+@require_POST
+@member_required
+def followup_add(request: AuthedRequest, claim_pk: int) -> HttpResponse:
+    claim = get_for_practice(request, Claim.objects.select_related("practice"), claim_pk)
+    form = FollowUpForm(request.POST, time_zone=request.practice.time_zone)
+    if form.is_valid():
+        data = form.cleaned_data
+        services.schedule_follow_up(claim, data["call_after"], data["reason"], request.user)
+        messages.success(request, f"Follow-up call scheduled for {_local(request, data['call_after'])}.")
+        form = None
+    elif not request.htmx:
+        messages.error(request, "The follow-up call was not scheduled: " + _first_error(form))
+    if not request.htmx:
+        return redirect("claims:detail", pk=claim.pk)
+    return _claim_calls_response(request, claim, form=form)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def claim_calls(request: AuthedRequest, claim_pk: int) -> HttpResponse:
+    """The "Calls" card of a claim page, on its own: it polls while a call about the claim is active."""
+    claim = get_for_practice(request, Claim.objects.select_related("practice"), claim_pk)
+    context = claim_calls_context(request, claim)
+    if not request.htmx:
+        return redirect("claims:detail", pk=claim.pk)
+    html = render_to_string(f"{CLAIM_CALLS}#claim-calls", context, request=request)
+    return HttpResponse(html) if context["claim_calls_live"] else HttpResponseStopPolling(html)
+
+
+@require_POST
+@member_required
+def call_selected(request: AuthedRequest) -> HttpResponse:
+    """Queue a call for each selected claim ("Call selected" on the worklist, "Call payer" on a claim)."""
+    claim_ids = [int(value) for value in request.POST.getlist("claim_ids") if value.strip().isdigit()]
+    queued = 0
+    if not claim_ids:
+        messages.warning(request, "Select the claims to call first.")
+    else:
+        result = services.enqueue_calls(request.practice, claim_ids, request.user)
+        queued = len(result.queued)
+        level = messages.success if queued and not result.skipped else messages.warning
+        level(request, enqueue_message(result, requested=len(set(claim_ids))))
+    if not request.htmx:
+        return redirect(_next_url(request) or "claims:index")
+    # The messages replace the message area; the worklist table and claim cards refresh on the event.
+    response = reswap(retarget(HttpResponse(_messages_html(request)), "#messages"), "outerHTML")
+    return trigger_client_event(response, "calls-queued", {"queued": queued})
+
+
+def enqueue_message(result: services.EnqueueResult, requested: int) -> str:
+    """``3 calls queued; 1 skipped: CLM-1 (a call about this claim is already queued or in progress).``"""
+    queued = len(result.queued)
+    text = f"{queued} call{'s' if queued != 1 else ''} queued" if queued else "No calls queued"
+    if result.skipped:
+        reasons = "; ".join(f"{claim.claim_number} ({_sentence_part(reason)})" for claim, reason in result.skipped)
+        text += f"; {len(result.skipped)} skipped: {reasons}"
+    missing = requested - queued - len(result.skipped)
+    if missing > 0:
+        text += f"; {missing} claim{'s were' if missing != 1 else ' was'} not found"
+    return text + "."
+
+
+def claim_calls_context(request: AuthedRequest, claim: Claim, form: FollowUpForm | None = None) -> dict:
+    """What the "Calls" card of a claim page shows; the claim page's view adds it to its context."""
+    calls = list(scoped(request, Call).filter(claim=claim).select_related("payer")[:CLAIM_CALLS_SHOWN])
+    return {
+        "claim": claim,
+        "claim_calls": calls,
+        # A call under way: no second one now. Live: also a call whose report is still to come.
+        "claim_calls_active": any(call.is_active for call in calls),
+        "claim_calls_live": any(call.is_active or _awaiting_report(call) for call in calls),
+        "claim_followups": scoped(request, ScheduledCall)
+        .filter(claim=claim, status=ScheduledCall.Status.PENDING)
+        .select_related("created_by"),
+        "followup_form": form or FollowUpForm(time_zone=request.practice.time_zone),
+    }
+
+
+def _live() -> Q:
+    """Calls a page keeps refreshing for: under way, or just ended with the report still to come."""
+    recently = timezone.now() - REPORT_WAIT
+    return Q(status__in=ACTIVE) | Q(
+        status=CallStatus.ENDED, report_received_at__isnull=True, status_changed_at__gte=recently
+    )
+
+
+def _awaiting_report(call: Call) -> bool:
+    return (
+        call.status == CallStatus.ENDED
+        and call.report_received_at is None
+        and call.status_changed_at is not None
+        and call.status_changed_at >= timezone.now() - REPORT_WAIT
+    )
+
+
+def _queue_rows(request: AuthedRequest, now: datetime) -> list[dict]:
+    """Per payer: calls waiting, calls on the line, calls placed in its rate window, when the next may start."""
+    payers = list(
+        scoped(request, Payer).annotate(
+            queued=Count("calls", filter=Q(calls__status=CallStatus.QUEUED, calls__placed_at__isnull=True)),
+            on_the_line=Count("calls", filter=Q(calls__status__in=ON_THE_LINE)),
+        )
+    )
+    windows = {payer.pk: pacing.rate_limit(payer) for payer in payers}
+    # One query for every payer's window: the placements within the longest window.
+    longest = max((window for _limit, window in windows.values()), default=0)
+    placed = scoped(request, Call).filter(placed_at__gt=now - timedelta(seconds=longest))
+    counts = Counter(
+        payer_id
+        for payer_id, placed_at in placed.values_list("payer_id", "placed_at")
+        if payer_id in windows and placed_at > now - timedelta(seconds=windows[payer_id][1])
+    )
+    return [_queue_row(payer, windows[payer.pk], counts[payer.pk], now) for payer in payers]
+
+
+def _queue_row(payer: Payer, limit_window: tuple[int, int], placed_in_window: int, now: datetime) -> dict:
+    limit, window = limit_window
+    busy = payer.queued or payer.on_the_line or placed_in_window
+    # Only a payer with recent or waiting calls needs the pacing lookup (a query or a Redis read).
+    next_allowed = pacing.next_allowed_at(payer, now) if busy else pacing.next_opening(payer, now)
+    return {
+        "payer": payer,
+        "queued": payer.queued,
+        "on_the_line": payer.on_the_line,
+        "placed_in_window": placed_in_window,
+        "limit": limit,
+        "window_minutes": window // 60 if window % 60 == 0 else round(window / 60, 1),
+        "at_limit": placed_in_window >= limit,
+        "next_allowed": next_allowed,
+        "allowed_now": next_allowed is not None and next_allowed <= now,
+        "is_open": pacing.is_open(payer, now),
+        "next_opening": pacing.next_opening(payer, now),
+    }
+
+
+def _followups_context(request: AuthedRequest) -> dict:
+    scheduled = scoped(request, ScheduledCall).select_related("claim__patient", "created_by")
+    return {
+        "pending": scheduled.filter(status=ScheduledCall.Status.PENDING).order_by("call_after", "pk"),
+        "dispatched": scheduled.filter(status=ScheduledCall.Status.DISPATCHED)
+        .prefetch_related("calls")
+        .order_by("-dispatched_at", "-pk")[:RECENTLY_DISPATCHED],
+    }
+
+
+def _claim_calls_response(request: AuthedRequest, claim: Claim, form: FollowUpForm | None = None) -> HttpResponse:
+    """The claim page's "Calls" card, its timeline (follow-ups are noted there) and messages."""
+    html = render_to_string(f"{CLAIM_CALLS}#claim-calls", claim_calls_context(request, claim, form), request=request)
+    timeline = {"claim": claim, "events": claim.events.select_related("actor"), "oob": True}
+    html += render_to_string("claims/claim_detail.html#timeline-events", timeline, request=request)
+    return HttpResponse(html + _messages_oob(request))
+
+
+def _render_live(request: AuthedRequest, template: str, partial: str, context: dict, *, active: bool) -> HttpResponse:
+    """The page, or for htmx its live partial: 286 once nothing is active, so polling stops."""
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, template, context)
+    html = render_to_string(f"{template}#{partial}", context, request=request)
+    return HttpResponse(html) if active else HttpResponseStopPolling(html)
+
+
+def _page_links(request: AuthedRequest, page) -> dict:
+    query = request.GET.copy()
+    for name in list(query):
+        if name not in FILTER_PARAMS:
+            del query[name]
+    links = {}
+    for key, number in (("previous", page.previous_page_number), ("next", page.next_page_number)):
+        if getattr(page, f"has_{key}")():
+            query["page"] = number()
+            links[key] = f"?{query.urlencode()}"
+    return links
+
+
+def _messages_html(request: AuthedRequest) -> str:
+    return render_to_string("base.html#messages", {}, request=request)
+
+
+def _messages_oob(request: AuthedRequest) -> str:
+    return render_to_string("base.html#messages", {"oob": True}, request=request)
+
+
+def _next_url(request: AuthedRequest) -> str:
+    url = request.POST.get("next", "")
+    return url if url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()) else ""
+
+
+def _local(request: AuthedRequest, moment: datetime) -> str:
+    local = timezone.localtime(moment, timezone=ZoneInfo(request.practice.time_zone))
+    return f"{local:%b} {local.day}, {local:%Y}, {local:%-I:%M %p %Z}"
+
+
+def _first_error(form: FollowUpForm) -> str:
+    errors = [error for field_errors in form.errors.values() for error in field_errors]
+    return errors[0] if errors else "check the date and time."
+
+
+def _sentence_part(reason: str) -> str:
+    reason = reason.rstrip(".")
+    return reason[:1].lower() + reason[1:]
