@@ -35,6 +35,9 @@ from claims.worklist import (
     totals,
     worklist_rows,
 )
+from telephony.models import Call
+from telephony.status import ACTIVE as ACTIVE_CALL
+from telephony.views import claim_calls_context
 
 DETAIL = "claims/claim_detail.html"
 DEADLINE_WARNING_DAYS = 30
@@ -61,8 +64,8 @@ def worklist(request: AuthedRequest) -> HttpResponse:
         "query": query_string(filters),
         "today": today,
         "deadline_soon": today + timedelta(days=DEADLINE_WARNING_DAYS),
-        # Telephony sets this while calls for listed claims are under way, so the table refreshes itself.
-        "calls_in_flight": False,
+        # While the practice has calls under way the table refreshes itself (claims change as calls end).
+        "calls_in_flight": scoped(request, Call).filter(status__in=ACTIVE_CALL).count(),
         # "Call selected" stays hidden until telephony can place the calls.
         "telephony_enabled": getattr(settings, "TELEPHONY_ENABLED", False),
     }
@@ -204,6 +207,7 @@ def _detail_context(request: AuthedRequest, claim: Claim, **forms) -> dict:
         "events": claim.events.select_related("actor"),
         "status_form": forms.get("status_form") or ClaimStatusForm(claim=claim),
         "note_form": forms.get("note_form") or NoteForm(),
+        **claim_calls_context(request, claim),
     }
 
 

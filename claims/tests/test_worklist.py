@@ -129,6 +129,7 @@ def test_it_only_polls_while_calls_are_in_flight(owner_client, practice):
 
 def test_it_hides_call_selected_until_telephony_is_enabled(owner_client, practice, settings):
     _claim(practice, "A-1")
+    settings.TELEPHONY_ENABLED = False
     assert b"Call selected" not in owner_client.get("/claims/").content
 
     settings.TELEPHONY_ENABLED = True
