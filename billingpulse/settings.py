@@ -274,7 +274,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
-    # Added by telephony: dispatch due follow-up calls, place deferred calls, reconcile lost webhooks.
+    "Dispatch due follow-up calls": {
+        "task": "telephony.tasks.dispatch_due_followups",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "Place deferred calls whose timer was lost": {
+        "task": "telephony.tasks.place_deferred_calls",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "Reconcile calls whose webhooks were lost": {
+        "task": "telephony.tasks.reconcile_calls",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
