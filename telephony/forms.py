@@ -63,12 +63,16 @@ class FollowUpForm(forms.Form):
     call_date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     call_time = forms.TimeField(label="Time", initial=time(9), widget=forms.TimeInput(attrs={"type": "time"}))
     reason = forms.CharField(
+        # Not "Reason": the claim page's status form has that label already.
+        label="Purpose",
         required=False,
         max_length=300,
         widget=forms.TextInput(attrs={"placeholder": "Check the reprocessing"}),
     )
 
     def __init__(self, *args, time_zone: str, **kwargs) -> None:
+        # Its own ids: the claim page around it has a status form with a "reason" field too.
+        kwargs.setdefault("auto_id", "followup_%s")
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(time_zone)
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -231,6 +231,9 @@ def _queue_rows(request: AuthedRequest, now: datetime) -> list[dict]:
         scoped(request, Payer).annotate(
             queued=Count("calls", filter=Q(calls__status=CallStatus.QUEUED, calls__placed_at__isnull=True)),
             on_the_line=Count("calls", filter=Q(calls__status__in=ON_THE_LINE)),
+            next_waiting=Min(
+                "calls__not_before", filter=Q(calls__status=CallStatus.QUEUED, calls__placed_at__isnull=True)
+            ),
         )
     )
     windows = {payer.pk: pacing.rate_limit(payer) for payer in payers}
@@ -253,6 +256,8 @@ def _queue_row(payer: Payer, limit_window: tuple[int, int], placed_in_window: in
     return {
         "payer": payer,
         "queued": payer.queued,
+        # The first waiting call's own time, when it waits for one (a retry's backoff, a closed line).
+        "next_waiting": payer.next_waiting if payer.next_waiting and payer.next_waiting > now else None,
         "on_the_line": payer.on_the_line,
         "placed_in_window": placed_in_window,
         "limit": limit,

@@ -67,9 +67,15 @@ def call_badge(call) -> SafeString:
 
 @register.filter
 def call_duration(seconds: int | float | None) -> str:
-    """``872`` as ``14:32``; an hour or more as ``1:02:10``; a dash for none."""
-    if seconds is None or seconds == "":
+    """``872`` as ``14:32``; an hour or more as ``1:02:10``; a dash for none (or a call nobody answered)."""
+    if seconds is None or seconds == "" or not float(seconds):
         return "—"
+    return call_clock(seconds)
+
+
+@register.filter
+def call_clock(seconds: int | float) -> str:
+    """A moment of a call, from its start: ``0:00``, ``10:16``, ``1:02:10``."""
     total = int(round(float(seconds)))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

@@ -117,6 +117,7 @@ def test_it_shows_the_transcript_by_speaker(owner_client, call):
     agent = body.index("Hi Renee, I&#x27;m calling about claim RB-24017.")
     assert "turn-agent" in body[agent - 300 : agent]
     assert "10:16" in body  # the agent's line, 616 s after the start
+    assert '<span class="turn-time">0:00</span>' in body
 
 
 def test_it_splits_a_plain_transcript_when_there_are_no_messages(owner_client, call):

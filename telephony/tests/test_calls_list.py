@@ -32,7 +32,7 @@ def ended_call(practice, aetna):
         status=Call.Status.ENDED,
         duration_seconds=872,
         summary="Renee at Aetna confirmed claim RB-24017 was paid $198.64. Call reference 2601477318.",
-        outcome={"claim_status": "paid"},
+        outcome={"claim_status": "paid", "reference_number": "2601477318"},
     )
 
 
@@ -44,7 +44,15 @@ def _active_call(practice, **fields):
 def test_it_lists_the_practices_calls(owner_client, ended_call):
     body = owner_client.get(URL).content.decode()
 
-    for text in ["RB-24017", "Whitfield, Eleanor", "Aetna", "14:32", "Renee at Aetna confirmed", "Paid", "Ended"]:
+    for text in [
+        "RB-24017",
+        "Whitfield, Eleanor",
+        "Aetna",
+        "14:32",
+        "Renee at Aetna confirmed",
+        "Paid",
+        "Ref 2601477318",
+    ]:
         assert text in body
     assert f'href="/calls/{ended_call.pk}/"' in body
     assert f'href="/claims/{ended_call.claim_id}/"' in body

@@ -174,3 +174,10 @@ def test_scheduling_redirects_anonymous_visitors_to_sign_in(client, claim):
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_the_card_does_not_reuse_the_claim_pages_field_ids(owner_client, claim):
+    body = owner_client.get(f"/claims/{claim.pk}/").content.decode()
+
+    assert body.count('id="id_reason"') == 1  # the status form's
+    assert 'id="followup_reason"' in body

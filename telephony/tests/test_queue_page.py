@@ -131,3 +131,9 @@ def test_it_stops_polling_when_no_call_is_active(owner_client, aetna):
 
     assert response.status_code == 286
     assert 'id="queue-state"' in response.content.decode()
+
+
+def test_it_says_when_the_first_waiting_call_is_due(owner_client, aetna):
+    _call(aetna, Call.Status.QUEUED, not_before=NOW + timedelta(minutes=10))
+
+    assert "next 10:10 AM" in owner_client.get(URL).content.decode()
