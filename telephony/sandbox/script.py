@@ -275,6 +275,9 @@ def _weights(facts: ClaimFacts) -> dict[str, int]:
         weights["pending_info"] += 15
     if facts.claim_status in {"in_process", "accepted"}:
         weights["in_process"] += 10
+    if facts.claim_status in {"paid", "partially_paid"}:
+        # Calling about a claim we already saw paid: the payer mostly confirms the payment.
+        weights["partially_paid" if facts.claim_status == "partially_paid" else "paid"] += 30
     return weights
 
 
