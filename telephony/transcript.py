@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 # A person introducing themselves, not "this is a recorded line" nor the payer's own name.
 _INTRODUCTION = re.compile(
-    r"\b(?:my name is|this is|name's|you're speaking with|you are speaking with)\s+"
-    r"(?!(?:a|an|the|your|our|not)\b)([A-Z][a-z]+(?:\s[A-Z]\.)?)"
+    r"\b(?i:my name is|this is|name's|you're speaking with|you are speaking with)\s+"
+    r"(?!(?:A|An|The|Your|Our|Not)\b)([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s[A-Z]\.)?)"
 )
 _MENU_WORDS = re.compile(
     r"\b(press|say or enter|please enter|pound sign|estimated wait|continue to hold|please hold|"
@@ -97,29 +97,35 @@ def _from_text(transcript: str) -> list[Line]:
 
 
 def _label_payer_side(lines: list[Line], payer_name: str) -> list[Line]:
-    """Split the payer's lines into the phone menu and the person who answered."""
+    """Split the payer's lines into the phone menu and the people who answered.
+
+    A line where someone introduces themselves starts their turns (a transfer starts the
+    next person's); payer lines before the first introduction are the phone menu when anyone
+    answered at all, or when they sound like one.
+    """
+    anyone = any(line.kind == "payer" and _person(line.text, payer_name) for line in lines)
     person = ""
-    for line in lines:
-        if line.kind == "payer":
-            match = _INTRODUCTION.search(line.text)
-            if match and match[1].split()[0] not in payer_name.split():
-                person = match[1]
-                break
     labeled: list[Line] = []
-    reached = False
     for line in lines:
         if line.kind == "agent":
             line = Line("agent", "Agent", line.text, line.seconds)
         elif line.kind == "payer":
-            reached = reached or bool(person and person in line.text and _INTRODUCTION.search(line.text))
-            if reached:
+            person = _person(line.text, payer_name) or person
+            if person:
                 line = Line("representative", person, line.text, line.seconds)
-            elif person or _MENU_WORDS.search(line.text):
+            elif anyone or _MENU_WORDS.search(line.text):
                 line = Line("menu", "Phone menu", line.text, line.seconds)
             else:
                 line = Line("payer", "Payer", line.text, line.seconds)
         labeled.append(line)
     return labeled
+
+
+def _person(text: str, payer_name: str) -> str:
+    match = _INTRODUCTION.search(text)
+    if not match or match[1].split("-")[0].split()[0] in payer_name.split():
+        return ""
+    return match[1]
 
 
 def _hold_text(seconds: float) -> str:

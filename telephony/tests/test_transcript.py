@@ -1,0 +1,70 @@
+"""Splitting a call's transcript into speaker turns for the call page."""
+
+from __future__ import annotations
+
+from telephony.transcript import transcript_lines
+
+TRANSFER = """User: Thank you for calling Cigna. Please say or enter your NPI.
+AI: 1-2-3-4-5-6-7-8-9-3.
+User: Cigna, this is Mallory. Who am I speaking with?
+AI: Hi Mallory, I'm calling about a claim.
+User: Let me transfer you to claims.
+User: Provider claims, this is Hector. How can I help?
+AI: Hi Hector.
+"""
+
+
+def _turns(transcript: str, payer: str = "Cigna") -> list[tuple[str, str]]:
+    return [(line.kind, line.label) for line in transcript_lines([], transcript, payer)]
+
+
+def test_it_tells_the_phone_menu_from_the_people_who_answer():
+    assert _turns(TRANSFER) == [
+        ("menu", "Phone menu"),
+        ("agent", "Agent"),
+        ("representative", "Mallory"),
+        ("agent", "Agent"),
+        ("representative", "Mallory"),
+        ("representative", "Hector"),
+        ("agent", "Agent"),
+    ]
+
+
+def test_it_reads_names_however_they_are_introduced():
+    transcript = "User: Thanks for calling UnitedHealthcare. My name is Stacy-Ann. Who do I have?\nAI: Hi.\n"
+
+    assert _turns(transcript, "UnitedHealthcare")[0] == ("representative", "Stacy-Ann")
+
+
+def test_it_does_not_take_the_payer_or_a_recording_for_a_person():
+    transcript = "User: Hello, this is Aetna provider services. This is a recorded line.\nAI: Claims.\n"
+
+    assert _turns(transcript, "Aetna")[0] == ("payer", "Payer")
+
+
+def test_it_keeps_a_line_that_runs_over_onto_the_next():
+    lines = transcript_lines([], "User: Please hold\nfor the next representative.\n", "Aetna")
+
+    assert [line.text for line in lines] == ["Please hold for the next representative."]
+
+
+def test_it_prefers_the_messages_with_their_times_and_key_presses():
+    messages = [
+        {"role": "system", "message": "Prompt", "secondsFromStart": 0},
+        {"role": "user", "message": "For claims press 2.", "secondsFromStart": 1.0, "duration": 2000},
+        {
+            "role": "tool_calls",
+            "secondsFromStart": 3.5,
+            "toolCalls": [{"function": {"name": "dtmf", "arguments": '{"keys": "w2"}'}}],
+        },
+        {"role": "user", "message": "This is Renee.", "secondsFromStart": 300.0, "duration": 1000},
+    ]
+
+    lines = transcript_lines(messages, "ignored", "Aetna")
+
+    assert [(line.kind, line.text, line.seconds) for line in lines] == [
+        ("menu", "For claims press 2.", 1.0),
+        ("keys", "Pressed 2", 3.5),
+        ("hold", "On hold about 5 minutes", 3.0),
+        ("representative", "This is Renee.", 300.0),
+    ]
