@@ -267,6 +267,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Task modules besides each app's tasks.py.
+CELERY_IMPORTS = ["telephony.sandbox"]
 # The beat schedule lives here; DatabaseScheduler copies it into the database at start.
 CELERY_BEAT_SCHEDULE = {
     "Record worker heartbeat": {
