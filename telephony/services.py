@@ -204,16 +204,16 @@ def _wake_at(call_id: int, when: datetime | None, now: datetime) -> None:
 
 
 def _send(call: Call, provider: CallProvider) -> PlaceResult:
-    """Send the call (its attempt is already recorded) and store the platform's id with it.
+    """Send the call (its attempt is already recorded), then store the platform's id with it.
 
-    The id is saved in the same transaction as the request, so what the provider does after
-    commit (the sandbox schedules its events) finds it; a crash in between leaves the call
-    for the reconciler, like a timeout.
+    No transaction is held open around the request (Vapi may take seconds to answer). The
+    platform's first events can therefore arrive before the id is stored: ingestion finds
+    the call by our id in the call's metadata and adopts the platform's id itself.
     """
     try:
+        provider_call_id = provider.start_call(call)
+        now = timezone.now()
         with transaction.atomic():
-            provider_call_id = provider.start_call(call)
-            now = timezone.now()
             Call.objects.filter(pk=call.pk, provider_call_id__isnull=True).update(
                 provider_call_id=provider_call_id, updated_at=now
             )
@@ -314,7 +314,7 @@ def handle_call_end(call_id: int) -> EndDecision:
             # The decision is recorded on the call once; its unique key makes a second run a no-op.
             with transaction.atomic():
                 record = CallEvent.objects.create(
-                    call=call, kind="failure-policy", dedupe_key=f"failure-policy:{call.pk}"
+                    call=call, kind="failure-policy", dedupe_key=f"{call.pk}:failure-policy"
                 )
         except IntegrityError:
             return EndDecision(EndDecision.NONE, "Already handled.")
