@@ -543,7 +543,8 @@ def test_it_searches_claim_numbers_and_patient_names(api, practice):
     anna = PatientFactory(practice=practice, first_name="Anna", last_name="Ortiz")
     ClaimFactory(practice=practice, patient=ann, claim_number="CLM-100")
     ClaimFactory(practice=practice, patient=anna, claim_number="CLM-200")
-    ClaimFactory(practice=practice, claim_number="XYZ-300")
+    bo = PatientFactory(practice=practice, first_name="Bo", last_name="Chen")
+    ClaimFactory(practice=practice, patient=bo, claim_number="XYZ-300")
 
     assert sorted(_numbers(api.get("/api/v1/claims?q=ann"))) == ["CLM-100", "CLM-200"]
     assert _numbers(api.get("/api/v1/claims?q=ann+lee")) == ["CLM-100"]
