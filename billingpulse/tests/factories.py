@@ -6,6 +6,8 @@ import factory
 
 from billingpulse.models import Patient, Practice, Provider, User
 
+FIRST_NAMES = ["Olivia", "Liam", "Noah", "Emma", "Elijah", "Ava", "Mateo", "Sophia", "Lucas", "Mia"]
+LAST_NAMES = ["Brooks", "Carter", "Dalton", "Ellis", "Foster", "Grant", "Hayes", "Irving", "Keller", "Morgan"]
 # Valid NPIs (Luhn over the 80840 prefix), handed out in turn.
 VALID_NPIS = ["1234567893", "1987654328", "1456789019", "1678901236", "1345678902"]
 
@@ -40,8 +42,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
         model = Patient
 
     practice = factory.SubFactory(PracticeFactory)
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Fixed lists, not random names: a search test must not match a generated name by chance.
+    first_name = factory.Iterator(FIRST_NAMES)
+    last_name = factory.Iterator(LAST_NAMES)
     date_of_birth = date(1970, 5, 17)
     account_number = factory.Sequence(lambda n: f"ACCT-{n:05d}")
 

@@ -142,7 +142,8 @@ def test_it_refuses_a_delivery_that_fails_a_check_and_says_nothing(client, call,
     assert not CallEvent.objects.exists()
 
 
-@pytest.mark.parametrize("offset", [-301, 301], ids=["replayed", "from the future"])
+# A minute past the 300 s window either way, so a slow test run cannot drift into it.
+@pytest.mark.parametrize("offset", [-360, 360], ids=["replayed", "from the future"])
 def test_it_refuses_a_signature_outside_the_time_window(client, call, offset):
     body = _body("status-update-ringing", call)
 
