@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,9 +78,12 @@ def prepare_database(*, keep: bool, reuse: bool = False) -> Database:
 
 
 def finish_database(database: Database) -> None:
+    """Drop the throwaway database (unless kept) and remove the temporary VAR_DIR (uploads)."""
     from django.db import connections
 
     connections.close_all()
+    if _VAR_DIR and _VAR_DIR_MADE_HERE:
+        shutil.rmtree(_VAR_DIR, ignore_errors=True)
     if not database.drop:
         return
     import psycopg
@@ -90,13 +94,17 @@ def finish_database(database: Database) -> None:
 
 
 _VAR_DIR: str | None = None
+_VAR_DIR_MADE_HERE = False
 
 
 def django_environment(database_url: str) -> dict[str, str]:
     """The environment for Django in this process and in child processes: a temporary VAR_DIR."""
-    global _VAR_DIR
+    global _VAR_DIR, _VAR_DIR_MADE_HERE
     if _VAR_DIR is None:
-        _VAR_DIR = os.environ.get("BENCH_VAR_DIR") or tempfile.mkdtemp(prefix="billingpulse-bench-")
+        _VAR_DIR = os.environ.get("BENCH_VAR_DIR")
+        if not _VAR_DIR:
+            # Child processes get it through BENCH_VAR_DIR; the process that made it removes it.
+            _VAR_DIR, _VAR_DIR_MADE_HERE = tempfile.mkdtemp(prefix="billingpulse-bench-"), True
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="billingpulse.settings",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -243,6 +244,7 @@ def main() -> None:
     finally:
         engine._use_copy = copy_path
         finish_database(database)
+        shutil.rmtree(workdir, ignore_errors=True)
     differences = 0
     for key in results["copy"]:
         a, b = results["copy"][key], results["orm"][key]

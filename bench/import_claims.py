@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -407,6 +408,7 @@ def main() -> None:
         if not args.keep:
             clean(owned)
         finish_database(database)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _report(rows: int, runs: list, memory: dict, version: str, batch_size: int) -> list[str]:
