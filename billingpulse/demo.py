@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -90,7 +90,11 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
             defaults={"first_name": first, "last_name": last, "date_of_birth": dob, "sex": sex},
         )
     for name, payer_id, phone in PAYERS:
-        Payer.objects.get_or_create(practice=practice, payer_id=payer_id, defaults={"name": name, "phone": phone})
+        # The demo's payers answer around the clock, so simulated calls run any day you try them.
+        always_open = {"opens_at": time(0), "closes_at": time(0), "open_weekdays": "0123456"}
+        Payer.objects.get_or_create(
+            practice=practice, payer_id=payer_id, defaults={"name": name, "phone": phone, **always_open}
+        )
     if not Claim.objects.filter(practice=practice).exists():
         _demo_claims(practice, admin)
     return DemoResult(practice=practice, email=DEMO_EMAIL, password=password, created=created)

@@ -379,7 +379,7 @@ class _Writer:
                 [
                     f"Thank you for holding, this is {self.rep_name} with provider services. Who am I speaking with?",
                     f"{f.payer_name}, my name is {self.rep_name}. Can I have your name and where you're calling from?",
-                    f"Provider services, this is {self.rep_name}. How can I help you today?",
+                    f"Provider services, this is {self.rep_name.rstrip('.')}. How can I help you today?",
                 ]
             )
         )
