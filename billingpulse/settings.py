@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.status.ClaimStatus",
         "ClaimImportStatusEnum": "claims.models.ClaimImport.Status",
+        "CallStatusEnum": "telephony.status.CallStatus",
+        "ScheduledCallStatusEnum": "telephony.models.ScheduledCall.Status",
     },
 }
 

@@ -35,6 +35,16 @@ def validate_icd10_list(codes: list) -> None:
         validate_icd10(code)
 
 
+# Callables rather than fixed times: Django warns on fixed time defaults near the current
+# hour (fields.W161), which would make `check --deploy` depend on the time of day.
+def default_opens_at() -> time:
+    return time(8)
+
+
+def default_closes_at() -> time:
+    return time(17)
+
+
 class Payer(PracticeOwned):
     """An insurance company the practice bills and calls."""
 
@@ -53,8 +63,8 @@ class Payer(PracticeOwned):
         "IVR menu", default=dict, blank=True, validators=[validate_ivr_config], help_text="Structured menu steps."
     )
     time_zone = models.CharField(max_length=64, choices=US_TIME_ZONES, default="America/New_York")
-    opens_at = models.TimeField(default=time(8), help_text="Business hours start, in the payer's time zone.")
-    closes_at = models.TimeField(default=time(17))
+    opens_at = models.TimeField(default=default_opens_at, help_text="Business hours start, in the payer's time zone.")
+    closes_at = models.TimeField(default=default_closes_at)
     open_weekdays = models.CharField(
         max_length=7,
         default="01234",
