@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from billingpulse.validators import luhn_valid
+
 EXCEL_EPOCH = date(1899, 12, 30)
 # Excel serial numbers this side of 1954-10-03 … 2119-01-11 are taken as dates; smaller or larger
 # numbers in a date column are much more likely to be a typo than a real date.
@@ -500,22 +502,9 @@ def parse_member_id(value: object) -> str:
 def parse_npi(value: object) -> str:
     """A National Provider Identifier: 10 digits whose last is a Luhn check digit."""
     text = cell_text(value)
-    if not re.fullmatch(r"\d{10}", text) or not _npi_checksum_ok(text):
+    if not re.fullmatch(r"\d{10}", text) or not luhn_valid("80840" + text):
         raise ValueError(f"{text} is not a valid NPI. An NPI has 10 digits, like 1234567893.")
     return text
-
-
-def _npi_checksum_ok(npi: str) -> bool:
-    # The Luhn check over the NPI prefixed with 80840, the health-industry issuer number.
-    total = 0
-    for position, char in enumerate(reversed("80840" + npi)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 def parse_place_of_service(value: object) -> str:
