@@ -108,7 +108,7 @@ class ClaimImportUploadViewSet(viewsets.GenericViewSet):
                 return Response({"file": problems}, status=status.HTTP_400_BAD_REQUEST)
             engine.start(claim_import)
         if claim_import.total_rows is not None and claim_import.total_rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
-            engine.run_import(claim_import.pk)
+            engine.run_import_now(claim_import.pk)
             code = status.HTTP_201_CREATED
         else:
             tasks.run_claim_import.delay(claim_import.pk)

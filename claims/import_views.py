@@ -79,7 +79,7 @@ def _start(claim_import: ClaimImport) -> None:
         return
     rows = claim_import.total_rows
     if rows is not None and rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
-        engine.run_import(claim_import.pk)
+        engine.run_import_now(claim_import.pk)
     else:
         transaction.on_commit(lambda: tasks.run_claim_import.delay(claim_import.pk))
 

@@ -16,6 +16,7 @@ On PostgreSQL the claims, events, lines, patients and policies are written with 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -169,6 +170,14 @@ def run_import(import_id: int, progress=None) -> ClaimImport | None:
     if progress:
         progress(claim_import)
     return claim_import
+
+
+def run_import_now(import_id: int) -> None:
+    """Run an import during a request. A failure is already logged and shown on the
+    import's page as failed, so the biller gets that page rather than an error."""
+    # run_import has logged the error and marked the import failed.
+    with contextlib.suppress(Exception):
+        run_import(import_id)
 
 
 def _fail(claim_import: ClaimImport, message: str) -> ClaimImport:

@@ -156,3 +156,21 @@ def test_it_sends_anonymous_users_to_sign_in(client):
 def test_it_rejects_other_methods(owner_client, practice):
     claim_import = ClaimImportFactory(practice=practice)
     assert owner_client.post(f"/claims/import/{claim_import.pk}/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_shows_a_failed_import_instead_of_an_error_page(owner_client, aetna):
+    upload(owner_client)
+    claim_import = ClaimImport.objects.get()
+    fields = ["claim_number", "patient_name", "patient_dob", "date_of_service", "amount", "payer_id"]
+    # The stored file disappears before the import runs: an error on our side.
+    claim_import.file.storage.delete(claim_import.file.name)
+
+    response = owner_client.post(
+        f"/claims/import/{claim_import.pk}/columns/", {f"col_{i}": f for i, f in enumerate(fields)}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert b"error on our side" in response.content
+    claim_import.refresh_from_db()
+    assert claim_import.status == ClaimImport.Status.FAILED
