@@ -47,6 +47,9 @@ class Practice(TimestampedModel):
     notification_email = models.EmailField(
         blank=True, help_text="Where call outcomes and alerts are sent. Empty: every active user."
     )
+    # Claim status → days until the next payer call when the payer gave no date; missing
+    # statuses use telephony's defaults.
+    follow_up_cadence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

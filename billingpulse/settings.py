@@ -356,8 +356,9 @@ CALL_MAX_DURATION_SECONDS = env_int("CALL_MAX_DURATION_SECONDS", 45 * 60)
 CALL_MAX_ATTEMPTS = env_int("CALL_MAX_ATTEMPTS", 3)
 # Seconds between the sandbox's simulated call events.
 SANDBOX_EVENT_DELAY_SECONDS = env_int("SANDBOX_EVENT_DELAY_SECONDS", 3)
-OUTCOME_EXTRACTOR = env_choice("OUTCOME_EXTRACTOR", ("rules", "openai"), "rules")
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
+# "openai" when an API key is set, else "rules" (offline: no data leaves the machine).
+OUTCOME_EXTRACTOR = env_choice("OUTCOME_EXTRACTOR", ("rules", "openai"), "openai" if OPENAI_API_KEY else "rules")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 30)

@@ -152,6 +152,8 @@ class Claim(PracticeOwned):
     remark_codes = models.JSONField("remark codes (RARC)", default=list, blank=True)
     last_call_outcome = models.TextField(blank=True)
     call_reference_number = models.CharField(max_length=60, blank=True)
+    next_steps = models.TextField(blank=True, help_text="What has to happen next, from the last call or a biller.")
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_follow_up_date = models.DateField(null=True, blank=True)
     # Stored (not computed in queries) so the worklist can filter and sort on it.
     timely_filing_deadline = models.DateField(null=True, blank=True, editable=False)

@@ -15,6 +15,10 @@ class Call(PracticeOwned):
         VAPI = "vapi", "Vapi"
         SANDBOX = "sandbox", "Sandbox"
 
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+
     Status = CallStatus
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="calls")
@@ -45,8 +49,13 @@ class Call(PracticeOwned):
     stereo_recording_url = models.URLField(max_length=1000, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     report_received_at = models.DateTimeField(null=True, blank=True)
-    # Filled by the post-call pipeline (outcome extraction).
+    # Filled by the post-call pipeline: ``ai.outcome.CallOutcome.to_json()`` with its evidence.
     outcome = models.JSONField(default=dict, blank=True)
+    review_status = models.CharField(max_length=10, choices=ReviewStatus.choices, blank=True, default="")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -54,6 +63,7 @@ class Call(PracticeOwned):
             models.Index(fields=["practice", "status", "-created_at"]),
             models.Index(fields=["payer", "placed_at"]),
             models.Index(fields=["status", "not_before"]),
+            models.Index(fields=["practice", "review_status"]),
         ]
         constraints = [
             # At most one call in flight per claim.

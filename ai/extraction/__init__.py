@@ -1,0 +1,39 @@
+"""Outcome extraction: one function, two extractors chosen by settings.
+
+``extract_outcome(transcript, claim, knowledge)`` returns a grounded ``CallOutcome``:
+``rules`` reads the transcript offline (no data leaves the machine); ``openai`` asks an
+OpenAI-compatible model for structured output and falls back to ``rules`` (flagged for
+review) when the model cannot be reached. ``settings.OUTCOME_EXTRACTOR`` picks one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from ai.outcome import CallOutcome, ClaimContext, KnowledgeHit
+
+EXTRACTORS = ("rules", "openai")
+
+
+def extract_outcome(
+    transcript: str,
+    claim: ClaimContext,
+    knowledge: Sequence[KnowledgeHit] = (),
+    *,
+    extractor: str | None = None,
+) -> CallOutcome:
+    name = extractor or settings.OUTCOME_EXTRACTOR
+    if name == "openai":
+        from ai.extraction import openai_extractor
+
+        outcome = openai_extractor.extract(transcript, claim, knowledge)
+    elif name == "rules":
+        from ai.extraction import rules
+
+        outcome = rules.extract(transcript, claim)
+    else:
+        raise ValueError(f"Unknown outcome extractor {name!r}; use one of {', '.join(EXTRACTORS)}.")
+    outcome.knowledge_used = [hit.id for hit in knowledge]
+    return outcome
