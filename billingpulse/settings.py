@@ -362,6 +362,9 @@ OUTCOME_EXTRACTOR = env_choice("OUTCOME_EXTRACTOR", ("rules", "openai"), "openai
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 30)
+# Retries (with backoff) on rate limits, server errors and timeouts before falling back to rules.
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3)
+OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")
 EMBEDDINGS = env_choice("EMBEDDINGS", ("local", "openai"), "local")
 CHROMA_URL = env_str("CHROMA_URL")
 CHROMA_PATH = Path(env_str("CHROMA_PATH") or VAR_DIR / "chroma")
