@@ -88,12 +88,14 @@ class ClaimEditForm(forms.ModelForm):
             "denial_reason",
             "next_follow_up_date",
             "call_reference_number",
+            "next_steps",
         ]
         widgets = {
             "service_date_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "service_date_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "next_follow_up_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "denial_code": forms.TextInput(attrs={"placeholder": "CO-16"}),
+            "next_steps": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
             "service_date_from": "Date of service",

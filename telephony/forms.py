@@ -1,7 +1,9 @@
-"""Forms of the calls pages: the calls list filters and a follow-up call on a claim."""
+"""Forms of the calls pages: the calls list filters, a follow-up call on a claim, an outcome review."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -9,7 +11,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from claims.models import Payer
+from ai.outcome import CLAIM_STATUSES, CallOutcome
+from claims.models import Payer, validate_denial_code
 from telephony.models import Call
 from telephony.status import ACTIVE, CallStatus
 
@@ -84,3 +87,103 @@ class FollowUpForm(forms.Form):
                 self.add_error("call_date", "Pick a time in the future.")
             data["call_after"] = call_after
         return data
+
+
+class OutcomeReviewForm(forms.Form):
+    """A biller's check of an extracted outcome: every field may be corrected before approval."""
+
+    claim_status = forms.ChoiceField(
+        choices=[(value, value.replace("_", " ").capitalize()) for value in CLAIM_STATUSES]
+    )
+    call_outcome = forms.ChoiceField(
+        label="Result",
+        choices=[
+            ("resolved", "Resolved: nothing more to do"),
+            ("follow_up", "Follow-up call needed"),
+            ("action_required", "Action required from the practice"),
+            ("failed", "No information obtained"),
+        ],
+    )
+    reference_number = forms.CharField(label="Call reference #", required=False, max_length=40)
+    rep_name = forms.CharField(label="Representative", required=False, max_length=80)
+    denial_code = forms.CharField(required=False, max_length=10, validators=[validate_denial_code])
+    remark_codes = forms.CharField(
+        label="Remark codes (RARC)", required=False, help_text="Separate codes with commas, like N130, MA130."
+    )
+    paid_amount = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+    check_or_eft_number = forms.CharField(label="Check / EFT #", required=False, max_length=40)
+    payment_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_days = forms.IntegerField(
+        label="Call back in (days)", required=False, min_value=1, max_value=365, help_text="Empty: no call needed."
+    )
+    human_reached = forms.BooleanField(label="Reached a person", required=False)
+    next_steps = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    FIELDS = (
+        "claim_status",
+        "call_outcome",
+        "reference_number",
+        "rep_name",
+        "denial_code",
+        "remark_codes",
+        "paid_amount",
+        "check_or_eft_number",
+        "payment_date",
+        "follow_up_days",
+        "human_reached",
+        "next_steps",
+    )
+
+    @classmethod
+    def initial_from(cls, outcome: CallOutcome) -> dict:
+        initial = {name: getattr(outcome, name) for name in cls.FIELDS}
+        initial["remark_codes"] = ", ".join(outcome.remark_codes)
+        return initial
+
+    def clean_reference_number(self) -> str:
+        return _alnum(self.cleaned_data["reference_number"])
+
+    def clean_check_or_eft_number(self) -> str:
+        return _alnum(self.cleaned_data["check_or_eft_number"])
+
+    def clean_denial_code(self) -> str:
+        return self.cleaned_data["denial_code"].strip().upper()
+
+    def clean_remark_codes(self) -> list[str]:
+        codes = [code.strip().upper() for code in self.cleaned_data["remark_codes"].split(",") if code.strip()]
+        bad = [code for code in codes if not re.fullmatch(r"[A-Z]{1,2}\d{1,3}", code)]
+        if bad:
+            raise forms.ValidationError(f"{', '.join(bad)} is not a remark code; they look like N130 or MA130.")
+        return codes
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("call_outcome") == "follow_up" and not data.get("follow_up_days"):
+            self.add_error("follow_up_days", "Say when to call back, or choose another result.")
+        return data
+
+    def reviewed(self, outcome: CallOutcome) -> tuple[CallOutcome, dict[str, list]]:
+        """The outcome with the biller's values, and what they changed ({field: [before, after]}).
+
+        A corrected value no longer rests on the transcript: its evidence is dropped.
+        """
+        reviewed = replace(outcome, evidence=dict(outcome.evidence))
+        changes = {}
+        for name in self.FIELDS:
+            value = self.cleaned_data.get(name)
+            if value in ("", None) and name not in ("human_reached", "remark_codes"):
+                value = "" if name == "next_steps" else None
+            before = getattr(outcome, name)
+            if value != before:
+                changes[name] = [_plain(before), _plain(value)]
+                setattr(reviewed, name, value)
+                reviewed.evidence.pop(name, None)
+        return reviewed, changes
+
+
+def _alnum(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+def _plain(value):
+    return value if isinstance(value, (str, int, bool, list, type(None))) else str(value)

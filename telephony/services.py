@@ -327,7 +327,7 @@ def handle_call_end(call_id: int) -> EndDecision:
             else:
                 message = f"Call {call.pk}: retry as call {retry.pk} from {retry.not_before:%Y-%m-%d %H:%M %Z}."
         else:
-            _flag_claim(call, message)
+            flag_claim(call, message)
         record.payload = {"action": action, "message": message, "retry_call_id": retry.pk if retry else None}
         record.save(update_fields=["payload"])
     return EndDecision(action, message, retry)
@@ -409,7 +409,7 @@ def _queue_retry(call: Call, delay: timedelta) -> Call | None:
     return retry
 
 
-def _flag_claim(call: Call, message: str) -> None:
+def flag_claim(call: Call, message: str) -> None:
     """Hand the claim to a person: a timeline entry and a follow-up date of today."""
     today = timezone.localdate(timezone=ZoneInfo(call.practice.time_zone))
     ClaimEvent.objects.create(claim_id=call.claim_id, kind=ClaimEvent.Kind.CALL, message=message, source="call")

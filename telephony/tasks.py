@@ -8,6 +8,7 @@ updates, so a redelivered or duplicated task does no harm.
 from __future__ import annotations
 
 from datetime import timedelta
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -55,10 +56,26 @@ def place_deferred_calls(grace_seconds: int | None = None) -> None:
     max_retries=8,
 )
 def run_post_call_pipeline(call_id: int) -> None:
-    """After a call's end-of-call report is stored: apply it to the claim, once."""
+    """After a call's end-of-call report is stored: extract, apply, follow up (each step once)."""
     from telephony import pipeline
 
     pipeline.run_post_call_pipeline(call_id)
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(*TRANSIENT, SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def notify_call_outcome(call_id: int) -> None:
+    """Email the practice about a call's outcome, once; mail server errors are retried for hours."""
+    from telephony import pipeline
+
+    pipeline.notify(call_id)
 
 
 @shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=3)

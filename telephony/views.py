@@ -16,19 +16,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
+from django.forms.utils import pretty_name
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
 
+from ai.outcome import CallOutcome
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
 from claims.models import Claim, Payer
-from telephony import pacing, services
-from telephony.forms import FILTER_PARAMS, CallFilters, FollowUpForm
+from telephony import pacing, pipeline, services
+from telephony.forms import FILTER_PARAMS, CallFilters, FollowUpForm, OutcomeReviewForm
 from telephony.models import Call, ScheduledCall
 from telephony.status import ACTIVE, CallStatus
 from telephony.transcript import transcript_lines
@@ -38,6 +40,8 @@ DETAIL = "telephony/call_detail.html"
 QUEUE = "telephony/queue.html"
 FOLLOWUPS = "telephony/followups.html"
 CLAIM_CALLS = "telephony/claim_calls.html"
+REVIEW_QUEUE = "telephony/review_queue.html"
+REVIEW = "telephony/review.html"
 PER_PAGE = 50
 RECENTLY_DISPATCHED = 20
 CLAIM_CALLS_SHOWN = 10
@@ -83,6 +87,42 @@ def call_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "attempts": scoped(request, Call).filter(claim_id=call.claim_id).exclude(pk=call.pk).order_by("-created_at"),
     }
     return _render_live(request, DETAIL, "call-live", context, active=context["live"])
+
+
+@require_GET
+@member_required
+def review_queue(request: AuthedRequest) -> HttpResponse:
+    calls = (
+        scoped(request, Call)
+        .filter(review_status=Call.ReviewStatus.PENDING)
+        .select_related("claim__patient", "payer")
+        .order_by("ended_at", "pk")
+    )
+    rows = [(call, CallOutcome.from_json(call.outcome)) for call in calls]
+    return render(request, REVIEW_QUEUE, {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def review_outcome(request: AuthedRequest, pk: int) -> HttpResponse:
+    call = get_for_practice(request, Call.objects.select_related("claim__patient", "payer"), pk)
+    if call.review_status != Call.ReviewStatus.PENDING:
+        messages.info(request, "This call's outcome is not waiting for review.")
+        return redirect("telephony:detail", pk=call.pk)
+    outcome = CallOutcome.from_json(call.outcome)
+    form = OutcomeReviewForm(request.POST or None, initial=OutcomeReviewForm.initial_from(outcome))
+    if request.method == "POST" and form.is_valid():
+        reviewed, changes = form.reviewed(outcome)
+        try:
+            pipeline.approve_outcome(call, reviewed, request.user, changes)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            corrected = f", with {len(changes)} correction{'s' if len(changes) != 1 else ''}" if changes else ""
+            messages.success(request, f"Outcome for claim {call.claim.claim_number} approved{corrected} and applied.")
+        return redirect("telephony:review_queue")
+    context = {"call": call, "outcome": outcome, "form": form, "lines": _evidence_lines(call, outcome)}
+    return render(request, REVIEW, context, status=400 if form.errors else 200)
 
 
 @require_GET
@@ -206,6 +246,28 @@ def claim_calls_context(request: AuthedRequest, claim: Claim, form: FollowUpForm
         .select_related("created_by"),
         "followup_form": form or FollowUpForm(time_zone=request.practice.time_zone),
     }
+
+
+def _evidence_lines(call: Call, outcome: CallOutcome) -> list[dict]:
+    """The transcript's lines, numbered as the evidence counts them, each with the fields it supports."""
+    supports: dict[int, list[str]] = {}
+    for field, numbers in outcome.evidence.items():
+        for number in numbers:
+            form_field = OutcomeReviewForm.base_fields.get(field)
+            supports.setdefault(number, []).append((form_field and form_field.label) or pretty_name(field))
+    rows = []
+    for number, text in enumerate(call.transcript.splitlines(), start=1):
+        speaker, _, said = text.partition(": ")
+        agent = speaker.strip() in ("AI", "Assistant", "Bot")
+        rows.append(
+            {
+                "number": number,
+                "speaker": "Agent" if agent else "Payer",
+                "text": said if said else text,
+                "fields": supports.get(number, []),
+            }
+        )
+    return rows
 
 
 def _live() -> Q:

@@ -37,6 +37,7 @@ OUTCOME_LABELS = {
     "remark_codes": "Remark codes",
     "follow_up_days": "Call back in",
     "human_reached": "Reached a person",
+    "next_steps": "Next steps",
 }
 CALL_OUTCOMES = {
     "resolved": "Resolved",
@@ -45,7 +46,7 @@ CALL_OUTCOMES = {
     "failed": "No information obtained",
 }
 # Keys of the outcome that are not fields to list.
-_NOT_FIELDS = {"evidence", "confidence", "extractor", "model", "version"}
+_NOT_FIELDS = {"evidence", "confidence", "extractor", "needs_review", "review_reasons", "knowledge_used"}
 
 
 @register.filter
@@ -103,28 +104,19 @@ def outcome_fields(outcome: dict | None) -> list[tuple[str, str]]:
 
 
 @register.filter
-def outcome_evidence(outcome: dict | None) -> list[tuple[str, str]]:
-    """The quotes the outcome rests on, as (field label or "", quote).
-
-    Accepts a list of quotes, a list of ``{"field", "quote"}`` objects, or a mapping of field to
-    quote(s): the extractor's format is its own to choose.
-    """
-    evidence = outcome.get("evidence") if isinstance(outcome, dict) else None
-    items: list[tuple[str, object]] = []
-    if isinstance(evidence, dict):
-        items = list(evidence.items())
-    elif isinstance(evidence, list):
-        for item in evidence:
-            if isinstance(item, dict):
-                items.append((item.get("field", ""), item.get("quote") or item.get("text") or item.get("line")))
-            else:
-                items.append(("", item))
+def outcome_evidence(call) -> list[tuple[str, str]]:
+    """The transcript lines each outcome value rests on, as (field label, quote)."""
+    outcome = call.outcome if isinstance(call.outcome, dict) else {}
+    evidence = outcome.get("evidence")
+    if not isinstance(evidence, dict):
+        return []
+    lines = call.transcript.splitlines()
     rows = []
-    for field, quotes in items:
-        label = OUTCOME_LABELS.get(field) or str(field or "").replace("_", " ").capitalize()
-        for quote in quotes if isinstance(quotes, list) else [quotes]:
-            if quote not in (None, ""):
-                rows.append((label, str(quote)))
+    for field in [key for key in OUTCOME_LABELS if key in evidence]:
+        numbers = evidence[field] if isinstance(evidence[field], list) else []
+        quote = " … ".join(lines[n - 1].strip() for n in numbers if isinstance(n, int) and 0 < n <= len(lines))
+        if quote:
+            rows.append((OUTCOME_LABELS[field], quote))
     return rows
 
 
@@ -157,3 +149,9 @@ def _outcome_value(key: str, value: object) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+@register.filter
+def outcome_status(value: str) -> str:
+    """An extracted claim status as words: "partially_paid" → "Partially paid"."""
+    return _outcome_value("claim_status", value) or "Unknown"

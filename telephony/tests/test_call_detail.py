@@ -67,7 +67,9 @@ def call(practice, owner):
         cost=Decimal("0.8513"),
         ended_reason="assistant-ended-call",
         messages=MESSAGES,
-        transcript="",
+        transcript=(
+            "User: Thanks for holding, my name is Renee.\nUser: Okay, your reference number is 2-6-0-1-4-7-7-3-1-8."
+        ),
         summary="Renee at Aetna confirmed claim RB-24017 was paid.",
         recording_url="https://storage.vapi.ai/abc-mono.wav",
         outcome={
@@ -76,7 +78,7 @@ def call(practice, owner):
             "paid_amount": "198.64",
             "follow_up_days": None,
             "call_outcome": "resolved",
-            "evidence": {"reference_number": "your reference number is 2-6-0-1-4-7-7-3-1-8"},
+            "evidence": {"reference_number": [2], "rep_name": [1], "claim_status": [99]},
         },
     )
 
@@ -136,8 +138,11 @@ def test_it_shows_the_outcome_with_its_evidence(owner_client, call):
 
     for text in ["Claim status", "Paid", "Call reference #", "2601477318", "$198.64", "Resolved"]:
         assert text in body
-    assert "your reference number is 2-6-0-1-4-7-7-3-1-8" in body
+    evidence = body[body.index("Evidence") :]
+    assert "your reference number is 2-6-0-1-4-7-7-3-1-8" in evidence
+    assert "my name is Renee" in evidence
     assert "Call back in" not in body  # empty fields are left out
+    assert "Claim status</span>" not in evidence  # its evidence points past the transcript
 
 
 def test_it_says_when_the_outcome_comes(owner_client, call):
@@ -223,7 +228,7 @@ def test_it_lists_the_other_calls_about_the_claim(owner_client, call):
 
 
 def test_it_keeps_polling_until_the_report_arrives(owner_client, call):
-    call.messages, call.summary, call.status_changed_at = [], "", timezone.now()
+    call.messages, call.transcript, call.summary, call.status_changed_at = [], "", "", timezone.now()
     call.save()
 
     response = owner_client.get(_url(call), headers=HTMX)

@@ -1,103 +1,346 @@
+"""The post-call pipeline: extract → apply → decide follow-up → schedule → notify."""
+
 from __future__ import annotations
 
-from unittest import mock
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
-from claims.models import ClaimEvent
-from telephony import ingest, pipeline
-from telephony.models import Call, CallEvent
+from ai.outcome import CallOutcome
+from billingpulse.celery import app as celery_app
+from billingpulse.tests.factories import PatientFactory, PracticeFactory, UserFactory
+from claims.models import Claim, ClaimEvent
+from claims.tests.factories import ClaimFactory, PayerFactory
+from telephony import pipeline, webhook
+from telephony.models import Call, CallEvent, ScheduledCall
 from telephony.status import FailureCategory
 from telephony.tests.factories import CallFactory
 from telephony.tests.fixtures import message
 
 pytestmark = pytest.mark.django_db
 
-SUMMARY = "Provider services (Dana) confirmed the claim was paid $142.50 on 2026-01-20"
+CENTRAL = ZoneInfo("America/Chicago")
+# Friday 20 Nov 2026, 10:00 in Chicago.
+NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+
+REPROCESS = """\
+User: Thank you for calling Lone Star Health. Please say or enter your provider NPI.
+AI: 1 2 3 4 5 6 7 8 9 3
+User: Thank you. Please hold for the next available representative.
+User: Provider services, this is Janelle, can I have the claim number?
+AI: Hi Janelle, it's claim C-1001 for Maria Lopez, date of birth March 4th, 1980, date of service October 2nd.
+User: Thank you. I see that claim. It was denied for missing information, CO-16, \
+but the corrected information came in, so we'll send it back for reprocessing.
+AI: Thank you. How long should reprocessing take?
+User: Give it about five days, then call back if you don't see it.
+AI: Could I get a reference number for this call?
+User: Sure, the reference number is R as in Robert, four seven one, two two nine.
+AI: That's R471229?
+User: That's correct.
+AI: Thank you Janelle, have a good day.
+"""
 
 
 @pytest.fixture
-def call():
-    return CallFactory(
-        provider=Call.Provider.VAPI,
-        status=Call.Status.ENDED,
-        summary=SUMMARY,
-        transcript="User: Sure, the reference number is REF-778812.",
-        report_received_at=timezone.now(),
+def eager():
+    """Run Celery tasks in-process, as the worker would, for end-to-end tests through the webhook."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def practice():
+    return PracticeFactory(name="Alpha Family Clinic", time_zone="America/Chicago", notification_email="")
+
+
+@pytest.fixture
+def claim(practice):
+    payer = PayerFactory(
+        practice=practice,
+        name="Lone Star Health",
+        time_zone="America/Chicago",
+        opens_at=time(8),
+        closes_at=time(17),
+        open_weekdays="01234",
+    )
+    patient = PatientFactory(practice=practice, first_name="Maria", last_name="Lopez", date_of_birth=date(1980, 3, 4))
+    return ClaimFactory(
+        practice=practice,
+        patient=patient,
+        payer=payer,
+        claim_number="C-1001",
+        status="denied",
+        denial_code="CO-16",
     )
 
 
-def test_it_notes_the_call_on_the_claims_timeline_and_keeps_its_summary(call):
-    assert pipeline.run_post_call_pipeline(call.pk)
-
-    event = ClaimEvent.objects.get(claim=call.claim)
-    assert event.kind == ClaimEvent.Kind.CALL
-    assert event.source == "call"
-    assert event.message == f"Call ended: {SUMMARY}, reference REF-778812."
-    call.claim.refresh_from_db()
-    assert call.claim.last_call_outcome == SUMMARY
+@pytest.fixture
+def users(practice):
+    return [
+        UserFactory(practice=practice, email="ann@alpha.example"),
+        UserFactory(practice=practice, email="ben@alpha.example"),
+        UserFactory(practice=practice, email="gone@alpha.example", is_active=False),
+    ]
 
 
-def test_it_runs_once_per_call(call):
-    assert pipeline.run_post_call_pipeline(call.pk)
-    assert not pipeline.run_post_call_pipeline(call.pk)
-
-    assert ClaimEvent.objects.filter(claim=call.claim).count() == 1
-    assert CallEvent.objects.filter(call=call, kind=pipeline.EVENT_KIND).count() == 1
-
-
-def test_it_applies_the_failure_policy_to_the_call(call):
-    with mock.patch("telephony.services.handle_call_end") as handle_call_end:
-        pipeline.run_post_call_pipeline(call.pk)
-
-    handle_call_end.assert_called_once_with(call.pk)
+def _call(claim, transcript: str = REPROCESS, **fields) -> Call:
+    defaults = {
+        "provider": Call.Provider.VAPI,
+        "status": Call.Status.ENDED,
+        "transcript": transcript,
+        "ended_at": NOW,
+        "report_received_at": NOW,
+        "provider_call_id": f"vapi-{claim.claim_number}",
+    }
+    return CallFactory(practice=claim.practice, claim=claim, **(defaults | fields))
 
 
-def test_it_waits_for_the_report_and_tolerates_a_deleted_call(call):
-    Call.objects.filter(pk=call.pk).update(report_received_at=None)
-
-    assert not pipeline.run_post_call_pipeline(call.pk)
-    assert not pipeline.run_post_call_pipeline(call.pk + 1000)
-    assert not ClaimEvent.objects.exists()
-
-
-def test_it_reads_the_reference_number_from_vapis_analysis(call):
+def _report(call: Call) -> bytes:
     report = message("end-of-call-report", call)
-    report["analysis"]["structuredData"]["referenceNumber"] = "REF-111222"
-    CallEvent.objects.create(call=call, kind="end-of-call-report", dedupe_key="r", payload={"message": report})
-
-    assert pipeline.reference_number(call) == "REF-111222"
-
-
-@pytest.mark.parametrize(
-    ("text", "reference"),
-    [
-        ("the reference number is REF-778812.", "REF-778812"),
-        ("Call reference: 4471-A", "4471-A"),
-        ("Could I get a reference number for this call?", ""),
-        ("reference number please", ""),
-    ],
-)
-def test_it_finds_a_reference_number_said_in_the_call(call, text, reference):
-    call.summary, call.transcript = "", text
-
-    assert pipeline.reference_number(call) == reference
+    report["artifact"]["transcript"] = REPROCESS
+    report["transcript"] = REPROCESS
+    report["artifact"]["messages"] = []
+    report["endedReason"] = "assistant-ended-call"
+    return json.dumps({"message": report}).encode()
 
 
-def test_it_says_how_a_call_without_a_summary_ended(call):
-    call.summary, call.transcript = "", ""
-    call.failure_category, call.ended_reason = FailureCategory.NO_ANSWER, "customer-did-not-answer"
+def test_a_reprocessing_promise_ends_in_reprocessing_a_follow_up_in_five_days_and_an_email(
+    client, settings, claim, users, eager, time_machine, django_capture_on_commit_callbacks
+):
+    """Through the webhook: the rep says they'll reprocess it and to call back in five days."""
+    settings.VAPI_WEBHOOK_SECRET, settings.VAPI_WEBHOOK_HMAC_SECRET = "", "hmac-secret"
+    time_machine.move_to(NOW, tick=False)
+    call = _call(claim, transcript="", status=Call.Status.IN_PROGRESS, ended_at=None, report_received_at=None)
+    body = _report(call)
 
-    assert pipeline.outcome_line(call) == "Call ended: No answer or busy (customer-did-not-answer)."
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/webhooks/vapi", data=body, content_type="application/json", headers=webhook.sign(body)
+        )
+
+    assert response.status_code == 200
+    claim.refresh_from_db()
+    assert claim.status == "reprocessing"
+    assert claim.call_reference_number == "R471229"
+    assert claim.notified_at is not None
+    follow_up = ScheduledCall.objects.get(claim=claim, status=ScheduledCall.Status.PENDING)
+    assert follow_up.source == ScheduledCall.Source.PIPELINE
+    # Five days from Friday the 20th is Wednesday the 25th, inside the payer's hours.
+    local = follow_up.call_after.astimezone(CENTRAL)
+    assert local.date() == date(2026, 11, 25) and time(8) <= local.time() < time(17)
+    assert claim.next_follow_up_date == date(2026, 11, 25)
+    [email] = mail.outbox
+    assert email.to == ["ann@alpha.example", "ben@alpha.example"]
+    assert "C-1001" in email.subject and "reprocessing" in email.subject
+    for text in ["Maria Lopez", "Lone Star Health", "Reprocessing", "R471229", "/claims/"]:
+        assert text in email.body
+    outcome = CallOutcome.from_json(Call.objects.get(pk=call.pk).outcome)
+    assert outcome.evidence["reference_number"]  # the value carries the lines it came from
 
 
-def test_it_runs_after_a_report_is_ingested(call, django_capture_on_commit_callbacks):
-    fresh = CallFactory(provider=Call.Provider.VAPI, status=Call.Status.IN_PROGRESS)
-    with (
-        mock.patch("telephony.tasks.run_post_call_pipeline.delay", pipeline.run_post_call_pipeline),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        ingest.ingest_message(message("end-of-call-report", fresh))
+def test_each_step_runs_once_however_often_the_task_runs(claim, users, django_capture_on_commit_callbacks):
+    call = _call(claim)
 
-    assert ClaimEvent.objects.get(claim=fresh.claim).message.endswith("Call reference REF-778812.")
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            pipeline.run_post_call_pipeline(call.pk)
+        pipeline.notify(call.pk)
+
+    assert ClaimEvent.objects.filter(claim=claim, kind=ClaimEvent.Kind.STATUS_CHANGED).count() == 1
+    assert ScheduledCall.objects.filter(claim=claim).count() == 1
+    assert len(mail.outbox) == 1
+    keys = set(CallEvent.objects.filter(call=call).values_list("dedupe_key", flat=True))
+    assert {pipeline.dedupe_key(call.pk, step) for step in ("extract", "apply", "follow-up", "notify")} <= keys
+
+
+def test_a_new_follow_up_replaces_the_pending_one(claim, users):
+    earlier = ScheduledCall.objects.create(
+        practice=claim.practice, claim=claim, call_after=timezone.now() + timedelta(days=30), reason="Old plan"
+    )
+    pipeline.run_post_call_pipeline(_call(claim).pk)
+
+    earlier.refresh_from_db()
+    assert earlier.status == ScheduledCall.Status.CANCELED
+    assert ScheduledCall.objects.filter(claim=claim, status=ScheduledCall.Status.PENDING).count() == 1
+
+
+def test_a_flagged_outcome_waits_for_review_and_changes_nothing(claim, users, settings):
+    # The AI service cannot be reached: the offline reader fills in the outcome, flagged for a person.
+    settings.OUTCOME_EXTRACTOR = "openai"
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "test-key", "http://127.0.0.1:9/v1"  # nothing listens
+    settings.OPENAI_MAX_RETRIES, settings.OPENAI_TIMEOUT = 0, 2
+    call = _call(claim)
+
+    assert pipeline.run_post_call_pipeline(call.pk) == "waiting for review"
+
+    call.refresh_from_db()
+    assert call.review_status == Call.ReviewStatus.PENDING
+    outcome = CallOutcome.from_json(call.outcome)
+    assert outcome.needs_review and outcome.review_reasons
+    assert outcome.claim_status == "reprocessing"  # read offline, not lost
+    claim.refresh_from_db()
+    assert claim.status == "denied"
+    assert not ScheduledCall.objects.filter(claim=claim).exists()
+    assert pipeline.notify(call.pk) is False and not mail.outbox
+
+
+def test_approving_a_reviewed_outcome_applies_it_with_the_corrections(claim, users, django_capture_on_commit_callbacks):
+    call = _call(claim)
+    outcome = CallOutcome(claim_status="in_process", call_outcome="follow_up", follow_up_days=10, human_reached=True)
+    outcome.flag("Low confidence.")
+    Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json(), review_status="pending")
+    CallEvent.objects.create(call=call, kind="pipeline-extract", dedupe_key=pipeline.dedupe_key(call.pk))
+    reviewer = users[0]
+    corrected = CallOutcome(
+        claim_status="reprocessing", call_outcome="follow_up", follow_up_days=5, reference_number="R471229"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.approve_outcome(call, corrected, reviewer, {"claim_status": ["in_process", "reprocessing"]})
+
+    call.refresh_from_db()
+    claim.refresh_from_db()
+    assert call.review_status == Call.ReviewStatus.APPROVED and call.reviewed_by == reviewer
+    assert claim.status == "reprocessing" and claim.call_reference_number == "R471229"
+    status_event = ClaimEvent.objects.get(claim=claim, kind=ClaimEvent.Kind.STATUS_CHANGED)
+    assert status_event.actor == reviewer
+    assert ScheduledCall.objects.filter(claim=claim, status="pending").count() == 1
+    assert len(mail.outbox) == 1
+    reviewed = CallEvent.objects.get(call=call, kind="outcome-reviewed")
+    assert reviewed.payload["changes"] == {"claim_status": ["in_process", "reprocessing"]}
+    with pytest.raises(Exception, match="already reviewed"):
+        pipeline.approve_outcome(call, corrected, reviewer)
+
+
+def test_a_call_that_reached_nobody_goes_to_the_failure_policy(claim):
+    call = _call(
+        claim,
+        transcript="",
+        failure_category=FailureCategory.NO_ANSWER,
+        ended_reason="customer-did-not-answer",
+    )
+
+    assert pipeline.run_post_call_pipeline(call.pk) == "done"
+
+    call.refresh_from_db()
+    assert call.review_status == ""
+    retry = Call.objects.exclude(pk=call.pk).get(claim=claim)
+    assert retry.status == Call.Status.QUEUED and retry.attempt == 2
+    assert not ScheduledCall.objects.filter(claim=claim).exists()
+
+
+def test_an_action_for_the_practice_flags_the_claim_instead_of_calling(claim):
+    call = _call(claim)
+    outcome = CallOutcome(
+        claim_status="denied",
+        denial_code="CO-50",
+        call_outcome="action_required",
+        human_reached=True,
+        next_steps="Send the medical records for the date of service.",
+    )
+    Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json())
+    CallEvent.objects.create(call=call, kind="pipeline-extract", dedupe_key=pipeline.dedupe_key(call.pk))
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    claim.refresh_from_db()
+    assert claim.status == "denied" and claim.denial_code == "CO-50"
+    assert claim.next_steps == "Send the medical records for the date of service."
+    assert claim.next_follow_up_date == timezone.localdate(timezone=CENTRAL)
+    assert "Action needed: Send the medical records" in " ".join(
+        ClaimEvent.objects.filter(claim=claim).values_list("message", flat=True)
+    )
+    assert not ScheduledCall.objects.filter(claim=claim, status="pending").exists()
+
+
+def test_without_a_date_from_the_payer_the_practices_cadence_decides(claim, practice):
+    practice.follow_up_cadence = {"in_process": 21}
+    practice.save()
+    call = _call(claim)
+    outcome = CallOutcome(claim_status="in_process", call_outcome="follow_up", human_reached=True)
+
+    assert pipeline.decide(call, outcome) == pipeline.FollowUp(
+        pipeline.FollowUp.CALL, 21, "Check on the claim (in process), the practice's usual interval."
+    )
+    assert pipeline.decide(call, CallOutcome(claim_status="pending_info", call_outcome="follow_up")).days == 7
+
+
+def test_a_paid_claim_is_applied_and_nothing_more_is_scheduled(claim):
+    pending = ScheduledCall.objects.create(
+        practice=claim.practice, claim=claim, call_after=timezone.now() + timedelta(days=3)
+    )
+    call = _call(claim)
+    outcome = CallOutcome(
+        claim_status="paid",
+        paid_amount=Decimal("312.40"),
+        check_or_eft_number="EFT88123",
+        call_outcome="resolved",
+        human_reached=True,
+    )
+    Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json())
+    CallEvent.objects.create(call=call, kind="pipeline-extract", dedupe_key=pipeline.dedupe_key(call.pk))
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    claim.refresh_from_db()
+    pending.refresh_from_db()
+    assert claim.status == "paid" and claim.paid_amount == Decimal("312.40")
+    assert pending.status == ScheduledCall.Status.CANCELED
+    assert "paid $312.40, check/EFT EFT88123" in claim.last_call_outcome
+
+
+def test_the_practice_notification_address_wins_over_its_users(claim, practice, users):
+    practice.notification_email = "billing@alpha.example"
+    practice.save()
+    call = _call(claim)
+    pipeline.run_post_call_pipeline(call.pk)
+
+    assert pipeline.notify(call.pk)
+    assert mail.outbox[0].to == ["billing@alpha.example"]
+
+
+def test_an_email_failure_is_retried_and_blocks_nothing(claim, users, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    call = _call(claim)
+    pipeline.run_post_call_pipeline(call.pk)
+
+    with pytest.raises(OSError):
+        pipeline.notify(call.pk)
+
+    claim.refresh_from_db()
+    assert claim.status == "reprocessing" and claim.notified_at is None
+    assert not CallEvent.objects.filter(dedupe_key=pipeline.dedupe_key(call.pk, "notify")).exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert pipeline.notify(call.pk)  # the retry goes through
+    assert len(mail.outbox) == 1
+
+
+def test_a_status_the_claim_cannot_take_is_noted_not_forced(claim):
+    Claim.objects.filter(pk=claim.pk).update(status="written_off")
+    call = _call(claim)
+    outcome = CallOutcome(claim_status="in_process", call_outcome="follow_up", follow_up_days=7, human_reached=True)
+    Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json())
+    CallEvent.objects.create(call=call, kind="pipeline-extract", dedupe_key=pipeline.dedupe_key(call.pk))
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    claim.refresh_from_db()
+    assert claim.status == "written_off"
+    assert "a written off claim was left as it is" in ClaimEvent.objects.filter(claim=claim).last().message
+
+
+def test_it_waits_for_the_report_and_tolerates_a_deleted_call(claim):
+    call = _call(claim, report_received_at=None)
+
+    assert pipeline.run_post_call_pipeline(call.pk) == "no report"
+    assert pipeline.run_post_call_pipeline(call.pk + 1000) == "no report"
+    assert not ClaimEvent.objects.exists()
