@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ai.outcome import CLAIM_STATUSES, CallOutcome
 from claims.models import Payer, validate_denial_code
+from claims.status import ClaimStatus
 from telephony.models import Call
 from telephony.status import ACTIVE, CallStatus
 
@@ -87,6 +88,24 @@ class FollowUpForm(forms.Form):
                 self.add_error("call_date", "Pick a time in the future.")
             data["call_after"] = call_after
         return data
+
+
+class CadenceForm(forms.Form):
+    """Days until the next payer call when the payer named no date, per claim status."""
+
+    def __init__(self, *args, practice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from telephony.pipeline import DEFAULT_CADENCE, cadence
+
+        for status, default in DEFAULT_CADENCE.items():
+            self.fields[status] = forms.IntegerField(
+                label=ClaimStatus(status).label,
+                min_value=1,
+                max_value=365,
+                initial=cadence(practice.follow_up_cadence, status),
+                help_text=f"Default {default}",
+                widget=forms.NumberInput(attrs={"class": "input-narrow"}),
+            )
 
 
 class OutcomeReviewForm(forms.Form):

@@ -454,6 +454,16 @@ def schedule_follow_up(
     return scheduled
 
 
+def set_follow_up_cadence(practice: Practice, days_by_status: dict[str, int]) -> None:
+    """Store the practice's intervals, keeping only those that differ from the defaults."""
+    from telephony.pipeline import DEFAULT_CADENCE
+
+    practice.follow_up_cadence = {
+        status: int(days) for status, days in days_by_status.items() if DEFAULT_CADENCE.get(status) != days
+    }
+    practice.save(update_fields=["follow_up_cadence", "updated_at"])
+
+
 @transaction.atomic
 def cancel_scheduled_call(scheduled: ScheduledCall, user: User | None = None) -> ScheduledCall:
     """Cancel a pending follow-up. Canceling one already canceled is fine; a dispatched one is an error."""

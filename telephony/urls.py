@@ -14,6 +14,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
     path("<int:pk>/review/", views.review_outcome, name="review"),
     path("follow-ups/", views.followups, name="followups"),
+    path("follow-ups/intervals/", views.followup_cadence, name="followup_cadence"),
     path("follow-ups/<int:pk>/cancel/", views.followup_cancel, name="followup_cancel"),
     path("claims/<int:claim_pk>/", views.claim_calls, name="claim_calls"),
     path("claims/<int:claim_pk>/follow-ups/", views.followup_add, name="followup_add"),

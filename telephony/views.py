@@ -27,10 +27,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
 
 from ai.outcome import CallOutcome
-from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
+from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.models import Claim, Payer
 from telephony import pacing, pipeline, services
-from telephony.forms import FILTER_PARAMS, CallFilters, FollowUpForm, OutcomeReviewForm
+from telephony.forms import FILTER_PARAMS, CadenceForm, CallFilters, FollowUpForm, OutcomeReviewForm
 from telephony.models import Call, ScheduledCall
 from telephony.status import ACTIVE, CallStatus
 from telephony.transcript import transcript_lines
@@ -149,6 +149,17 @@ def queue(request: AuthedRequest) -> HttpResponse:
 @member_required
 def followups(request: AuthedRequest) -> HttpResponse:
     return render(request, FOLLOWUPS, _followups_context(request))
+
+
+@require_POST
+@admin_required
+def followup_cadence(request: AuthedRequest) -> HttpResponse:
+    form = CadenceForm(request.POST, practice=request.practice)
+    if not form.is_valid():
+        return render(request, FOLLOWUPS, _followups_context(request, form), status=400)
+    services.set_follow_up_cadence(request.practice, form.cleaned_data)
+    messages.success(request, "Follow-up intervals saved. They apply to the next calls that end.")
+    return redirect("telephony:followups")
 
 
 @require_POST
@@ -332,9 +343,10 @@ def _queue_row(payer: Payer, limit_window: tuple[int, int], placed_in_window: in
     }
 
 
-def _followups_context(request: AuthedRequest) -> dict:
+def _followups_context(request: AuthedRequest, cadence_form: CadenceForm | None = None) -> dict:
     scheduled = scoped(request, ScheduledCall).select_related("claim__patient", "created_by")
     return {
+        "cadence_form": cadence_form or CadenceForm(practice=request.practice),
         "pending": scheduled.filter(status=ScheduledCall.Status.PENDING).order_by("call_after", "pk"),
         "dispatched": scheduled.filter(status=ScheduledCall.Status.DISPATCHED)
         .prefetch_related("calls")

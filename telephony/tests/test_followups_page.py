@@ -168,3 +168,38 @@ def test_cancel_redirects_anonymous_visitors_to_sign_in(client, scheduled):
     assert response.url.startswith("/accounts/login/")
     scheduled.refresh_from_db()
     assert scheduled.status == ScheduledCall.Status.PENDING
+
+
+def _intervals(**changes) -> dict:
+    from telephony.pipeline import DEFAULT_CADENCE
+
+    return {status: str(days) for status, days in DEFAULT_CADENCE.items()} | changes
+
+
+def test_an_admin_sets_the_intervals_used_when_the_payer_names_no_date(owner_client, owner):
+    response = owner_client.post("/calls/follow-ups/intervals/", _intervals(in_process="21", denied="10"))
+
+    assert response.status_code == 302
+    owner.practice.refresh_from_db()
+    assert owner.practice.follow_up_cadence == {"in_process": 21, "denied": 10}
+    body = owner_client.get("/calls/follow-ups/").content.decode()
+    assert "Follow-up intervals saved" in body and 'name="in_process" value="21"' in body
+
+
+def test_bad_intervals_get_field_errors_and_change_nothing(owner_client, owner):
+    response = owner_client.post("/calls/follow-ups/intervals/", _intervals(in_process="0", denied="soon"))
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "greater than or equal to 1" in body and "Enter a whole number" in body
+    owner.practice.refresh_from_db()
+    assert owner.practice.follow_up_cadence == {}
+
+
+def test_staff_see_the_intervals_but_cannot_change_them(teammate_client, teammate):
+    body = teammate_client.get("/calls/follow-ups/").content.decode()
+    assert "A practice admin can change these." in body and "14 days" in body
+
+    assert teammate_client.post("/calls/follow-ups/intervals/", _intervals(in_process="3")).status_code == 403
+    teammate.practice.refresh_from_db()
+    assert teammate.practice.follow_up_cadence == {}

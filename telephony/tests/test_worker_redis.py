@@ -4,8 +4,9 @@ GIVEN 50 claims across 3 payers queued at once, a per-payer limit of 2 calls per
       the sandbox provider posting its events to our webhook (gunicorn) with no delay
 WHEN  a worker places them, and is killed with SIGKILL once 15 are placed, and a new
       worker starts (beat's minute sweep is played by the test, every few seconds)
-THEN  no payer had more than 2 calls placed in any 3 s, and every call ended with its
-      end-of-call report stored once and its post-call pipeline run.
+THEN  no payer had more than 2 calls placed in any 3 s, every call ended with its
+      end-of-call report stored once and its post-call pipeline run: the outcome extracted,
+      applied and followed up (or held for review), and the practice emailed through SMTP.
 
 A killed worker cannot hand back the messages it held (its running and its scheduled
 tasks); Redis gives them to the next worker after the visibility timeout, which
@@ -40,6 +41,7 @@ import pytest
 from billingpulse.celery import app
 from telephony import pacing
 from telephony.pipeline import EVENT_KIND as PIPELINE_EVENT
+from telephony.tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="Needs REDIS_URL: a real worker on Redis.")
 
@@ -59,7 +61,7 @@ from billingpulse.tests.factories import PracticeFactory
 from claims.tests.factories import ClaimFactory, PayerFactory
 from telephony import services
 
-practice = PracticeFactory(name="Worker Test Clinic")
+practice = PracticeFactory(name="Worker Test Clinic", notification_email="billing@worker-test.example")
 # Lines open around the clock, so the test never waits for business hours.
 payers = [PayerFactory(practice=practice, opens_at=time(0), closes_at=time(0), open_weekdays="0123456")
           for _ in range({PAYERS})]
@@ -85,11 +87,25 @@ SELECT c.id, c.status, c.placed_at,
 FROM telephony_call c WHERE c.attempt = 1 ORDER BY c.id
 """
 
+# Per finished call: its claim number, whether it waits for review, and which later steps ran.
+PIPELINE_STEPS = """
+SELECT c.id, cl.claim_number, c.review_status,
+       (SELECT COUNT(*) FROM telephony_callevent e WHERE e.call_id = c.id AND e.kind = 'pipeline-apply'),
+       (SELECT COUNT(*) FROM telephony_callevent e WHERE e.call_id = c.id AND e.kind = 'pipeline-follow-up'),
+       (SELECT COUNT(*) FROM telephony_callevent e WHERE e.call_id = c.id AND e.kind = 'pipeline-notify')
+FROM telephony_call c JOIN claims_claim cl ON cl.id = c.claim_id
+WHERE c.report_received_at IS NOT NULL AND c.attempt = 1 ORDER BY c.id
+"""
+
 
 def test_it_paces_and_finishes_every_call_through_a_killed_worker(tmp_path):
-    with _database(tmp_path) as (database_url, db):
+    with _database(tmp_path) as (database_url, db), SmtpSink() as smtp:
         port = _free_port()
-        env = _env(tmp_path, database_url, port)
+        env = _env(tmp_path, database_url, port) | {
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "EMAIL_USE_TLS": "false",
+        }
         _manage(env, "migrate", "-v", "0")
         _manage(env, "createcachetable")
         processes = []
@@ -138,6 +154,7 @@ def test_it_paces_and_finishes_every_call_through_a_killed_worker(tmp_path):
                     if all(call.done or call.id in ambiguous for call in calls):
                         break
                     time.sleep(0.5)
+            steps = _wait_for_emails(db)
         finally:
             logs = _stop(processes, tmp_path)
 
@@ -148,6 +165,30 @@ def test_it_paces_and_finishes_every_call_through_a_killed_worker(tmp_path):
         assert all(call.reports == 1 and call.pipelines == 1 for call in calls if call.done)
         _assert_reconciled(db, ambiguous)
         _assert_paced(db.rows("SELECT payer_id, placed_at FROM telephony_call WHERE placed_at IS NOT NULL"))
+        _assert_followed_up(steps, smtp, logs)
+
+
+def _wait_for_emails(db, seconds: float = 60) -> list[tuple]:
+    """The pipeline's later steps, once every call waits for review or was emailed about (or time ran out)."""
+    until = time.monotonic() + seconds
+    while True:
+        steps = db.rows(PIPELINE_STEPS)
+        if all(review == "pending" or notified for _, _, review, *_, notified in steps) or time.monotonic() > until:
+            return steps
+        time.sleep(0.5)
+
+
+def _assert_followed_up(steps: list[tuple], smtp: SmtpSink, logs: str) -> None:
+    """Each reported call was applied and followed up once, or waits for review; each applied one emailed once."""
+    assert steps
+    for call_id, _, review_status, applied, followed_up, notified in steps:
+        if review_status == "pending":
+            assert (applied, followed_up, notified) == (0, 0, 0), f"call {call_id} went on before its review"
+        else:
+            assert (applied, followed_up, notified) == (1, 1, 1), f"call {call_id}: {applied, followed_up, notified}"
+    subjects = [message["Subject"] for message in smtp.messages]
+    emailed = [claim_number for _, claim_number, _, applied, _, _ in steps if applied]
+    assert sorted(subject.split(":")[0] for subject in subjects) == sorted(f"Claim {n}" for n in emailed), logs
 
 
 class _Progress:
