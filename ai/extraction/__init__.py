@@ -1,6 +1,7 @@
 """Outcome extraction: one function, two extractors chosen by settings.
 
-``extract_outcome(transcript, claim, knowledge)`` returns a grounded ``CallOutcome``:
+``extract_outcome(transcript, claim, knowledge)`` returns a grounded ``CallOutcome`` (see
+``ai.grounding``):
 ``rules`` reads the transcript offline (no data leaves the machine); ``openai`` asks an
 OpenAI-compatible model for structured output and falls back to ``rules`` (flagged for
 review) when the model cannot be reached. ``settings.OUTCOME_EXTRACTOR`` picks one.
@@ -36,4 +37,8 @@ def extract_outcome(
     else:
         raise ValueError(f"Unknown outcome extractor {name!r}; use one of {', '.join(EXTRACTORS)}.")
     outcome.knowledge_used = [hit.id for hit in knowledge]
-    return outcome
+    # Whichever extractor answered, a value the transcript does not state is not kept.
+    # (Imported here: ai.grounding uses ai.extraction.spoken, which loads this package.)
+    from ai.grounding import ground
+
+    return ground(outcome, transcript)

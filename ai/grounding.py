@@ -1,0 +1,145 @@
+"""Keep only values the transcript states.
+
+Every extractor (offline rules or a language model) returns values with the transcript lines
+they came from. ``ground`` checks each value that must never be invented against its lines,
+allowing for the ways payers say things ("R as in Robert, four seven one" states "R471";
+"one seventy-one thirty" states 171.30), and drops what the lines do not state, flagging the
+outcome for review. ``states`` is the check itself.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from ai.extraction import spoken
+from ai.outcome import GROUNDED_FIELDS, CallOutcome, transcript_lines
+
+# Words that settle the group of a denial said without one ("reason code 1 ... the patient's deductible").
+_GROUP_WORDS = {
+    "CO": ("contractual", "provider liab", "write off", "write-off", "can't bill the", "cannot bill the"),
+    "PR": ("patient responsib", "member responsib", "patient's responsib", "member's responsib", "deductible"),
+    "OA": ("other adjustment",),
+    "PI": ("payer initiated", "payor initiated"),
+}
+_FIELD_LABELS = {
+    "reference_number": "reference number",
+    "paid_amount": "paid amount",
+    "check_or_eft_number": "check or EFT number",
+    "denial_code": "denial code",
+    "payment_date": "payment date",
+    "rep_name": "representative's name",
+}
+
+
+def states(field: str, value: object, text: str) -> bool:
+    """Whether ``text`` (one or more transcript lines) states ``value`` for ``field``.
+
+    Fields without a textual check (status, outcome, follow-up days...) are always stated.
+    """
+    if value is None or value == "" or value == []:
+        return True
+    if field in ("reference_number", "check_or_eft_number"):
+        return _states_identifier(value, text)
+    if field == "paid_amount":
+        return _states_amount(value, text)
+    if field == "payment_date":
+        return _states_date(value, text)
+    if field == "denial_code":
+        return _states_denial(value, text)
+    if field == "rep_name":
+        return _states_name(value, text)
+    if field == "remark_codes":
+        stated = {code for code, _, _ in spoken.remark_codes(text)}
+        return all(spoken.alnum(code) in stated for code in value)
+    return True
+
+
+def _states_identifier(value: object, text: str) -> bool:
+    wanted = spoken.alnum(value)
+    if not wanted:
+        return False
+    if wanted in spoken.spelled_values(text):
+        return True
+    # written as one token, possibly with dashes ("REF-2291-A")
+    return any(spoken.alnum(tok) == wanted for tok in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", text))
+
+
+def _states_amount(value: object, text: str) -> bool:
+    try:
+        wanted = Decimal(str(value).replace("$", "").replace(",", "")).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return False
+    return any(amount.value == wanted for amount in spoken.amounts(text))
+
+
+def _states_date(value: object, text: str) -> bool:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return False
+    if not isinstance(value, date):
+        return False
+    return any(mention.states(value) for mention in spoken.dates(text) if mention.day is not None)
+
+
+def _states_denial(value: object, text: str) -> bool:
+    match = re.fullmatch(r"([A-Z]{2})?-?(\d{1,3})", re.sub(r"\s+", "", str(value).upper()))
+    if not match:
+        return False
+    group, number = match.group(1), str(int(match.group(2)))
+    lowered = text.lower()
+    for mention in spoken.denial_mentions(text):
+        if mention.number != number:
+            continue
+        if group is None or mention.group == group:
+            return True
+        if mention.group is None and (
+            re.search(rf"\b{group}\b", text) or any(word in lowered for word in _GROUP_WORDS.get(group, ()))
+        ):
+            return True
+    return False
+
+
+def _states_name(value: object, text: str) -> bool:
+    first = str(value).strip().split()
+    if not first:
+        return False
+    name = first[0].strip(".,")
+    return re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", text, re.IGNORECASE) is not None
+
+
+def ground(outcome: CallOutcome, transcript: str) -> CallOutcome:
+    """Drop every grounded value whose evidence lines are missing or do not state it.
+
+    A dropped value becomes null, loses its evidence and leaves a plain reason on the
+    outcome (``needs_review``). Evidence of null values is removed. Returns ``outcome``.
+    """
+    lines = transcript_lines(transcript)
+    for field in (*GROUNDED_FIELDS, "rep_name"):
+        value = getattr(outcome, field)
+        label = _FIELD_LABELS.get(field, field.replace("_", " "))
+        if value is None or value == "":
+            outcome.evidence.pop(field, None)
+            continue
+        numbers = outcome.evidence.get(field) or []
+        reason = None
+        if not numbers:
+            reason = f"The {label} {value} was dropped: no transcript line was given for it."
+        elif any(not isinstance(n, int) or not 1 <= n <= len(lines) for n in numbers):
+            reason = f"The {label} {value} was dropped: its evidence points to lines the transcript does not have."
+        elif not states(field, value, "\n".join(_speech(lines[n - 1]) for n in numbers)):
+            reason = f"The {label} {value} was dropped: the transcript lines given do not state it."
+        if reason:
+            setattr(outcome, field, None)
+            outcome.evidence.pop(field, None)
+            outcome.flag(reason)
+            outcome.confidence = round(min(outcome.confidence, 0.6), 2)
+    return outcome
+
+
+def _speech(line: str) -> str:
+    """A transcript line without its speaker label."""
+    return re.sub(r"^\s*(AI|User|Assistant|Bot)\s*:\s*", "", line)
