@@ -1,0 +1,256 @@
+"""A transcript read as a call: who speaks, when a person answers, and which claim is discussed.
+
+Vapi transcripts mark our agent "AI:" and everything from the payer "User:", whether an IVR
+prompt, hold music text or a representative. The rules extractor needs more than that: which
+payer lines are a human, which representative gave the status, which agent read-backs the
+rep confirmed, and which sentences are about a different visit than the claim being called on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from ai.extraction import spoken
+from ai.outcome import ClaimContext, transcript_lines
+
+_SPEAKER = re.compile(r"^\s*(AI|Assistant|Bot|User|Customer|Payer|Rep)\s*:\s*(.*)$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(]?[A-Z0-9])")
+
+_IVR = re.compile(
+    r"\bpress\b|\bsay or enter\b|\bplease (?:say|enter)\b|\bpara español\b|\boprima\b|"
+    r"\bafter the tone\b|\[tone\]|\bmain menu\b|\bto repeat this\b|\bto hear\b|"
+    r"\bplease (?:hold|stay on the line|continue to hold)\b|\bcalls? (?:is|are|will be) (?:being )?"
+    r"(?:transferred|answered|recorded)|\byour call is important\b|\bmay be (?:monitored|recorded)\b|"
+    r"\bdid you know\b|\bwait times?\b|\brepresentatives? (?:will|are not|is not)\b|\bgoodbye\b",
+    re.IGNORECASE,
+)
+_HUMAN = re.compile(
+    r"\bwho (?:am i|do i have)\b|\bcan i (?:get|have|start with) (?:your|the)\b|\bmay i have your\b|"
+    r"\blet me (?:look|check|see|pull|scroll|take a look|search)\b|\b(?:um|uh|hmm)\b|\bhold on\b",
+    re.IGNORECASE,
+)
+_NAME = r"([A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+_INTRO = re.compile(
+    rf"\b(?:my name is|my name's|this is|name is|you're speaking with|you've reached)\s+{_NAME}(?![A-Za-z])"
+    rf"|(?<![A-Za-z]){_NAME},? speaking\b",
+    re.IGNORECASE,
+)
+_LAST_INITIAL = re.compile(
+    r"\blast (?:initial|name (?:starts with|begins with|initial))(?: is)?,?\s+([A-Z])\b", re.IGNORECASE
+)
+_NOT_NAMES = {
+    "the",
+    "a",
+    "an",
+    "your",
+    "our",
+    "claims",
+    "claim",
+    "provider",
+    "customer",
+    "member",
+    "not",
+    "just",
+    "it",
+    "that",
+    "correct",
+    "right",
+    "sorry",
+    "calling",
+    "regarding",
+    "about",
+    "automated",
+    "virtual",
+}
+_CONFIRM = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
+    r"right|exactly|you got it|you've got it|mm-hm|uh-huh|sure is|affirmative|perfect)\b",
+    re.IGNORECASE,
+)
+_OTHER_CLAIM_AI = re.compile(
+    r"\b(?:one more|another claim|other claim|second claim|different claim|also check|while i have you|"
+    r"a second one|another date of service|another visit)\b",
+    re.IGNORECASE,
+)
+_OTHER_CLAIM = re.compile(
+    r"\b(?:different|separate|other|another|second) (?:visit|claim|date of service|dos)\b|"
+    r"\b(?:wrong|different) (?:line|claim|patient|member)\b",
+    re.IGNORECASE,
+)
+_DOS_LEAD = re.compile(
+    r"(?:\bfor|\bdate of service(?: of| is| was)?|\bdos|\bvisit(?: on| for)?|\bservice(?: on| date)?|\bseen on)"
+    r"\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Sentence:
+    line: Line
+    text: str
+    index: int  # position in the call, for "last statement wins"
+    in_scope: bool = True
+
+    @property
+    def n(self) -> int:
+        return self.line.n
+
+    @property
+    def question(self) -> bool:
+        return self.text.rstrip().endswith("?")
+
+
+@dataclass
+class Line:
+    n: int  # 1-based line number
+    speaker: str  # "AI" | "User"
+    text: str  # without the speaker label
+    human: bool = False
+    confirmed_by: Line | None = None  # AI line: the payer line that confirmed it
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def payer(self) -> bool:
+        return self.speaker == "User"
+
+
+@dataclass
+class Call:
+    lines: list[Line]
+    reps: list[tuple[str, int]]  # (name as given, line number) in order of introduction
+    call_date: date | None
+
+    @property
+    def human_reached(self) -> bool:
+        return any(line.human for line in self.lines)
+
+    def after(self, line: Line) -> Line | None:
+        index = self.lines.index(line)
+        return self.lines[index + 1] if index + 1 < len(self.lines) else None
+
+    def before(self, line: Line) -> Line | None:
+        index = self.lines.index(line)
+        return self.lines[index - 1] if index > 0 else None
+
+    def sentences(self) -> list[Sentence]:
+        return [s for line in self.lines for s in line.sentences]
+
+    def statements(self) -> list[Sentence]:
+        """What the payer side said about the claim, plus agent read-backs the payer confirmed."""
+        return [
+            s
+            for s in self.sentences()
+            if s.in_scope and (s.line.payer or s.line.confirmed_by is not None) and not (s.line.payer and s.question)
+        ]
+
+
+def read_call(transcript: str, claim: ClaimContext) -> Call:
+    lines: list[Line] = []
+    for n, raw in enumerate(transcript_lines(transcript), start=1):
+        match = _SPEAKER.match(raw)
+        if not match:
+            if raw.strip() and lines:
+                # a wrapped line continues the previous speaker
+                lines.append(Line(n, lines[-1].speaker, raw.strip()))
+            continue
+        speaker = "AI" if match.group(1).lower() in ("ai", "assistant", "bot") else "User"
+        lines.append(Line(n, speaker, match.group(2).strip()))
+    reps = _mark_humans(lines)
+    _mark_confirmations(lines)
+    index = 0
+    for line in lines:
+        for part in _SENTENCE_END.split(line.text):
+            if part.strip():
+                line.sentences.append(Sentence(line, part.strip(), index))
+                index += 1
+    _mark_scope(lines, claim)
+    return Call(lines, reps, claim.call_date)
+
+
+def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
+    reps: list[tuple[str, int]] = []
+    person_on_line = False
+    for line in lines:
+        if not line.payer:
+            continue
+        intro = _rep_intro(line.text)
+        ivr = bool(_IVR.search(line.text))
+        if intro and not re.search(r"\b(?:virtual|automated|digital) (?:assistant|agent)\b", line.text, re.I):
+            reps.append((intro, line.n))
+            person_on_line = True
+            line.human = True
+        elif ivr:
+            # hold and transfer prompts, even after a person answered, are the phone system
+            line.human = False
+        else:
+            line.human = person_on_line or bool(_HUMAN.search(line.text))
+    return reps
+
+
+def _rep_intro(text: str) -> str | None:
+    for match in _INTRO.finditer(text):
+        name = match.group(1) or match.group(2)
+        if not name or name.lower() in _NOT_NAMES or not name[0].isupper():
+            continue
+        initial = _LAST_INITIAL.search(text)
+        return f"{name} {initial.group(1).upper()}." if initial else name
+    return None
+
+
+def _mark_confirmations(lines: list[Line]) -> None:
+    for i, line in enumerate(lines[:-1]):
+        reply = lines[i + 1]
+        if not line.payer and reply.payer and _CONFIRM.search(reply.text):
+            line.confirmed_by = reply
+
+
+def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
+    """Mark sentences about another claim (a different visit, a second claim asked about)."""
+    dos = _parse_iso(claim.date_of_service)
+    other = False
+    for line in lines:
+        if not line.payer:
+            text = line.text
+            if _OTHER_CLAIM_AI.search(text) and not _mentions_dos(text, dos):
+                other = True
+            elif other and _mentions_dos(text, dos):
+                other = False
+        for sentence in line.sentences:
+            elsewhere = line.payer and (_OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos))
+            if other or elsewhere:
+                sentence.in_scope = False
+
+
+def _parse_iso(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mentions_dos(text: str, dos: date | None) -> bool:
+    if dos is None:
+        return False
+    return any(m.day == dos.day and m.month in (None, dos.month) for m in spoken.dates(text) if m.day is not None)
+
+
+def _other_dos(text: str, dos: date | None) -> bool:
+    """A sentence that names a date of service other than the claim's (and not the claim's)."""
+    if dos is None:
+        return False
+    mismatch = False
+    for mention in spoken.dates(text):
+        if mention.day is None:
+            continue
+        same = mention.day == dos.day and mention.month in (None, dos.month)
+        if same:
+            return False
+        if _DOS_LEAD.search(text[: mention.start]):
+            mismatch = True
+    return mismatch
+
+
+def confirms(line: Line | None) -> bool:
+    return line is not None and line.payer and bool(_CONFIRM.search(line.text))
