@@ -119,6 +119,8 @@ def _sentence_status(sentence: Sentence) -> str | None:
                 continue
             if kind in ("paid", "denied", "reprocessing") and _NEGATED_BEFORE.search(before):
                 continue
+            if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):
+                continue
             if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
                 continue
             return kind
@@ -355,14 +357,16 @@ def _last_cue(text: str, pay: re.Pattern[str], other: re.Pattern[str]) -> str | 
 def _paid_amount(call: Call) -> _Value | None:
     found = None
     for sentence in call.statements():
+        previous_end = 0
         for amount in spoken.amounts(sentence.text):
-            before = sentence.text[: amount.start]
+            # the label must sit between the previous amount and this one
+            before, previous_end = sentence.text[previous_end : amount.start], amount.end
             if _asked_for_payment(call, sentence):
                 before = "paid " + before
             if _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE) != "pay":
                 continue
             # "forty-four twenty-nine patient responsibility", "sixty in coinsurance"
-            after = " ".join(sentence.text[amount.end :].split()[:3])
+            after = " ".join(re.split(r"[,.;:?!]", sentence.text[amount.end :])[0].split()[:4])
             if _OTHER_AMOUNT_CUE.search(after) and not _PAY_CUE.search(after):
                 continue
             if re.search(r"\bno (?:payment|paid)\b", before, re.I):

@@ -201,7 +201,11 @@ def spelled_runs(text: str) -> list[Spelled]:
             add(tok.text.upper(), tok.start, tok.end)
         elif len(tok.text) == 1 and tok.text.isalpha() and tok.text.isupper():
             phonetic = _phonetic_span(toks, i)
-            if phonetic or neighbour_is_char(i, 1) or (chunks and neighbour_is_char(i, -1)):
+            # "I" or "A" before a word ("..., I misread it") is speech, not a character
+            before_word = nxt is not None and nxt.text.isalpha() and nxt.text.islower()
+            dashed = (i > 0 and toks[i - 1].text == "-") or (nxt is not None and nxt.text == "-")
+            joined = neighbour_is_char(i, 1) or (chunks and neighbour_is_char(i, -1))
+            if phonetic or (joined and (dashed or not before_word)):
                 add(tok.text, tok.start, toks[i + phonetic].end if phonetic else tok.end)
                 i += phonetic + 1
                 continue
