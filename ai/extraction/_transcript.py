@@ -16,7 +16,8 @@ from ai.extraction import spoken
 from ai.outcome import ClaimContext, transcript_lines
 
 _SPEAKER = re.compile(r"^\s*(AI|Assistant|Bot|User|Customer|Payer|Rep)\s*:\s*(.*)$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(]?[A-Z0-9])")
+# Sentences, and clauses joined by "but" (which often turn to another claim or a correction).
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(]?[A-Z0-9])|[,;]\s+(?=but\s)")
 
 _IVR = re.compile(
     r"\bpress\b|\bsay or enter\b|\bplease (?:say|enter)\b|\bpara español\b|\boprima\b|"
@@ -34,7 +35,8 @@ _HUMAN = re.compile(
 _NAME = r"([A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
 _INTRO = re.compile(
     rf"\b(?:my name is|my name's|this is|name is|you're speaking with|you've reached)\s+{_NAME}(?![A-Za-z])"
-    rf"|(?<![A-Za-z]){_NAME},? speaking\b",
+    rf"|(?<![A-Za-z]){_NAME},? (?:speaking|here)\b"
+    rf"|(?:^|[.,!]\s*)(?:hi,?\s*|hello,?\s*)?(?:I'm|I am)\s+{_NAME}(?=[,.!]| with| from| in| at)",
     re.IGNORECASE,
 )
 _LAST_INITIAL = re.compile(
@@ -75,7 +77,7 @@ _OTHER_CLAIM_AI = re.compile(
     re.IGNORECASE,
 )
 _OTHER_CLAIM = re.compile(
-    r"\b(?:different|separate|other|another|second) (?:visit|claim|date of service|dos)\b|"
+    r"\b(?:different|separate|other|another) (?:visit|claim|date of service|dos)\b|"
     r"\b(?:wrong|different) (?:line|claim|patient|member)\b",
     re.IGNORECASE,
 )
@@ -191,7 +193,7 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
 
 def _rep_intro(text: str) -> str | None:
     for match in _INTRO.finditer(text):
-        name = match.group(1) or match.group(2)
+        name = next((group for group in match.groups() if group), None)
         if not name or name.lower() in _NOT_NAMES or not name[0].isupper():
             continue
         initial = _LAST_INITIAL.search(text)
@@ -247,7 +249,9 @@ def _other_dos(text: str, dos: date | None) -> bool:
         same = mention.day == dos.day and mention.month in (None, dos.month)
         if same:
             return False
-        if _DOS_LEAD.search(text[: mention.start]):
+        if _DOS_LEAD.search(text[: mention.start]) or re.match(
+            r"\s*(?:claim|visit|date of service)\b", text[mention.end :]
+        ):
             mismatch = True
     return mismatch
 

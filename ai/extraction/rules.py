@@ -63,7 +63,9 @@ _STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "paid",
         re.compile(
-            r"\bpaid\b|\bpayment (?:went out|was (?:issued|made|sent)|issued|released)\b|\b(?:we|they) paid\b", re.I
+            r"\bpaid\b|\bpayment (?:went out|was (?:issued|made|sent)|issued|released)\b|\b(?:we|they) paid\b|"
+            r"\b(?:issued|sent|made) (?:a |the )?payment\b",
+            re.I,
         ),
     ),
     (
@@ -104,7 +106,19 @@ def _status_events(call: Call) -> list[_Event]:
         kind = _sentence_status(sentence)
         if kind:
             events.append(_Event(kind, sentence))
+        if kind == "denied" and _line_level(sentence) and _pays_too(sentence):
+            # "the lab line was denied ... and the visit line paid ninety-five twenty"
+            events.append(_Event("paid", sentence))
     return events
+
+
+def _pays_too(sentence: Sentence) -> bool:
+    pattern = dict(_STATUS_CUES)["paid"]
+    for match in pattern.finditer(sentence.text):
+        before = sentence.text[: match.start()]
+        if not (_MODAL_BEFORE.search(before) or _NEGATED_BEFORE.search(before)):
+            return any(a.value > 0 for a in spoken.amounts(sentence.text[match.end() :]))
+    return False
 
 
 def _sentence_status(sentence: Sentence) -> str | None:
@@ -145,7 +159,9 @@ def _patient_share(sentence: Sentence) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 _REF_KEY = re.compile(
-    r"\b(?:call )?(?:reference|ref|confirmation|tracking|call id)(?: number| no\.?| #| id)?s?\b(?! field)", re.I
+    r"\b(?:call )?(?:reference|ref|confirmation|tracking|call id|interaction|inquiry|ticket)"
+    r"(?: number| no\.?| #| id)?s?\b(?! field)",
+    re.I,
 )
 _CHECK_KEY = re.compile(
     r"\b(?:check(?: or eft)?|eft(?: trace)?|trace|cheque|payment|eft reference),?(?: number| no\.?| #)|"
@@ -412,9 +428,12 @@ _CO_WORDS = re.compile(
 )
 
 
-def _denial(call: Call) -> tuple[str, list[int]] | None:
+def _denial(call: Call, denied_only: bool = False) -> tuple[str, list[int]] | None:
+    """The last denial code stated; with ``denied_only``, only from sentences that say "denied"."""
     found = None
     for sentence in call.statements():
+        if denied_only and _sentence_status(sentence) != "denied":
+            continue
         for mention in spoken.denial_mentions(sentence.text):
             code = mention.code
             if mention.group is None:
@@ -506,7 +525,10 @@ def _outcome(status: str, denial: str | None, call: Call, follow_up: tuple[int, 
     if status == "paid":
         return "resolved", []
     if status == "partially_paid":
-        return ("action_required", agent_action or rep_action) if denial else ("resolved", [])
+        # a denied line needs work; a patient-responsibility adjustment does not
+        if denial and not denial.startswith("PR-"):
+            return "action_required", agent_action or rep_action
+        return "resolved", []
     if status == "denied":
         if denial and denial.startswith("PR-") and not agent_action:
             return "resolved", no_action
@@ -571,7 +593,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         outcome.rep_name = name
         outcome.evidence["rep_name"] = [line_n]
 
-    denial = _denial(call) if status in ("denied", "partially_paid") else None
+    denial = _denial(call, denied_only=status == "partially_paid") if status in ("denied", "partially_paid") else None
     if denial is not None:
         outcome.denial_code, outcome.evidence["denial_code"] = denial[0], denial[1]
     elif status == "denied":
