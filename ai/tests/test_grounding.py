@@ -118,3 +118,16 @@ def test_it_removes_evidence_of_null_values():
     ground(outcome, TRANSCRIPT)
     assert outcome.evidence == {}
     assert not outcome.needs_review
+
+
+def test_it_grounds_whatever_the_extractor_returns(monkeypatch):
+    from ai.extraction import extract_outcome, rules
+    from ai.outcome import ClaimContext
+
+    def invented(transcript, claim):
+        return CallOutcome(reference_number="ZZ999", evidence={"reference_number": [4]}, extractor="rules")
+
+    monkeypatch.setattr(rules, "extract", invented)
+    outcome = extract_outcome(TRANSCRIPT, ClaimContext(), extractor="rules")
+    assert outcome.reference_number is None
+    assert outcome.needs_review

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ai.extraction import spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("it's R as in Robert, four seven one", "R471"),
+        ("nine nine oh, double seven", "99077"),
+        ("triple two, one", "2221"),
+        ("3-3-1, 9-0, Z as in zebra", "33190Z"),
+        ("Q-T-4-4", "QT44"),
+        ("number is twelve thirty-four", "1234"),
+        ("ref XJ4410", "XJ4410"),
+    ],
+)
+def test_it_reads_spelled_identifiers(text, value):
+    assert value in [run.value for run in spoken.spelled_runs(text)]
+
+
+def test_it_does_not_spell_articles_and_pronouns():
+    assert spoken.spelled_runs("A claim came in. I see it.") == []
+    assert [run.value for run in spoken.spelled_runs("It's 5-5-0, I think")] == ["550"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("three hundred twelve dollars and forty cents", "312.40"),
+        ("$1,024.56", "1024.56"),
+        ("forty dollars", "40.00"),
+        ("one sixty-two thirty", "162.30"),
+        ("one ninety", "190.00"),
+        ("fifty-five ten", "55.10"),
+        ("two hundred eight oh five", "208.05"),
+        ("four eighty even", "480.00"),
+        ("twelve hundred", "1200.00"),
+        ("a hundred and twelve fifty", "112.50"),
+        ("two thousand forty dollars and nine cents", "2040.09"),
+    ],
+)
+def test_it_reads_money(text, value):
+    assert [a.value for a in spoken.amounts(text)] == [Decimal(value)]
+
+
+@pytest.mark.parametrize("text", ["on July thirty-first", "twenty percent", "ten business days", "the 2-0-6-1-0 line"])
+def test_it_does_not_take_dates_percentages_or_codes_for_money(text):
+    assert spoken.amounts(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("paid July ninth", date(2026, 7, 9)),
+        ("on 7/9", date(2026, 7, 9)),
+        ("on the fourth of last month", date(2026, 6, 4)),
+        ("the twelfth", date(2026, 7, 12)),
+        ("last Monday", date(2026, 7, 13)),
+        ("yesterday", date(2026, 7, 14)),
+        ("June 30th, 2025", date(2025, 6, 30)),
+        ("March third, two thousand twenty-six", date(2026, 3, 3)),
+    ],
+)
+def test_it_reads_past_dates(text, expected):
+    today = date(2026, 7, 15)  # a Wednesday
+    (mention,) = spoken.dates(text)
+    assert mention.resolve(today, "past") == expected
+
+
+def test_it_reads_future_dates():
+    (mention,) = spoken.dates("next Monday")
+    assert mention.resolve(date(2026, 7, 15), "future") == date(2026, 7, 20)
+
+
+def test_it_does_not_take_counting_words_for_dates():
+    assert spoken.dates("the first one was denied, the second claim paid") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("ten business days", 14),
+        ("5 working days", 7),
+        ("about three weeks", 21),
+        ("a couple of weeks", 14),
+        ("a month", 30),
+        ("two months", 60),
+        ("four to six weeks", 42),
+        ("twenty-one days", 21),
+    ],
+)
+def test_it_converts_waits_to_calendar_days(text, days):
+    assert [d.days for d in spoken.durations(text)] == [days]
+
+
+def test_it_counts_to_the_end_of_the_month():
+    assert [d.days for d in spoken.durations("by the end of the month", date(2026, 7, 15))] == [16]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("denied CO-45", "CO-45"),
+        ("P R two, coinsurance", "PR-2"),
+        ("O-A twenty-three", "OA-23"),
+        ("group code PI, reason code 204", "PI-204"),
+        ("reason code 18, group code CO", "CO-18"),
+        ("the denial code is two fifty-two", "252"),
+    ],
+)
+def test_it_reads_denial_codes(text, code):
+    assert [m.code for m in spoken.denial_mentions(text)] == [code]
+
+
+def test_it_reads_remark_codes():
+    assert [c for c, _, _ in spoken.remark_codes("remark codes N362 and MA130, plus M15")] == ["N362", "MA130", "M15"]
