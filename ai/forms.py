@@ -53,6 +53,9 @@ class PayerPolicyForm(forms.ModelForm):
     def __init__(self, *args, practice=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.practice = practice
+        # ISO dates only: 01/02/2026 means January in one office and February in another.
+        self.fields["effective_date"].input_formats = ["%Y-%m-%d"]
+        self.fields["effective_date"].error_messages["invalid"] = "Write the date as YYYY-MM-DD."
 
     def clean_payer(self) -> str:
         return " ".join(self.cleaned_data["payer"].split())
