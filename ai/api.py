@@ -1,0 +1,113 @@
+"""/api/v1/knowledge/…: a practice's denial codes and payer policies.
+
+``POST`` takes a LIST of entries and saves all of them or none: a bad entry answers 400 with
+one error object per entry, in order (``{}`` for a good one). A denial code already in the
+knowledge base is updated, not duplicated. Every member reads; practice admins write.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from ai import services
+from ai.knowledge import DENIAL_CODES, PAYER_POLICIES, normalize_code
+from ai.models import DenialCode, PayerPolicy, validate_carc
+from billingpulse.tenancy import IsPracticeAdminOrReadOnly
+
+
+class DenialCodeSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(max_length=12, help_text="The reason code without its group: 16, not CO-16.")
+
+    class Meta:
+        model = DenialCode
+        fields = ["id", "code", "description", "remedy", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_code(self, value: str) -> str:
+        code = normalize_code(value)
+        validate_carc(code)
+        practice = self.context["request"].user.practice
+        others = DenialCode.objects.filter(practice=practice, code=code)
+        if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError(f"Reason code {code} is already in the knowledge base.")
+        return code
+
+
+class PayerPolicySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PayerPolicy
+        fields = ["id", "payer", "title", "text", "source", "effective_date", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class _KnowledgeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    kind = ""
+    permission_classes = [IsPracticeAdminOrReadOnly]
+    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, filters.SearchFilter]
+    lookup_value_regex = r"[0-9]+"
+
+    def create(self, request: Request) -> Response:
+        try:
+            saved = services.save_entries(request.user.practice.pk, self.kind, request.data)
+        except services.EntriesInvalid as invalid:
+            body = {api_settings.NON_FIELD_ERRORS_KEY: [invalid.message]} if invalid.message else invalid.errors
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.get_serializer(saved, many=True).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer) -> None:
+        entry = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(entry, name, value)
+        try:
+            services.save_entry(entry)
+        except services.EntriesInvalid as invalid:
+            raise serializers.ValidationError(invalid.errors[0] if invalid.errors else invalid.message) from None
+
+    def perform_destroy(self, instance) -> None:
+        services.delete_entry(instance)
+
+
+class DenialCodeViewSet(_KnowledgeViewSet):
+    """The practice's denial reason codes (CARC) with what they mean and what usually fixes them."""
+
+    kind = DENIAL_CODES
+    queryset = DenialCode.objects.all()
+    serializer_class = DenialCodeSerializer
+    search_fields = ["code", "description", "remedy"]
+
+    @extend_schema(
+        request=DenialCodeSerializer(many=True),
+        responses={201: DenialCodeSerializer(many=True)},
+        description="Add or update denial codes: a list of entries, saved all together or not at all. "
+        "An entry whose code is already in the knowledge base updates it.",
+    )
+    def create(self, request: Request) -> Response:
+        return super().create(request)
+
+
+class PayerPolicyViewSet(_KnowledgeViewSet):
+    """The practice's notes on payer policies: filing limits, appeal rules, authorization lists."""
+
+    kind = PAYER_POLICIES
+    queryset = PayerPolicy.objects.all()
+    serializer_class = PayerPolicySerializer
+    search_fields = ["payer", "title", "text"]
+
+    @extend_schema(
+        request=PayerPolicySerializer(many=True),
+        responses={201: PayerPolicySerializer(many=True)},
+        description="Add payer policies: a list of entries, saved all together or not at all. "
+        "An entry with the same payer, title and effective date as an existing one updates it.",
+    )
+    def create(self, request: Request) -> Response:
+        return super().create(request)

@@ -1,0 +1,16 @@
+"""Routes under /api/v1/knowledge/ (included by the project's urls before the main API)."""
+
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from ai.api import DenialCodeViewSet, PayerPolicyViewSet
+
+app_name = "knowledge_api"
+
+# SimpleRouter: /api/v1/ already has the API's root page.
+router = SimpleRouter(trailing_slash=False)
+router.register("denial-codes", DenialCodeViewSet, basename="denial-code")
+router.register("payer-policies", PayerPolicyViewSet, basename="payer-policy")
+
+urlpatterns = router.urls
