@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from ai.models import DenialCode, PayerPolicy
+from ai.tests.factories import PayerPolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _code(practice, code="16") -> DenialCode:
+    return DenialCode.objects.get(practice=practice, code=code)
+
+
+def test_it_lists_the_practices_denial_codes_for_an_admin(owner_client):
+    response = owner_client.get("/knowledge/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Knowledge base" in body
+    assert "Timely filing limit passed." in body
+    assert 'aria-current="page">Denial codes' in body
+
+
+def test_it_shows_the_nav_link_to_admins_only(owner_client, teammate_client):
+    assert 'href="/knowledge/"' in owner_client.get("/").content.decode()
+    assert 'href="/knowledge/"' not in teammate_client.get("/").content.decode()
+
+
+def test_it_is_for_practice_admins_only(teammate_client, practice):
+    entry = _code(practice)
+
+    for url in (
+        "/knowledge/",
+        "/knowledge/policies/",
+        "/knowledge/denial-codes/new/",
+        f"/knowledge/denial-codes/{entry.pk}/edit/",
+    ):
+        assert teammate_client.get(url).status_code == 403
+    assert teammate_client.post(f"/knowledge/denial-codes/{entry.pk}/delete/").status_code == 403
+    assert DenialCode.objects.filter(pk=entry.pk).exists()
+
+
+def test_it_sends_anonymous_visitors_to_sign_in():
+    response = Client().get("/knowledge/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_it_searches_and_answers_htmx_with_the_results_only(owner_client, practice):
+    response = owner_client.get("/knowledge/", {"q": "authorization"}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="knowledge-results"' in body
+    assert "<html" not in body
+    assert "No prior authorization." in body
+    assert "Deductible." not in body
+    assert "match “authorization”" in body
+
+
+def test_it_says_when_nothing_matches(owner_client):
+    body = owner_client.get("/knowledge/", {"q": "zzzz-nothing"}).content.decode()
+
+    assert "Nothing matches “zzzz-nothing”" in body
+
+
+def test_it_adds_a_denial_code_without_its_group(owner_client, practice):
+    response = owner_client.post(
+        "/knowledge/denial-codes/new/",
+        {"code": "co-A1", "description": "Claim denied; read the remarks.", "remedy": ""},
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/knowledge/"
+    assert _code(practice, "A1").description == "Claim denied; read the remarks."
+    assert "Reason code A1 saved." in owner_client.get("/knowledge/").content.decode()
+
+
+def test_it_shows_plain_field_errors(owner_client, practice):
+    response = owner_client.post("/knowledge/denial-codes/new/", {"code": "16", "description": ""})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Reason code 16 is already in the knowledge base; edit that entry." in body
+    assert "This field is required." in body
+    assert 'class="message message-error" role="alert"' in body
+    assert DenialCode.objects.filter(practice=practice, code="16").count() == 1
+
+
+def test_it_edits_a_denial_code(owner_client, practice):
+    entry = _code(practice)
+
+    form = owner_client.get(f"/knowledge/denial-codes/{entry.pk}/edit/").content.decode()
+    response = owner_client.post(
+        f"/knowledge/denial-codes/{entry.pk}/edit/", {"code": "16", "description": "Ours now.", "remedy": "Call."}
+    )
+
+    assert 'value="16"' in form
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.description, entry.remedy) == ("Ours now.", "Call.")
+
+
+def test_it_asks_before_deleting_and_then_deletes(owner_client, practice):
+    entry = _code(practice, "197")
+
+    confirm = owner_client.get(f"/knowledge/denial-codes/{entry.pk}/delete/")
+    assert confirm.status_code == 200
+    assert "Delete Reason code 197?" in confirm.content.decode()
+    assert DenialCode.objects.filter(pk=entry.pk).exists()
+
+    response = owner_client.post(f"/knowledge/denial-codes/{entry.pk}/delete/")
+
+    assert response.status_code == 302
+    assert not DenialCode.objects.filter(pk=entry.pk).exists()
+
+
+def test_it_manages_payer_policies(owner_client, practice):
+    created = owner_client.post(
+        "/knowledge/policies/new/",
+        {
+            "payer": "  Aetna  ",
+            "title": "Appeals",
+            "text": "Within 60 days.",
+            "source": "",
+            "effective_date": "2026-03-01",
+        },
+    )
+    policy = PayerPolicy.objects.get(practice=practice)
+    listing = owner_client.get("/knowledge/policies/").content.decode()
+    bad = owner_client.post(
+        f"/knowledge/policies/{policy.pk}/edit/", {"payer": "Aetna", "text": "", "effective_date": "3/1/26"}
+    )
+    deleted = owner_client.post(f"/knowledge/policies/{policy.pk}/delete/")
+
+    assert created.status_code == 302 and created.url == "/knowledge/policies/"
+    assert policy.payer == "Aetna"
+    assert "Within 60 days." in listing and "Mar 1, 2026" in listing
+    assert "Write the date as YYYY-MM-DD." in bad.content.decode()
+    assert deleted.status_code == 302
+    assert not PayerPolicy.objects.exists()
+
+
+def test_it_shows_no_other_practices_entries(owner_client, other_practice):
+    theirs = _code(other_practice)
+    policy = PayerPolicyFactory(practice=other_practice, payer="Bravo Secret Payer")
+
+    assert "Bravo Secret Payer" not in owner_client.get("/knowledge/policies/").content.decode()
+    for url in (
+        f"/knowledge/denial-codes/{theirs.pk}/edit/",
+        f"/knowledge/denial-codes/{theirs.pk}/delete/",
+        f"/knowledge/policies/{policy.pk}/edit/",
+        f"/knowledge/policies/{policy.pk}/delete/",
+    ):
+        assert owner_client.get(url).status_code == 404
+        assert owner_client.post(url, {"code": "16", "description": "x", "payer": "x", "text": "x"}).status_code == 404
+    assert owner_client.get("/knowledge/denial-codes/999999/edit/").status_code == 404
+    assert PayerPolicy.objects.filter(pk=policy.pk, payer="Bravo Secret Payer").exists()
+
+
+def test_it_allows_only_its_methods(owner_client, practice):
+    assert owner_client.post("/knowledge/").status_code == 405
+    assert owner_client.put(f"/knowledge/denial-codes/{_code(practice).pk}/edit/").status_code == 405
