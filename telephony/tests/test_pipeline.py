@@ -146,7 +146,7 @@ def test_a_reprocessing_promise_ends_in_reprocessing_a_follow_up_in_five_days_an
     assert outcome.evidence["reference_number"]  # the value carries the lines it came from
 
 
-def test_each_step_runs_once_however_often_the_task_runs(claim, users, django_capture_on_commit_callbacks):
+def test_each_step_runs_once_however_often_the_task_runs(claim, users, eager, django_capture_on_commit_callbacks):
     call = _call(claim)
 
     for _ in range(3):
@@ -192,7 +192,9 @@ def test_a_flagged_outcome_waits_for_review_and_changes_nothing(claim, users, se
     assert pipeline.notify(call.pk) is False and not mail.outbox
 
 
-def test_approving_a_reviewed_outcome_applies_it_with_the_corrections(claim, users, django_capture_on_commit_callbacks):
+def test_approving_a_reviewed_outcome_applies_it_with_the_corrections(
+    claim, users, eager, django_capture_on_commit_callbacks
+):
     call = _call(claim)
     outcome = CallOutcome(claim_status="in_process", call_outcome="follow_up", follow_up_days=10, human_reached=True)
     outcome.flag("Low confidence.")
