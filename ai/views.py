@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -67,6 +68,9 @@ def _list(request: AuthedRequest, kind: str) -> HttpResponse:
         for field in SEARCH_FIELDS[kind]:
             match |= Q(**{f"{field}__icontains": query})
         entries = entries.filter(match)
+    if kind == DENIAL_CODES:
+        # Codes in the order billers know them: 1, 2, … 16, … 253, then the lettered ones (A1, B7).
+        entries = sorted(entries, key=lambda e: (not e.code.isdigit(), int(e.code) if e.code.isdigit() else 0, e.code))
     context = {
         "kind": kind,
         "search": search,
@@ -90,7 +94,7 @@ def _edit(request: AuthedRequest, kind: str, pk: int | None) -> HttpResponse:
             for field, errors in (invalid.errors[0] if invalid.errors else {}).items():
                 form.add_error(field, errors)
         else:
-            messages.success(request, f"{_label(kind, entry)} saved.")
+            messages.success(request, f"{capfirst(_label(kind, entry))} saved.")
             return redirect(LIST_URL[kind])
     context = {"form": form, "entry": entry, "kind": kind, "noun": NOUN[kind], "list_url": LIST_URL[kind]}
     return render(request, "ai/entry_form.html", context)
@@ -101,7 +105,7 @@ def _delete(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         label = _label(kind, entry)
         services.delete_entry(entry)
-        messages.success(request, f"{label} deleted.")
+        messages.success(request, f"{capfirst(label)} deleted.")
         return redirect(LIST_URL[kind])
     context = {"entry": entry, "kind": kind, "label": _label(kind, entry), "list_url": LIST_URL[kind]}
     return render(request, "ai/entry_delete.html", context)
@@ -109,5 +113,5 @@ def _delete(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
 
 def _label(kind: str, entry) -> str:
     if kind == DENIAL_CODES:
-        return f"Reason code {entry.code}"
+        return f"reason code {entry.code}"
     return f"{entry.payer} policy" + (f" “{entry.title}”" if entry.title else "")

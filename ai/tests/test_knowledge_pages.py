@@ -21,6 +21,12 @@ def test_it_lists_the_practices_denial_codes_for_an_admin(owner_client):
     assert "Knowledge base" in body
     assert "Timely filing limit passed." in body
     assert 'aria-current="page">Denial codes' in body
+    assert (
+        body.index(">2</strong>")
+        < body.index(">16</strong>")
+        < body.index(">197</strong>")
+        < body.index(">B7</strong>")
+    )
 
 
 def test_it_shows_the_nav_link_to_admins_only(owner_client, teammate_client):
@@ -109,7 +115,7 @@ def test_it_asks_before_deleting_and_then_deletes(owner_client, practice):
 
     confirm = owner_client.get(f"/knowledge/denial-codes/{entry.pk}/delete/")
     assert confirm.status_code == 200
-    assert "Delete Reason code 197?" in confirm.content.decode()
+    assert "Delete reason code 197?" in confirm.content.decode()
     assert DenialCode.objects.filter(pk=entry.pk).exists()
 
     response = owner_client.post(f"/knowledge/denial-codes/{entry.pk}/delete/")
