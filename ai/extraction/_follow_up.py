@@ -1,0 +1,95 @@
+"""When to call again, and whether the practice must act: the call outcome."""
+
+from __future__ import annotations
+
+import re
+
+from ai.extraction import spoken
+from ai.extraction._identifiers import CORRECTION
+from ai.extraction._status import CONDITIONAL
+from ai.extraction._transcript import Call, Sentence, confirms
+
+_DEADLINE = re.compile(
+    r"\b(?:within|deadline|due|timely filing|filing limit|from the date of|of the (?:letter|request|notice|date)|"
+    r"from receipt|of receipt|to (?:respond|submit|send|appeal|file)|appeal|before)\b",
+    re.I,
+)
+_RECALL = re.compile(
+    r"\b(?:call (?:us )?back|check (?:back|again)|give us a call|follow up|if you don't see|expect|should "
+    r"(?:pay|come out|release|finalize|be|show)|remit(?:tance)? dated|call again)\b",
+    re.I,
+)
+_AGENT_ACTION = re.compile(
+    r"\b(?:we'll|we will|i'll|we're going to|we need to|we'll need to|we should)\s+(?:\w+\s+){0,2}?"
+    r"(?:resubmit|send|submit|file|appeal|pull|bill|contact|reach out|correct|update|fax|upload|obtain|"
+    r"review the|request|check the rejection|have the)\b",
+    re.I,
+)
+_REP_ACTION = re.compile(
+    r"\b(?:you(?:'ll| will)? need to|you'd (?:want|need) to|you (?:should|must|have to)|go ahead and|your office "
+    r"(?:can|should|needs to)|(?:^|\. )(?:send|resubmit|submit|fax|upload) (?:it|us|the|a))\b",
+    re.I,
+)
+_NO_ACTION = re.compile(
+    r"\bnothing(?: is)?(?: needed| required)? from (?:you|your office|the provider|your end)\b|"
+    r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
+    r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",
+    re.I,
+)
+
+
+def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | None:
+    """(calendar days, line) of the last wait the payer gave or the agent pinned and the payer accepted."""
+    found = None
+    today = call.call_date
+    for sentence in sentences:
+        if not sentence.in_scope or _DEADLINE.search(sentence.text):
+            continue
+        if not sentence.line.payer:
+            reply = call.after(sentence.line)
+            if reply is not None and reply.payer and CORRECTION.search(reply.text) and not confirms(reply):
+                continue
+        for duration in spoken.durations(sentence.text, today):
+            if 1 <= duration.days <= 180:
+                found = (duration.days, sentence.n)
+        if today is not None and sentence.line.payer and _RECALL.search(sentence.text):
+            for mention in spoken.dates(sentence.text):
+                if mention.month is None and mention.weekday is None:
+                    continue
+                target = mention.resolve(today, "future")
+                if target is not None and 0 < (target - today).days <= 120:
+                    found = ((target - today).days, sentence.n)
+    return found
+
+
+def call_outcome(
+    status: str, denial: str | None, call: Call, follow_up: tuple[int, int] | None
+) -> tuple[str, list[int]]:
+    agent_action = [line.n for line in call.lines if not line.payer and _AGENT_ACTION.search(line.text)]
+    in_scope = [s for s in call.sentences() if s.in_scope and s.line.payer]
+    rep_action = [s.n for s in in_scope if _REP_ACTION.search(s.text) and not CONDITIONAL.search(s.text)]
+    no_action = [s.n for s in in_scope if _NO_ACTION.search(s.text)]
+    if status == "unknown":
+        return "failed", []
+    if status == "paid":
+        return "resolved", []
+    if status == "partially_paid":
+        # a denied line needs work; a patient-responsibility adjustment does not
+        if denial and not denial.startswith("PR-"):
+            return "action_required", agent_action or rep_action
+        return "resolved", []
+    if status == "denied":
+        if denial and denial.startswith("PR-") and not agent_action:
+            return "resolved", no_action
+        return "action_required", agent_action or rep_action
+    if status in ("in_process", "reprocessing"):
+        return "follow_up", [follow_up[1]] if follow_up else []
+    if status == "pending_info":
+        if no_action and not agent_action:
+            return "follow_up", no_action
+        return "action_required", agent_action or rep_action
+    if status == "not_on_file":
+        if follow_up and not agent_action:
+            return "follow_up", [follow_up[1]]
+        return "action_required", agent_action or rep_action
+    return "failed", []

@@ -1,0 +1,162 @@
+"""Claim status from payer sentences: cues in priority order, with conditions, modals and negations ruled out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ai.extraction import spoken
+from ai.extraction._transcript import Call, Sentence
+
+# Cues in priority order: when one sentence says two things, the earlier kind wins.
+STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "reprocessing",
+        re.compile(
+            r"\bback for (?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
+            r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b",
+            re.I,
+        ),
+    ),
+    (
+        "pending_info",
+        re.compile(
+            r"\bpending (?:the |your |an? )?(?:medical |clinical |additional )?(?:records|information|info|"
+            r"documentation|docs|itemized|op(?:erative)? (?:note|report)|questionnaire|form|notes|response|receipt of)|"
+            r"\bsuspended\b|\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
+            r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|the (?:customer|member|patient|beneficiary))\b"
+            r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|\bon hold until\b|"
+            r"\bwaiting (?:on|for) (?:the|a|an|your|her|his|their) (?:records|information|form|questionnaire|"
+            r"documentation|response|notes|report|itemized)|\bhaven't (?:gotten|received) (?:it|that|them|the)\b|"
+            r"\bneeds? (?:the|an|a|your) [^.]{0,30}?\b(?:records|documentation|notes|note|report|itemized bill|"
+            r"questionnaire|form)\b",
+            re.I,
+        ),
+    ),
+    ("partially_paid", re.compile(r"\bpartial(?:ly)?[ -]paid\b|\bpartial payment\b|\bpaid in part\b", re.I)),
+    (
+        "not_on_file",
+        re.compile(
+            r"\bnot (?:seeing|finding|showing|locating) (?:anything|a claim|any claims?|it|that claim|the claim)\b|"
+            r"\b(?:nothing|no claims?|no record)(?: \w+){0,2} (?:on file|here|in (?:the|our) system|received)\b|"
+            r"\bdon't (?:have|see|show) (?:any|a|the) claims?\b|\bnot on file\b|\bno record of\b|"
+            r"\b(?:didn't|couldn't|could not|did not|unable to) (?:find|locate) (?:a|any|the) claims?\b|"
+            r"\bno claims? (?:was|were|has been) (?:found|received)\b|\bnever (?:received|got) (?:it|the claim|that)\b",
+            re.I,
+        ),
+    ),
+    ("denied", re.compile(r"\bdenied\b|\bdenial (?:code|reason) (?:is|was)\b|\bhas been denied\b", re.I)),
+    (
+        "paid",
+        re.compile(
+            r"\bpaid\b|\bpayment (?:went out|was (?:issued|made|sent)|issued|released)\b|\b(?:we|they) paid\b|"
+            r"\b(?:issued|sent|made) (?:a |the )?payment\b",
+            re.I,
+        ),
+    ),
+    (
+        "in_process",
+        re.compile(
+            r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
+            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin review\b|"
+            r"\bpended\b|\bpending\b|\bin the queue\b|\bpayment floor\b|\bworking its way\b|"
+            r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b",
+            re.I,
+        ),
+    ),
+)
+CONDITIONAL = re.compile(r"\b(?:if|unless|once|otherwise|or else|in case|whether)\b", re.I)
+_MODAL_BEFORE = re.compile(
+    r"\b(?:will|'ll|would|should|could|can't|cannot|won't|can|may|might|going to|to be|to)\s+(?:\w+\s+){0,2}$", re.I
+)
+_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|n't|without|nothing)\s+(?:\w+\s+){0,2}$", re.I)
+_PATIENT_SHARE = re.compile(
+    r"\b(?:co-?insurance|co-?pay(?:ment)?|deductible|(?:member|patient|customer|beneficiary)(?:'s)? "
+    r"(?:responsibility|liability|share|owes)|cost[- ]share|patient owes|member owes)\b",
+    re.I,
+)
+_SHARE_NEGATED = re.compile(
+    r"\b(?:no|zero|nothing)\b[^.,]{0,25}$|\b(?:didn't|did not|doesn't|does not|won't) apply\b|\bwaived\b", re.I
+)
+
+
+@dataclass
+class Event:
+    status: str
+    sentence: Sentence
+
+
+def status_events(call: Call) -> list[Event]:
+    events = []
+    for sentence in call.statements():
+        kind = sentence_status(sentence)
+        if kind:
+            events.append(Event(kind, sentence))
+        if kind == "denied" and line_level(sentence) and _pays_too(sentence):
+            # "the lab line was denied ... and the visit line paid ninety-five twenty"
+            events.append(Event("paid", sentence))
+    return events
+
+
+def _pays_too(sentence: Sentence) -> bool:
+    pattern = dict(STATUS_CUES)["paid"]
+    for match in pattern.finditer(sentence.text):
+        before = sentence.text[: match.start()]
+        if not (_MODAL_BEFORE.search(before) or _NEGATED_BEFORE.search(before)):
+            return any(a.value > 0 for a in spoken.amounts(sentence.text[match.end() :]))
+    return False
+
+
+def sentence_status(sentence: Sentence) -> str | None:
+    text = sentence.text
+    conditional = bool(CONDITIONAL.search(text))
+    for kind, pattern in STATUS_CUES:
+        for match in pattern.finditer(text):
+            before = text[: match.start()]
+            if kind in ("paid", "denied", "not_on_file", "in_process", "reprocessing") and conditional:
+                break
+            if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
+                continue
+            if kind in ("paid", "denied", "reprocessing") and _NEGATED_BEFORE.search(before):
+                continue
+            if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):
+                continue
+            if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
+                continue
+            return kind
+    return None
+
+
+def patient_share(sentence: Sentence) -> bool:
+    """The payer states an amount the patient owes (coinsurance, copay, deductible...)."""
+    for match in _PATIENT_SHARE.finditer(sentence.text):
+        window = sentence.text[max(0, match.start() - 40) : match.end() + 40]
+        if _SHARE_NEGATED.search(sentence.text[: match.start()]) or re.search(
+            r"\bno\b[^.]{0,20}" + re.escape(match.group()), sentence.text, re.I
+        ):
+            continue
+        if any(a.value > 0 for a in spoken.amounts(window)) or re.search(r"\bpercent\b", window, re.I):
+            return True
+    return False
+
+
+def payment_stretch(events: list[Event]) -> list[Event]:
+    """The events since the last status other than a payment (a denied *line* is part of a payment)."""
+    stretch: list[Event] = []
+    for event in events:
+        if event.status in ("paid", "partially_paid") or (event.status == "denied" and line_level(event.sentence)):
+            stretch.append(event)
+        else:
+            stretch = []
+    return stretch
+
+
+def line_level(sentence: Sentence) -> bool:
+    return bool(re.search(r"\bline\b|\b(?:the|one) (?:service|procedure|visit|injection|code)\b", sentence.text, re.I))
+
+
+def statements_from(call: Call, events: list[Event]) -> list[Sentence]:
+    if not events:
+        return []
+    start = min(e.sentence.index for e in events)
+    return [s for s in call.statements() if s.index >= start]
