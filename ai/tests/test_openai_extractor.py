@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from ai import grounding
 from ai.extraction import extract_outcome, openai_extractor, rules
 from ai.outcome import CallOutcome, ClaimContext, KnowledgeHit
 from ai.tests.fake_openai import FakeOpenAI
@@ -259,26 +258,41 @@ def test_it_drops_a_value_without_evidence_lines(fake_openai, offline_reader):
     assert outcome.check_or_eft_number == "0004817263"
 
 
-def test_it_leaves_a_reference_number_the_cited_line_does_not_state_to_grounding(fake_openai, offline_reader):
+def test_it_leaves_a_reference_number_the_cited_line_does_not_state_to_grounding(fake_openai):
     # The model cites a real line, but the number on it is not the one it gives.
     fake_openai.answer(_answer(reference_number=_field("9918273645", 10)))
 
-    outcome = grounding.ground(openai_extractor.extract(TRANSCRIPT, CLAIM, KNOWLEDGE), TRANSCRIPT)
+    outcome = extract_outcome(TRANSCRIPT, CLAIM, KNOWLEDGE, extractor="openai")
 
     assert outcome.reference_number is None
+    assert "reference_number" not in outcome.evidence
     assert outcome.needs_review
+    assert len(outcome.review_reasons) == 1
     assert outcome.paid_amount == Decimal("198.64")
     assert outcome.check_or_eft_number == "0004817263"
 
 
-def test_it_is_the_extractor_behind_extract_outcome(fake_openai, offline_reader):
+def test_it_gives_extract_outcome_a_grounded_outcome_the_rules_reader_agrees_with(fake_openai):
     fake_openai.answer(PAID)
 
     outcome = extract_outcome(TRANSCRIPT, CLAIM, KNOWLEDGE, extractor="openai")
 
     assert outcome.extractor == "openai (gpt-4o-mini)"
-    assert outcome.reference_number == "2601477318"
+    assert outcome.expected_fields() == {
+        "claim_status": "paid",
+        "reference_number": "2601477318",
+        "rep_name": "Renee",
+        "denial_code": None,
+        "remark_codes": [],
+        "paid_amount": "198.64",
+        "check_or_eft_number": "0004817263",
+        "payment_date": "2025-12-29",
+        "follow_up_days": None,
+        "call_outcome": "resolved",
+        "human_reached": True,
+    }
     assert outcome.knowledge_used == ["payer-policy:7"]
+    assert not outcome.needs_review
 
 
 def test_it_gives_no_follow_up_days_unless_the_outcome_is_a_follow_up(fake_openai, offline_reader):
