@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 # all-MiniLM-L6-v2 was trained on sequences up to 256 tokens; longer text is cut.
 MAX_TOKENS = 256
 BATCH_SIZE = 32
+CACHE_SIZE = 2048  # vectors of 384 float32: about 3 MB
 
 
 class EmbeddingError(RuntimeError):
@@ -160,17 +162,32 @@ class _MiniLM:
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self.lock = threading.Lock()
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors for ``texts``; recent ones come from a cache, since every practice's starter
+        codes have the same text and the same denial descriptions are asked about again and again."""
+        with self.lock:
+            found = {text: self.cache[text] for text in texts if text in self.cache}
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        found.update(zip(missing, self._run(missing), strict=True))
+        with self.lock:
+            for text in missing:
+                self.cache[text] = found[text]
+            while len(self.cache) > CACHE_SIZE:
+                self.cache.popitem(last=False)
+        return [found[text] for text in texts]
+
+    def _run(self, texts: list[str]) -> list[np.ndarray]:
         vectors: list[np.ndarray] = []
         for start in range(0, len(texts), BATCH_SIZE):
             encodings = self.tokenizer.encode_batch(texts[start : start + BATCH_SIZE])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            with self.lock:
-                (hidden, *_) = self.session.run(
-                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-                )
+            # onnxruntime's run() is thread-safe.
+            (hidden, *_) = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
             summed = (hidden * mask[..., None]).sum(axis=1)
             pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
             norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

@@ -39,11 +39,10 @@ KINDS = (DENIAL_CODES, PAYER_POLICIES)
 MODELS = {DENIAL_CODES: DenialCode, PAYER_POLICIES: PayerPolicy}
 ID_PREFIX = {DENIAL_CODES: "denial-code", PAYER_POLICIES: "payer-policy"}
 COLLECTION_PREFIX = {DENIAL_CODES: "bp-denial-codes", PAYER_POLICIES: "bp-payer-policies"}
-# Denial codes resemble each other (cosine 0.6–0.8 between starter codes with the local
-# model, as they share their framing); only the closest pairs, such as 26/27 (coverage
-# dates) or 170/185 (provider eligibility), are worth a place beside the exact code.
-# OpenAI's text-embedding-3 scores run lower overall; its bar is a guess, not measured here.
-RELATED_MIN_SCORE = {"local": 0.7, "openai": 0.5}
+# Denial codes resemble each other: asked with a starter code's description, the local model
+# scores the other starter codes 0.3–0.7. From 0.55 up are mostly true neighbours, such as
+# 26/27 (coverage dates), 31/140 (member identity) or 226/227 (information not received).
+RELATED_MIN_SCORE = {"local": 0.55, "openai": 0.45}
 BATCH = 256
 _GROUP = re.compile(r"^(?:CO|PR|OA|PI|CR)[\s\-–:]*(?=[A-Z0-9])")
 
@@ -226,13 +225,16 @@ def search_for_call(
     if not code:
         # Nothing to match by meaning: a status call gets the payer's current policies.
         return hits + _payer_policies(practice_id, payers, limit - len(hits))
-    query = f"Denial reason code {code}. {exact.description}" if exact else f"Claim denied with reason code {code}."
+    # The description alone: framing it ("Denial reason code 197. …") pulled the payer policies
+    # that matter (a prior-authorization rule for 197) below ones that do not.
+    query = exact.description if exact else f"Claim denied with reason code {code}."
     try:
         policies = search(practice_id, PAYER_POLICIES, query, limit=limit, payers=payers) if payers else []
+        # A code the practice has not described carries no meaning to compare other codes with.
         related = [
             h
-            for h in search(practice_id, DENIAL_CODES, query, limit=limit + 1)
-            if h.id != (hits[0].id if hits else None) and (h.score or 0) >= RELATED_MIN_SCORE[settings.EMBEDDINGS]
+            for h in (search(practice_id, DENIAL_CODES, query, limit=limit + 1) if exact else [])
+            if h.id != hits[0].id and (h.score or 0) >= RELATED_MIN_SCORE[settings.EMBEDDINGS]
         ]
     except Exception:
         logger.warning("Knowledge search unavailable; using exact matches only", exc_info=True)

@@ -188,3 +188,34 @@ def test_it_keeps_collections_of_different_embeddings_apart(knowledge_index, set
 
     assert local == "bp-denial-codes-minilm"
     assert knowledge.collection_name(DENIAL_CODES) == "bp-denial-codes-openai-text-embedding-3-small"
+
+
+def test_it_ranks_the_payers_policy_about_the_denial_above_its_other_policies(indexed):
+    practice = indexed(PracticeFactory)
+    filing, auth = indexed(
+        lambda: services.save_entries(
+            practice.pk,
+            PAYER_POLICIES,
+            [
+                {
+                    "payer": "Aetna",
+                    "title": "Timely filing",
+                    "text": "Corrected claims within 180 days of the remittance.",
+                },
+                {"payer": "60054", "title": "Prior authorization", "text": "MRI and CT need authorization before."},
+            ],
+        )
+    )
+
+    hits = search_for_call(practice.pk, denial_code="CO-197", payer="Aetna", payer_id="60054")
+
+    policies = [hit.id for hit in hits if hit.kind == PAYER_POLICIES]
+    assert policies == [f"payer-policy:{auth.pk}", f"payer-policy:{filing.pk}"]
+
+
+def test_it_adds_a_closely_related_denial_code(indexed):
+    practice = indexed(PracticeFactory)
+
+    hits = search_for_call(practice.pk, denial_code="PR-27", payer="Nobody")
+
+    assert [hit.title for hit in hits] == ["Reason code 27", "Reason code 26"]
