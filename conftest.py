@@ -32,6 +32,17 @@ def _empty_cache():
         cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _chroma_path(tmp_path_factory):
+    # The knowledge base's embedded Chroma lives in the session's own folder, never var/chroma.
+    from django.conf import settings
+
+    from ai import knowledge
+
+    settings.CHROMA_PATH, settings.CHROMA_URL = tmp_path_factory.mktemp("chroma"), ""
+    knowledge.reset_clients()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     # Uploaded files from tests go to the test's own folder, never var/media.
