@@ -51,7 +51,8 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env_str(name, default).lower()
+    """One of ``choices``; set but empty means the default."""
+    value = (env_str(name) or default).lower()
     if value not in choices:
         allowed = ", ".join(choices)
         raise ImproperlyConfigured(f"{name} must be one of {allowed}, not {value!r}.")
