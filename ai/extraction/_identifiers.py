@@ -10,9 +10,15 @@ from ai.extraction import spoken
 from ai.extraction._transcript import Call, Line, confirms
 
 REF_KEY = re.compile(
-    r"\b(?:call )?(?:reference|ref|confirmation|tracking|call id|interaction|inquiry|ticket)"
-    r"(?: number| no\.?| #| id)?s?\b(?! field)",
+    r"\b(?:call )?(?:reference|ref|confirmation|tracking|call id|interaction|inquiry|ticket|incident)"
+    r"(?: number| no\.?| #| id| code)?s?\b(?! field)|"
+    # "case" and "call" alone are too common in speech; they need their label
+    r"\b(?:case|call|service request|sr)(?: number| no\.?| #| id)s?\b",
     re.I,
+)
+# The agent asking for one: "Could I get a reference number?", "Is there a case number for this?"
+REF_ASK = re.compile(
+    r"\breference|\bref\b|\bconfirmation|\b(?:case|ticket|call|interaction|tracking|incident) (?:number|id|#)", re.I
 )
 CHECK_KEY = re.compile(
     r"\b(?:check(?: or eft)?|eft(?: trace)?|trace|cheque|payment|eft reference),?(?: number| no\.?| #)|"
@@ -174,7 +180,12 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
     disputed = False
     start = next(i for i, line in enumerate(call.lines) if line.n == found.lines[0])
     for line in call.lines[start + 1 : start + 5]:
-        runs = [r for r in spoken.spelled_runs(line.text) if _similar(r.value, found.value)]
+        # a read-back of another number ("The NPI is 1-2-3-4...") neither confirms nor disputes this one
+        runs = [
+            r
+            for r in spoken.spelled_runs(line.text)
+            if _similar(r.value, found.value) and not _OTHER_IDS.search(line.text[: r.start])
+        ]
         if not runs:
             continue
         if line.payer and CORRECTION.search(line.text):
@@ -188,3 +199,38 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
             elif not (reply and reply.payer and CORRECTION.search(reply.text)):
                 disputed = True
     return found, disputed
+
+
+_NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+# Something read out: a digit, two number words in a row, or a letter spelled "as in".
+_READ_OUT = re.compile(
+    rf"\d|\b{_NUMBER_WORD}\b[\s,-]+{_NUMBER_WORD}\b|\b[A-Za-z]\b,? (?:as in|like|for) [A-Za-z]", re.I
+)
+_NOT_AN_OFFER = re.compile(r"\b(?:press|enter|say|dial|type)\b", re.I)
+
+
+def _reads_out(text: str) -> bool:
+    """Whether ``text`` (what follows a label) reads a value out, dates, money and waits aside."""
+    text = re.split(r"[.?!](?:\s|$)", text, maxsplit=1)[0][:100]
+    if _NOT_AN_OFFER.search(text):
+        return False
+    for mention in [*spoken.dates(text), *spoken.amounts(text), *spoken.durations(text)]:
+        text = text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
+    return bool(_READ_OUT.search(text))
+
+
+def unread_offers(call: Call, key: re.Pattern[str], lines: list[Line], found: Value | None) -> list[int]:
+    """Payer lines after the value found (or any, when none was) that read a value out under
+    ``key`` which could not be parsed: a person can still recover it from the recording."""
+    after = found.lines[0] if found is not None else 0
+    unread: list[int] = []
+    announced: Line | None = None
+    for line in lines:
+        offered = any(_reads_out(line.text[match.end() :]) for match in key.finditer(line.text))
+        if not offered and announced is not None and line.n - announced.n <= 3:
+            offered, announced = _reads_out(line.text), None
+        elif not offered and key.search(line.text):
+            announced = line
+        if offered and line.n > after and _keyed_value(line, key) is None and _run_after(line.text, 0) is None:
+            unread.append(line.n)
+    return unread

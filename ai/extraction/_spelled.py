@@ -31,6 +31,68 @@ class Spelled:
 
 _JOINERS = {"-", ",", "dash"}
 _PHONETIC_LINKS = (("as", "in"), ("like",), ("for",))
+# Short words that follow "I like ..." or "A for ..." in plain speech, never a spelling word.
+_NOT_SPELLING = {
+    "it",
+    "its",
+    "is",
+    "in",
+    "if",
+    "all",
+    "and",
+    "any",
+    "are",
+    "about",
+    "that",
+    "the",
+    "this",
+    "them",
+    "then",
+    "there",
+    "they",
+    "those",
+    "time",
+    "to",
+    "too",
+    "you",
+    "your",
+    "a",
+    "an",
+    "at",
+}
+# The NATO spelling alphabet: said alone ("Charlie-Alpha-4-7-1") each word stands for its letter.
+_NATO_WORDS = (
+    "alpha",
+    "alfa",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "juliett",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "whisky",
+    "xray",
+    "yankee",
+    "zulu",
+)
+NATO = {word: word[0].upper() for word in _NATO_WORDS}
 
 
 def _is_char_token(tok: Token) -> bool:
@@ -46,7 +108,8 @@ def spelled_runs(text: str) -> list[Spelled]:
 
     A run is digits and single capital letters joined by dashes, commas or spaces; number
     words count as their digits ("four seven one", "oh", "double five", "twenty-six" as 26);
-    "X as in Xray" counts once as X. Sentence ends, other words, "hundred" and money break a run.
+    "X as in X-ray" counts once as X, and a NATO word tied to the run ("Charlie-4-7") as its
+    letter. Sentence ends, other words, "hundred" and money break a run.
     """
     toks = tokens(text)
     runs: list[Spelled] = []
@@ -90,14 +153,18 @@ def spelled_runs(text: str) -> list[Spelled]:
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         if _is_char_token(tok):
             add(tok.text.upper(), tok.start, tok.end)
-        elif len(tok.text) == 1 and tok.text.isalpha() and tok.text.isupper():
+        elif size := _nato_letter(toks, i, bool(chunks)):
+            add(NATO[_nato_key(toks, i)[0]], tok.start, toks[i + size - 1].end)
+            i += size
+            continue
+        elif len(tok.text) == 1 and tok.text.isalpha() and (tok.text.isupper() or _phonetic_span(toks, i)):
             phonetic = _phonetic_span(toks, i)
             # "I" or "A" before a word ("..., I misread it") is speech, not a character
             before_word = nxt is not None and nxt.text.isalpha() and nxt.text.islower()
             dashed = (i > 0 and toks[i - 1].text == "-") or (nxt is not None and nxt.text == "-")
             joined = neighbour_is_char(i, 1) or (chunks and neighbour_is_char(i, -1))
-            if phonetic or (joined and (dashed or not before_word)):
-                add(tok.text, tok.start, toks[i + phonetic].end if phonetic else tok.end)
+            if phonetic or (joined and (dashed or not before_word)) or _spaced_letter(toks, i, bool(chunks)):
+                add(tok.text.upper(), tok.start, toks[i + phonetic].end if phonetic else tok.end)
                 i += phonetic + 1
                 continue
             close()
@@ -132,15 +199,101 @@ def spelled_runs(text: str) -> list[Spelled]:
 
 
 def _phonetic_span(toks: list[Token], i: int) -> int:
-    """How many tokens after a letter spell it out ("as in Robert" → 3), 0 when none."""
+    """How many tokens after a letter spell it out, 0 when none.
+
+    "R as in Robert" → 3, "X as in X-ray" → 5, "P, like Peter" → 3, "T for 'Tom'" → 3.
+    """
     letter = toks[i].text.lower()
+    k = i + 1
+    if k < len(toks) and toks[k].text == ",":
+        k += 1
     for link in _PHONETIC_LINKS:
-        k = i + 1
-        if all(k + n < len(toks) and toks[k + n].low == word for n, word in enumerate(link)):
-            k += len(link)
-            if k < len(toks) and toks[k].text.isalpha() and toks[k].low[0] == letter and len(toks[k].text) > 1:
-                return k - i
+        j = k
+        if all(j + n < len(toks) and toks[j + n].low == word for n, word in enumerate(link)):
+            j += len(link)
+            if j < len(toks) and toks[j].text in ("'", '"'):
+                j += 1
+            word_end = _word_end(toks, j)
+            word = _spelled_word(toks, j, word_end)
+            if word_end > j and word[0] == letter and len(word) > 1 and _spelling_word(toks[j].text, word):
+                if word_end < len(toks) and toks[word_end].text in ("'", '"'):
+                    word_end += 1  # the closing quote: T for "Tom"
+                return word_end - 1 - i
     return 0
+
+
+def _spelling_word(said: str, word: str) -> bool:
+    """A word that spells a letter: "Robert", "x-ray", "nancy" (not "I like it", "A for all")."""
+    return word in NATO or said[0].isupper() or (len(word) >= 3 and word not in _NOT_SPELLING)
+
+
+def _word_end(toks: list[Token], j: int) -> int:
+    """The index after a word at ``toks[j]``, hyphenated parts included ("X-ray", "T-bone")."""
+    if j >= len(toks) or not toks[j].text.isalpha():
+        return j
+    k = j + 1
+    while k + 1 < len(toks) and toks[k].text == "-" and toks[k + 1].text.isalpha() and toks[k].end == toks[k + 1].start:
+        if toks[k - 1].end != toks[k].start:
+            break
+        k += 2
+    return k
+
+
+def _spelled_word(toks: list[Token], j: int, end: int) -> str:
+    return "".join(tok.low for tok in toks[j:end] if tok.text != "-")
+
+
+def _nato_key(toks: list[Token], i: int) -> tuple[str, int]:
+    """The NATO word at ``toks[i]`` ("X-ray" included) and how many tokens it takes; ("", 0) when none."""
+    if i < len(toks) and toks[i].low in NATO:
+        return toks[i].low, 1
+    end = _word_end(toks, i)
+    word = _spelled_word(toks, i, min(end, i + 3))
+    return (word, 3) if word in NATO and end - i >= 3 else ("", 0)
+
+
+def _char_like(tok: Token) -> bool:
+    return _is_char_token(tok) or (tok.low in DIGITS and tok.low != "oh") or tok.low in TEENS or tok.low in TENS
+
+
+def _nato_letter(toks: list[Token], i: int, open_run: bool) -> int:
+    """How many tokens a NATO word said as a letter takes, 0 when none.
+
+    The word is capitalised and tied to a run: "Charlie Alpha 4-7", "4-7-Zulu", "X-ray 4 4".
+    """
+    size = _nato_key(toks, i)[1]
+    if not size or not toks[i].text[0].isupper():
+        return 0
+    k = i + size
+    if k < len(toks) and toks[k].text == "-":
+        k += 1
+    following = toks[k] if k < len(toks) else None
+    follows_char = following is not None and (_char_like(following) or _nato_key(toks, k)[1] > 0)
+    previous = toks[i - 1] if i > 0 else None
+    tied_before = open_run and previous is not None and (previous.text == "-" or _char_like(previous))
+    return size if follows_char or tied_before else 0
+
+
+def _spaced_letter(toks: list[Token], i: int, open_run: bool) -> bool:
+    """A capital letter read with spaces among digits: "R 4 7 1 2", "4 7 1 2 B", "P R 4 7 1"."""
+    letter = toks[i].text
+    k = i + 1
+    # up to two more single capitals, then a digit: "P R 4 7 1"
+    while k < len(toks) and k - i <= 2 and len(toks[k].text) == 1 and toks[k].text.isupper():
+        k += 1
+    following = toks[k] if k < len(toks) else None
+    if following is not None and (_is_char_token(following) or (letter not in "IA" and _char_like(following))):
+        return True
+    # a trailing letter closes a run: "... 7 1 2 B." (but not "... 7 1 2 I think")
+    previous = toks[i - 1] if i > 0 else None
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    return (
+        open_run
+        and letter not in "IA"
+        and previous is not None
+        and _char_like(previous)
+        and (nxt is None or not nxt.text.isalnum())
+    )
 
 
 def spelled_values(text: str) -> set[str]:

@@ -8,6 +8,26 @@ from dataclasses import dataclass
 from ai.extraction import spoken
 from ai.extraction._transcript import Call, Sentence
 
+# What a payer asks the practice for when it holds a claim.
+_MATERIAL = (
+    r"(?:records|information|info|documentation|docs|notes|note|report|itemized(?: bill| statement)?|questionnaire|"
+    r"form|referral|authorization|attachments?|coordination of benefits|cob|update|copy|invoice|response)\b"
+)
+
+# Looser wording of a request for information, ranked below "denied" so that "denied, we asked for the
+# records" stays a denial, and read only when said outright (not "if they need records", not "nothing
+# requested"): "we need the op notes", "still waiting on the referral", "haven't heard anything back".
+_LOOSE_PENDING = re.compile(
+    rf"\b(?:we|still|they) (?:still )?need(?:s)? (?:\w+ ){{0,4}}?{_MATERIAL}|"
+    rf"\b(?:waiting|wait) (?:on|for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
+    rf"\b(?:requested|requesting|request for|asked for|asking for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
+    r"\b(?:outstanding|open) (?:\w+ )?(?:request|records request)\b|"
+    r"\b(?:haven't|have not|has not|hasn't) (?:gotten|received|heard) (?:anything|a response|any response) back\b|"
+    r"\bpend(?:ed|ing)\b[^.]{0,30}\buntil (?:we|they) (?:get|receive|hear)\b",
+    re.I,
+)
+_NEGATED_REQUEST = re.compile(r"(?:\bno|\bnot|n't|\bnever|\bnothing)\s+(?:\w+\s+){0,2}$", re.I)
+
 # Cues in priority order: when one sentence says two things, the earlier kind wins.
 STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -46,6 +66,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("denied", re.compile(r"\bdenied\b|\bdenial (?:code|reason) (?:is|was)\b|\bhas been denied\b", re.I)),
+    ("pending_info", _LOOSE_PENDING),
     (
         "paid",
         re.compile(
@@ -86,10 +107,24 @@ class Event:
     sentence: Sentence
 
 
+# "Pended" alone names the hold, not a new status: after a request for information it stays pending_info.
+_BARE_PEND = re.compile(r"\bpend(?:ed|ing)\b|\bon hold\b", re.I)
+_OTHER_IN_PROCESS = re.compile(r"\bprocess|\breview|\badjudicat|\bqueue\b|\bpriced\b", re.I)
+
+
 def status_events(call: Call) -> list[Event]:
-    events = []
+    events: list[Event] = []
     for sentence in call.statements():
         kind = sentence_status(sentence)
+        if (
+            kind == "in_process"
+            and events
+            and events[-1].status == "pending_info"
+            and sentence.n - events[-1].sentence.n <= 2
+            and _BARE_PEND.search(sentence.text)
+            and not _OTHER_IN_PROCESS.search(sentence.text)
+        ):
+            kind = None
         if kind:
             events.append(Event(kind, sentence))
         if kind == "denied" and line_level(sentence) and _pays_too(sentence):
@@ -122,6 +157,8 @@ def sentence_status(sentence: Sentence) -> str | None:
             if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):
                 continue
             if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
+                continue
+            if pattern is _LOOSE_PENDING and (conditional or _NEGATED_REQUEST.search(before)):
                 continue
             return kind
     return None

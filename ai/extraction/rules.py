@@ -12,8 +12,9 @@ import re
 from decimal import Decimal
 
 from ai.extraction._follow_up import call_outcome, follow_up_wait
-from ai.extraction._identifiers import CHECK_KEY, REF_KEY, identifier
+from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, unread_offers
 from ai.extraction._payment import denial_code, paid_amount, payment_date, remarks
+from ai.extraction._scope import readmit_action_dates
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
 from ai.outcome import CallOutcome, ClaimContext
@@ -21,6 +22,7 @@ from ai.outcome import CallOutcome, ClaimContext
 
 def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
     call = read_call(transcript, claim)
+    readmit_action_dates(call, claim)
     outcome = CallOutcome(extractor="rules", human_reached=call.human_reached)
     confidence = 0.9
     if outcome.human_reached:
@@ -48,13 +50,20 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
 
     # Reference: call-level, so any payer line counts, whichever claim was being discussed.
     payer_lines = [line for line in call.lines if line.payer]
-    ref, disputed = identifier(call, REF_KEY, re.compile(r"\breference|\bref\b|\bconfirmation", re.I), payer_lines)
+    ref, disputed = identifier(call, REF_KEY, REF_ASK, payer_lines)
     if ref is not None:
         outcome.reference_number = ref.value
         outcome.evidence["reference_number"] = ref.lines
         if disputed:
             outcome.flag("The agent's read-back of the reference number differed and the payer did not confirm it.")
             confidence -= 0.2
+    unread = unread_offers(call, REF_KEY, payer_lines, ref)
+    if unread:
+        # a number a person can recover from the recording is better flagged than silently null
+        outcome.flag(
+            f"A reference number was read out on line {unread[-1]} but could not be parsed; check the recording."
+        )
+        confidence -= 0.15
 
     if call.reps:
         name, line_n = _status_rep(call, status_lines)
@@ -89,6 +98,10 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
             if check_disputed:
                 outcome.flag("The agent's read-back of the check or EFT number differed and was not confirmed.")
                 confidence -= 0.1
+        unread = unread_offers(call, CHECK_KEY, in_scope_payer, check) if status != "denied" else []
+        if unread:
+            outcome.flag(f"A check or EFT number was read out on line {unread[-1]} but could not be parsed.")
+            confidence -= 0.1
         when = payment_date(call)
         if when is not None and (outcome.paid_amount is not None or status != "denied"):
             outcome.payment_date, outcome.evidence["payment_date"] = when[0], [when[1]]

@@ -26,6 +26,9 @@ TRANSCRIPT = "\n".join(
         ("reference_number", "R47155", "R as in Robert, four seven one, double five"),
         ("reference_number", "77K410", "seven seven K as in kilo, four one oh"),
         ("reference_number", "REF2291A", "The reference is REF-2291-A."),
+        ("reference_number", "QX701", "Q as in Quebec, X as in X-ray, 7-0-1"),
+        ("reference_number", "DK3039", "Delta-Kilo-3-0-3-9"),
+        ("reference_number", "M5520", "it's M 5 5 2 0"),
         ("check_or_eft_number", "00412", "check number oh oh four one two"),
         ("paid_amount", Decimal("312.40"), "three hundred twelve dollars and forty cents"),
         ("paid_amount", Decimal("312.40"), "we sent $312.40"),
@@ -51,6 +54,7 @@ def test_it_accepts_spoken_forms(field, value, text):
     [
         ("reference_number", "R471", "R as in Robert, four seven two"),
         ("reference_number", "4711", "the claim total was four seventy-one"),
+        ("reference_number", "QX701", "Q as in Quebec, X as in X-ray, 7-0-2"),
         ("paid_amount", Decimal("312.40"), "allowed three hundred twelve"),
         ("paid_amount", Decimal("31.00"), "paid on March thirty-first"),
         ("payment_date", date(2026, 6, 9), "paid on June tenth"),

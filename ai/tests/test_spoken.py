@@ -18,10 +18,38 @@ from ai.extraction import spoken
         ("Q-T-4-4", "QT44"),
         ("number is twelve thirty-four", "1234"),
         ("ref XJ4410", "XJ4410"),
+        ("W as in whiskey, X as in X-ray, 6-0-2", "WX602"),
+        ("it's k as in kilo, five five oh", "K550"),
+        ("B, like boy, 7 7 1", "B771"),
+        ('T for "Tango", 3-3-8', "T338"),
+        ("Charlie-Alpha-4-7-1", "CA471"),
+        ("Bravo Zulu 9 9 2", "BZ992"),
+        ("3-3-9-Echo", "339E"),
+        ("X-ray 5 0 5", "X505"),
     ],
 )
 def test_it_reads_spelled_identifiers(text, value):
     assert value in [run.value for run in spoken.spelled_runs(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("the number is R 4 7 1 2", "R4712"),
+        ("it's 6 6 0 1 K.", "6601K"),
+        ("that's P R 3 0 0 8", "PR3008"),
+        ("9 9 Q 1 4", "99Q14"),
+    ],
+)
+def test_it_reads_letters_said_apart_among_digits(text, value):
+    assert [run.value for run in spoken.spelled_runs(text)] == [value]
+
+
+def test_it_does_not_spell_plain_speech_near_numbers():
+    assert [run.value for run in spoken.spelled_runs("I like it, 4-7-1")] == ["471"]
+    assert spoken.spelled_runs("This is Mike, how can I help?") == []
+    assert [run.value for run in spoken.spelled_runs("I think 5 5 0 is right")] == ["550"]
+    assert not any(run.value.startswith("A") for run in spoken.spelled_runs("A two week wait"))
 
 
 def test_it_does_not_spell_articles_and_pronouns():

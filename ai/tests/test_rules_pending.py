@@ -1,0 +1,74 @@
+"""The offline extractor on the ways payers say a claim waits on the practice (calls written for these tests)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ai.extraction import rules
+from ai.outcome import ClaimContext
+
+CLAIM = ClaimContext(date_of_service="2026-04-06", payer="Lakeshore Health", call_date=date(2026, 5, 20))
+
+
+def extract(*lines: str):
+    return rules.extract(
+        "\n".join(("User: Lakeshore Health, Priya speaking.", "AI: Hi Priya, the claim for April sixth.", *lines)),
+        CLAIM,
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: We still need the op notes before it can move.",
+        "User: It's waiting on a copy of the referral from your office.",
+        "User: We requested additional information on the twelfth.",
+        "User: There's an outstanding records request on it.",
+        "User: It's pended until we get the itemized bill.",
+        "User: We asked for the records and haven't heard anything back.",
+    ],
+)
+def test_it_reads_a_request_for_information(line):
+    outcome = extract(line)
+    assert outcome.claim_status == "pending_info"
+    assert outcome.call_outcome == "action_required"
+
+
+def test_it_keeps_a_request_when_the_rep_then_says_pended():
+    outcome = extract("User: We sent you a request for the medical records.", "User: So yes, it's pended.")
+    assert outcome.claim_status == "pending_info"
+
+
+def test_it_keeps_a_denial_that_mentions_the_records_asked_for():
+    outcome = extract("User: It was denied, CO-16, we asked for the records and never got them.")
+    assert outcome.claim_status == "denied"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: It's in review. If they need records they'll write to you.",
+        "User: It's in process, nothing has been requested from your office.",
+    ],
+)
+def test_it_does_not_read_a_request_that_was_not_made(line):
+    assert extract(line).claim_status == "in_process"
+
+
+def test_it_reads_a_dated_request_as_about_this_claim():
+    # the date says when the letter went out, not another date of service
+    outcome = extract(
+        "User: That claim is on hold. We faxed a records request for that date of service on April twentieth.",
+        "User: Once it's in, allow thirty days.",
+    )
+    assert outcome.claim_status == "pending_info"
+
+
+def test_it_still_sets_aside_another_visit():
+    outcome = extract(
+        "User: Your April sixth claim is in process, check back in two weeks.",
+        "User: The claim for April ninth was denied.",
+    )
+    assert outcome.claim_status == "in_process"
