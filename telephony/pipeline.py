@@ -11,7 +11,8 @@ unreachable) is held for a person: the call waits in the review queue
 (``Call.review_status = pending``) and the pipeline goes on from *apply* once a biller
 approves it (``approve_outcome``). A call that reached nobody goes to the failure policy
 (``services.handle_call_end``: retry with backoff, or hand the claim to a person).
-Notifying runs last, in its own task, so an email failure never holds up the claim.
+Notifying runs last, in its own task, so an email failure never holds up the claim; a call
+that is simply tried again later sends no email.
 """
 
 from __future__ import annotations
@@ -285,7 +286,10 @@ def follow_up(call: Call, outcome: CallOutcome) -> FollowUp | None:
             local = timezone.localdate(call_after, timezone=ZoneInfo(call.practice.time_zone))
             Claim.objects.filter(pk=claim.pk).update(next_follow_up_date=local)
         elif decision.action == FollowUp.RETRY:
-            _retry(call)
+            ended = _retry(call)
+            if ended.action != services.EndDecision.RETRY:
+                # No attempts left, or a failure no retry can fix: the claim went to a person.
+                decision = FollowUp(FollowUp.PERSON, reason=ended.message)
         elif decision.action == FollowUp.PERSON:
             _cancel_pending(claim, now)
             services.flag_claim(call, f"Action needed: {decision.reason}")
@@ -297,12 +301,12 @@ def follow_up(call: Call, outcome: CallOutcome) -> FollowUp | None:
     return decision
 
 
-def _retry(call: Call) -> None:
+def _retry(call: Call) -> services.EndDecision:
     """The failure policy for a call that got nothing: by its category, or as an IVR dead end."""
     if not call.failure_category:
         Call.objects.filter(pk=call.pk).update(failure_category=FailureCategory.IVR_FAILURE)
         call.failure_category = FailureCategory.IVR_FAILURE
-    services.handle_call_end(call.pk)
+    return services.handle_call_end(call.pk)
 
 
 def _cancel_pending(claim: Claim, now) -> None:
@@ -343,6 +347,11 @@ def notify(call_id: int) -> bool:
     """Email the practice about the call's outcome, once; an error propagates so the task retries."""
     call = _load(call_id)
     if call is None or not call.outcome or call.review_status == Call.ReviewStatus.PENDING:
+        return False
+    followed_up = CallEvent.objects.filter(dedupe_key=dedupe_key(call.pk, FOLLOW_UP)).values_list("payload", flat=True)
+    decision = followed_up.first()
+    if decision is None or decision.get("action") == FollowUp.RETRY:
+        # Not followed up yet, or simply tried again later: nothing for the practice to read.
         return False
     recipients = notification_recipients(call.practice)
     if not recipients:

@@ -79,6 +79,8 @@ def call(practice, owner):
             "follow_up_days": None,
             "call_outcome": "resolved",
             "evidence": {"reference_number": [2], "rep_name": [1], "claim_status": [99]},
+            "extractor": "rules",
+            "knowledge_used": ["denial-code:16"],
         },
     )
 
@@ -142,6 +144,7 @@ def test_it_shows_the_outcome_with_its_evidence(owner_client, call):
     assert "your reference number is 2-6-0-1-4-7-7-3-1-8" in evidence
     assert "my name is Renee" in evidence
     assert "Call back in" not in body  # empty fields are left out
+    assert "Read by rules with 1 knowledge-base entry" in body
     assert "Claim status</span>" not in evidence  # its evidence points past the transcript
 
 

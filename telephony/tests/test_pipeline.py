@@ -237,6 +237,20 @@ def test_a_call_that_reached_nobody_goes_to_the_failure_policy(claim):
     retry = Call.objects.exclude(pk=call.pk).get(claim=claim)
     assert retry.status == Call.Status.QUEUED and retry.attempt == 2
     assert not ScheduledCall.objects.filter(claim=claim).exists()
+    assert pipeline.notify(call.pk) is False and not mail.outbox  # a retry is no news for the practice
+
+
+def test_the_last_failed_attempt_hands_the_claim_to_a_person_and_says_so(claim, users, settings):
+    settings.CALL_MAX_ATTEMPTS = 2
+    call = _call(claim, transcript="", failure_category=FailureCategory.NO_ANSWER, attempt=2)
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    assert not Call.objects.exclude(pk=call.pk).exists()
+    decision = CallEvent.objects.get(dedupe_key=pipeline.dedupe_key(call.pk, "follow-up")).payload
+    assert decision["action"] == "person" and "A person should call the payer" in decision["reason"]
+    assert pipeline.notify(call.pk)
+    assert "C-1001" in mail.outbox[0].subject
 
 
 def test_an_action_for_the_practice_flags_the_claim_instead_of_calling(claim):
