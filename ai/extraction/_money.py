@@ -57,8 +57,10 @@ def amounts(text: str) -> list[Amount]:
     taken: list[tuple[int, int]] = [(d.start, d.end) for d in dates(text)]
     for m in _DIGIT_MONEY.finditer(text):
         whole = m.group(1) or m.group(3) or m.group(5)
-        cents = m.group(2) or m.group(4) or m.group(6) or "0"
-        value = Decimal(whole.replace(",", "")) + Decimal(cents.ljust(2, "0")) / 100
+        # After a point the digits are a fraction ("$312.4" is 312.40); "and 8 cents" counts cents.
+        decimals = m.group(2) or m.group(4)
+        cents = Decimal(decimals.ljust(2, "0")) if decimals else Decimal(m.group(6) or 0)
+        value = Decimal(whole.replace(",", "")) + cents / 100
         found.append(Amount(value.quantize(Decimal("0.01")), m.start(), m.end(), True))
         taken.append((m.start(), m.end()))
     toks = tokens(text)

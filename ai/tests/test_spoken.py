@@ -71,6 +71,10 @@ def test_it_does_not_spell_articles_and_pronouns():
         ("twelve hundred", "1200.00"),
         ("a hundred and twelve fifty", "112.50"),
         ("two thousand forty dollars and nine cents", "2040.09"),
+        ("it was paid 846 dollars and 8 cents", "846.08"),
+        ("we paid 1,443 dollars and 6 cents", "1443.06"),
+        ("we paid 97 dollars and 45 cents", "97.45"),
+        ("a payment of $312.4 went out", "312.40"),
     ],
 )
 def test_it_reads_money(text, value):
