@@ -103,7 +103,7 @@ class CadenceForm(forms.Form):
                 min_value=1,
                 max_value=365,
                 initial=cadence(practice.follow_up_cadence, status),
-                help_text=f"Default {default}",
+                help_text=f"Days. Default {default}",
                 widget=forms.NumberInput(attrs={"class": "input-narrow"}),
             )
 
