@@ -14,17 +14,25 @@ reports (from Vapi's example):
   different call's report, so each one stores the event, updates the call and enqueues the
   post-call pipeline after commit;
 * the webhook once more with reports it has already stored (duplicate deliveries);
-* both with one connection per worker, where requests do not queue (the service time);
-* both at a fixed arrival rate, half the webhook's rate above (an open-loop generator in a child
-  process, at most 200 requests at once), to see latency when the server keeps up.
+* both with one connection per worker, where requests do not queue (the service time), and
+  with 16, 32 and 64 connections;
+* both at the same fixed arrival rate, 60% of the webhook's rate above (an open-loop generator
+  in a child process, at most 200 requests at once), to see latency when the server keeps up.
+
+During each wrk run it reads the CPU time of gunicorn's workers, the database's PostgreSQL
+backends and Redis from ``/proc``, so the CPU each request costs, part by part, is known whatever
+else the machine is doing.
 
 Then, with gunicorn stopped, the database floor: the same reports written by one SQL statement
 each over plain connections (no HTTP, no Django), and a cProfile of first deliveries through
-Django's test client in this process. Celery's broker is the project's default without
-``REDIS_URL``: kombu's filesystem transport in the benchmark's temporary ``VAR_DIR``, so enqueueing
-is a file write and no worker runs. The goal: the webhook at least half the baseline's
-requests/s, and its p99 latency under 100 ms. Figures go to ``bench/RESULTS.md``; see
-``bench/README.md``.
+Django's test client in this process. Celery's broker is Redis, as deployed (``--redis-url``,
+default database 9 of the local Redis, which must hold no ``celery`` queue when the run starts;
+the run removes the queue it filled), and no worker runs; ``--broker filesystem`` uses the
+project's default without ``REDIS_URL`` instead, kombu's filesystem transport in the temporary
+``VAR_DIR``. The goal: the webhook at least half the baseline's requests/s, and its p99 latency
+under 100 ms. Figures go to ``bench/RESULTS.md``; see ``bench/README.md``. ``--save-summary
+FILE`` keeps the headline figures of a run, and ``--before FILE`` puts a saved run beside this
+one's in the section (to compare code before and after a change on the same machine).
 """
 
 from __future__ import annotations
@@ -78,6 +86,10 @@ EXAMPLES = [
 GOAL_RATE_RATIO = 0.5
 GOAL_P99_MS = 100.0
 WRK_THREADS = 2
+SWEEP_CONNECTIONS = (16, 32, 64)
+PACED_SHARE = 0.6  # of the webhook's rate at full load
+REDIS_URL = "redis://127.0.0.1:6379/9"
+CELERY_QUEUE = "celery"
 
 # Each wrk thread reads its own file of ready-made requests ("<length>\n<raw request>", repeated)
 # and sends them in order; past the end it starts again (which, for the webhook, would repeat
@@ -197,13 +209,53 @@ def drop_database() -> None:
     say(f"Dropped database {DB_NAME}.")
 
 
-def environment(database_url: str) -> dict[str, str]:
-    """benchlib's environment (temporary VAR_DIR, DEBUG off, no Redis), with the bench settings and a known key."""
+def environment(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+    """benchlib's environment (temporary VAR_DIR, DEBUG off), the bench settings, a known key, Redis if given."""
     env = django_environment(database_url)
     env["DJANGO_SETTINGS_MODULE"] = SETTINGS
     env["VAPI_WEBHOOK_HMAC_SECRET"] = HMAC_SECRET
     env.pop("VAPI_WEBHOOK_SECRET", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     return env
+
+
+class Broker:
+    """Where the webhook's enqueued pipeline tasks end up: a Redis list, or the filesystem transport's folder."""
+
+    def __init__(self, redis_url: str | None) -> None:
+        self.redis_url = redis_url
+        if redis_url:
+            import redis
+
+            self.client = redis.Redis.from_url(redis_url)
+            if self.client.exists(CELERY_QUEUE):
+                raise SystemExit(f"{redis_url} already holds a {CELERY_QUEUE!r} queue: use another --redis-url")
+
+    def queued(self) -> int:
+        if self.redis_url:
+            return self.client.llen(CELERY_QUEUE)
+        from django.conf import settings
+
+        queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        return sum(1 for _ in queue.iterdir()) if queue.exists() else 0
+
+    def describe(self) -> str:
+        if self.redis_url:
+            return (
+                f"- Celery broker: Redis on loopback (`{self.redis_url}`), as deployed; no worker runs, so the "
+                "tasks stay queued and are counted"
+            )
+        return (
+            "- Celery broker: kombu's filesystem transport in the run's temporary `VAR_DIR` (the project's default "
+            "without `REDIS_URL`), so enqueueing is a local file write; no worker runs"
+        )
+
+    def clean(self) -> None:
+        if self.redis_url:
+            self.client.delete(
+                CELERY_QUEUE, f"_kombu.binding.{CELERY_QUEUE}", f"_kombu.binding_permanent.{CELERY_QUEUE}"
+            )
 
 
 def create_calls(count: int) -> tuple[int, list[tuple[int, str]]]:
@@ -516,6 +568,70 @@ def run_open_loop(prefix: Path, port: int, rate: float, seconds: int, limit: int
     raise SystemExit(f"the open-loop generator failed ({finished.returncode}):\n{finished.stdout}\n{finished.stderr}")
 
 
+# ---------------------------------------------------------------------------- CPU per request
+
+CPU_PARTS = ("gunicorn workers", "PostgreSQL backends", "Redis", "wrk")
+
+
+class CpuMeter:
+    """CPU seconds used by the processes that serve a run: gunicorn's workers, this database's backends, Redis.
+
+    Read from ``/proc/<pid>/stat`` (Linux) before and after each wrk run, so the rest of the machine
+    (other work, this script) is left out; wrk's own CPU comes from ``getrusage`` of finished children.
+    """
+
+    def __init__(self, master_pid: int, database: str, with_redis: bool) -> None:
+        self.master_pid, self.database, self.with_redis = master_pid, database, with_redis
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def pids(self) -> dict[str, set[int]]:
+        import psycopg
+
+        with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as connection:
+            backends = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (self.database,)
+            ).fetchall()
+        return {
+            "gunicorn workers": set(_pgrep("-P", str(self.master_pid))),
+            "PostgreSQL backends": {pid for (pid,) in backends},
+            "Redis": set(_pgrep("-x", "redis-server")) if self.with_redis else set(),
+        }
+
+    def seconds(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.ticks
+
+    def start(self) -> tuple[dict[str, set[int]], dict[int, float], float]:
+        import resource
+
+        pids = self.pids()
+        used = {pid: self.seconds(pid) for group in pids.values() for pid in group}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return pids, used, children.ru_utime + children.ru_stime
+
+    def stop(self, started, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request for each part since ``started``."""
+        import resource
+
+        pids, used, children_before = started
+        now = self.pids()
+        result = {}
+        for part, group in now.items():
+            every = group | pids[part]
+            result[part] = sum(self.seconds(pid) - used.get(pid, 0.0) for pid in every) * 1000 / max(requests, 1)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result["wrk"] = (children.ru_utime + children.ru_stime - children_before) * 1000 / max(requests, 1)
+        return result
+
+
+def _pgrep(*args: str) -> list[int]:
+    found = subprocess.run(["pgrep", *args], capture_output=True, text=True, check=False).stdout.split()
+    return [int(pid) for pid in found]
+
+
 # ---------------------------------------------------------------------------- runs
 
 
@@ -544,6 +660,7 @@ class Bench:
     bodies: list[bytes]
     calls: list[tuple[int, str]]
     pool: Pool
+    meter: CpuMeter | None = None
     fastest: float = 500.0  # webhook requests/s: the fastest run so far, or this if none was faster
 
     def run(self, run: Run, seconds: int, connections: int = 0, rate: float = 0.0) -> Run:
@@ -561,7 +678,10 @@ class Bench:
             run.result = run_open_loop(prefix, self.port, rate, seconds, 200)
             shares = [[index for share in shares for index in share]]
         else:
+            started = self.meter.start() if self.meter else None
             run.result = run_wrk(self.script, prefix, self.port, connections, seconds)
+            if started:
+                run.result["cpu_ms"] = self.meter.stop(started, run.result["requests"])
         if run.kind == "first":
             sent = [min(count, len(share)) for count, share in zip(run.result["sent"], shares, strict=True)]
             self.pool.take(shares, sent)
@@ -664,13 +784,16 @@ def database_floor(database_url: str, bodies: list[bytes], calls: list, indices:
 
 # Parts of a webhook request, timed by wrapping these functions: label -> (module, attribute path).
 # A part's time includes what it calls (waiting for PostgreSQL overlaps the statements above it).
+# Parts the code does not have, or never reaches, are left out of the table.
 TIMED_PARTS = {
     "- signature check (HMAC of the body)": ("telephony.webhook", "_signature_ok"),
-    "- finding the call (SELECT)": ("telephony.ingest", "_find_call"),
-    "- storing the event (BEGIN, SAVEPOINT, INSERT, RELEASE)": ("telephony.ingest", "_store_event"),
-    "- updating the call (UPDATE)": ("django.db.models.query", "QuerySet.update"),
+    "- reading the report's fields": ("telephony.ingest", "_report_fields"),
+    "- finding the call (ORM path: SELECT)": ("telephony.ingest", "_find_call"),
+    "- storing the event (ORM path: SAVEPOINT, INSERT, RELEASE)": ("telephony.ingest", "_store_event"),
+    "- updating the call (ORM path: UPDATE)": ("django.db.models.query", "QuerySet.update"),
+    "- SQL statements, all (Django's cursor)": ("django.db.backends.utils", "CursorWrapper.execute"),
     "- COMMIT": ("psycopg", "Connection.commit"),
-    "- enqueueing the pipeline (Celery `.delay` after commit)": ("telephony.ingest", "_enqueue_pipeline"),
+    "- enqueueing the pipeline (after commit)": ("telephony.ingest", "_enqueue_pipeline"),
     "Waiting for PostgreSQL (psycopg, every round trip)": ("psycopg", "Connection.wait"),
 }
 
@@ -686,7 +809,9 @@ def timed_parts(totals: dict[str, float]):
         *outer, name = path.split(".")
         for part in outer:
             owner = getattr(owner, part)
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:
+            continue
 
         def timed(*args, _original=original, _label=label, **kwargs):
             start = time.perf_counter()
@@ -736,8 +861,10 @@ def profile_in_process(bodies: list[bytes], indices: list[int], top: int) -> dic
     with timed_parts(totals):
         timed = [post(index, WEBHOOK_PATH) for index in indices[:half]]
     statements: list[tuple[float, str]] = []
+    in_transaction = []
 
     def record(execute, sql, params, many, context):
+        in_transaction.append(context["connection"].in_atomic_block)
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -752,7 +879,7 @@ def profile_in_process(bodies: list[bytes], indices: list[int], top: int) -> dic
         post(index, WEBHOOK_PATH)
     profiler.disable()
     parts = {"Whole request (test client, middleware, DRF, view)": sum(timed) / len(timed)}
-    parts.update({label: seconds / len(timed) for label, seconds in totals.items()})
+    parts.update({label: seconds / len(timed) for label, seconds in totals.items() if seconds})
     say(
         f"In-process, one request at a time: baseline median {median(baseline) * 1000:.2f} ms, webhook first "
         f"delivery median {median(timed) * 1000:.2f} ms; the statements of one webhook request:"
@@ -770,6 +897,7 @@ def profile_in_process(bodies: list[bytes], indices: list[int], top: int) -> dic
         "baseline": median(baseline),
         "webhook": median(timed),
         "statements": len(statements),
+        "transaction": ", plus BEGIN and COMMIT" if any(in_transaction) else ", in autocommit",
         "parts": parts,
         "timed": len(timed),
     }
@@ -780,7 +908,7 @@ def profile_in_process(bodies: list[bytes], indices: list[int], top: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=20_000, help="calls (and reports) to create (default 20000)")
+    parser.add_argument("--calls", type=int, default=50_000, help="calls (and reports) to create (default 50000)")
     parser.add_argument("--connections", type=int, default=200, help="concurrent connections (default 200)")
     parser.add_argument("--seconds", type=int, default=10, help="length of each timed run (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="baseline/webhook rounds; medians reported (default 3)")
@@ -791,6 +919,10 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=600, metavar="N", help="deliveries profiled in-process (0: none)"
     )
+    parser.add_argument("--broker", choices=("redis", "filesystem"), default="redis", help="Celery broker")
+    parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis for the broker (default {REDIS_URL})")
+    parser.add_argument("--save-summary", type=Path, metavar="FILE", help="write this run's headline figures")
+    parser.add_argument("--before", type=Path, metavar="FILE", help="a --save-summary file to show beside this run")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database")
     parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--open-loop-child", help=argparse.SUPPRESS)
@@ -810,7 +942,9 @@ def main() -> None:
     os.environ["DATABASE_URL"] = database_url
     # benchlib migrates; it never drops a database named by DATABASE_URL, so this script drops its own.
     database = prepare_database(keep=True)
-    env = environment(database.url)
+    redis_url = args.redis_url if args.broker == "redis" else None
+    broker = Broker(redis_url)
+    env = environment(database.url, redis_url)
     os.environ.update(env)
     import django
 
@@ -834,7 +968,8 @@ def main() -> None:
         port = free_port()
         process = start_gunicorn(env, port, args.workers, args.worker_class, work / "gunicorn.log")
         say(f"gunicorn pid {process.pid}: {args.workers} {args.worker_class} workers on 127.0.0.1:{port}")
-        bench = Bench(work, script, port, bodies, calls, Pool(len(bodies)))
+        meter = CpuMeter(process.pid, database.url.rsplit("/", 1)[1], bool(redis_url))
+        bench = Bench(work, script, port, bodies, calls, Pool(len(bodies)), meter)
         many, few = f"{args.connections} connections", f"{args.workers} connections"
 
         bench.run(Run("warm-up baseline", "baseline", many), args.warmup, connections=args.connections)
@@ -848,7 +983,11 @@ def main() -> None:
         runs["duplicate"] = [bench.run(Run("duplicates", "webhook", many, "duplicate"), args.seconds, args.connections)]
         runs["base_few"] = [bench.run(Run("baseline, few", "baseline", few), args.seconds, args.workers)]
         runs["hook_few"] = [bench.run(Run("webhook, few", "webhook", few, "first"), args.seconds, args.workers)]
-        paced = round(median([run.rate for run in runs["hook"]]) / 2)
+        for count in SWEEP_CONNECTIONS:
+            load = f"{count} connections"
+            runs[f"base_{count}"] = [bench.run(Run(f"baseline, {load}", "baseline", load), args.seconds, count)]
+            runs[f"hook_{count}"] = [bench.run(Run(f"webhook, {load}", "webhook", load, "first"), args.seconds, count)]
+        paced = round(median([run.rate for run in runs["hook"]]) * PACED_SHARE)
         load = f"{paced:,}/s offered, ≤ {args.connections} at once"
         runs["base_paced"] = [bench.run(Run("baseline, paced", "baseline", load), args.seconds, rate=paced)]
         runs["hook_paced"] = [bench.run(Run("webhook, paced", "webhook", load, "first"), args.seconds, rate=paced)]
@@ -858,8 +997,7 @@ def main() -> None:
         # What the webhook did, checked in the database and the broker's queue folder.
         events = CallEvent.objects.filter(kind="end-of-call-report").count()
         ended = Call.objects.filter(status=Call.Status.ENDED, report_received_at__isnull=False).count()
-        queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        enqueued = sum(1 for _ in queue.iterdir()) if queue.exists() else 0
+        enqueued = broker.queued()
         say(f"End-of-call events stored: {events:,}; calls ended by a report: {ended:,}; tasks queued: {enqueued:,}")
         checks = {"events": events, "ended": ended, "enqueued": enqueued}
 
@@ -873,14 +1011,21 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
-        lines = report(args, runs, paced, (floor_rate, floor_count), profile, body_size, checks, version)
+        summary = headline(runs, paced, args)
+        before = json.loads(args.before.read_text()) if args.before else None
+        lines = report(
+            args, runs, paced, (floor_rate, floor_count), profile, body_size, checks, version, broker, before
+        )
         say("\n".join(lines))
+        if args.save_summary:
+            args.save_summary.write_text(json.dumps(summary, indent=2) + "\n")
         if not args.no_results:
             write_section("webhook", "Webhook ingestion under load (C)", lines)
     finally:
         if process is not None:
             stop_gunicorn(process)
         shutil.rmtree(work, ignore_errors=True)
+        broker.clean()
         if own_var_dir:  # the temporary VAR_DIR, with the queued pipeline tasks
             shutil.rmtree(var_dir, ignore_errors=True)
         finish_database(database)
@@ -888,8 +1033,97 @@ def main() -> None:
             drop_database()
 
 
+# The rows of the results table: key in ``runs`` -> name. Sweep rows follow the "one connection per worker" ones.
+ROWS = {
+    "base": "Baseline: bare DRF view, JSON parsed",
+    "hook": "Webhook: first deliveries",
+    "duplicate": "Webhook: duplicate deliveries",
+    "base_few": "Baseline, one connection per worker",
+    "hook_few": "Webhook: first deliveries, one connection per worker",
+    **{
+        key: name
+        for count in SWEEP_CONNECTIONS
+        for key, name in ((f"base_{count}", "Baseline"), (f"hook_{count}", "Webhook: first deliveries"))
+    },
+    "base_paced": "Baseline, paced",
+    "hook_paced": "Webhook: first deliveries, paced",
+}
+
+
+def cpu_per_request(group: list[Run]) -> dict[str, float]:
+    return {part: median([run.result["cpu_ms"][part] for run in group]) for part in CPU_PARTS}
+
+
+def headline(runs: dict[str, list[Run]], paced: int, args) -> dict:
+    """Each row's load, requests/s and latencies (medians of its runs), for ``--save-summary``."""
+    from datetime import UTC, datetime
+
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "workers": f"{args.workers} {args.worker_class}",
+        "paced": paced,
+        "rows": {
+            key: {
+                "load": runs[key][0].load,
+                "rate": median([run.rate for run in runs[key]]),
+                "p50": median([run.ms("p50_us") for run in runs[key]]),
+                "p99": median([run.ms("p99_us") for run in runs[key]]),
+            }
+            for key in ROWS
+            if key in runs
+        },
+    }
+
+
+def before_lines(before: dict, runs: dict[str, list[Run]]) -> list[str]:
+    """The saved run beside this one: requests/s, the ratio to each run's own baseline, p99."""
+
+    def rate(key: str) -> float:
+        return median([run.rate for run in runs[key]])
+
+    def p99(key: str) -> float:
+        return median([run.ms("p99_us") for run in runs[key]])
+
+    old = before["rows"]
+    rows = []
+    for base_key, hook_key, load in [
+        ("base", "hook", old["hook"]["load"]),
+        ("base_few", "hook_few", old["hook_few"]["load"]),
+        *((f"base_{n}", f"hook_{n}", f"{n} connections") for n in SWEEP_CONNECTIONS),
+        ("base_paced", "hook_paced", "paced (each run at its own rate)"),
+    ]:
+        if hook_key not in old or hook_key not in runs:
+            continue
+        rows.append(
+            [
+                load,
+                f"{old[hook_key]['rate']:,.0f} ({old[hook_key]['rate'] / old[base_key]['rate']:.2f}×)",
+                f"{rate(hook_key):,.0f} ({rate(hook_key) / rate(base_key):.2f}×)",
+                f"{old[hook_key]['p99']:.1f} ms (baseline {old[base_key]['p99']:.1f} ms)",
+                f"{p99(hook_key):.1f} ms (baseline {p99(base_key):.1f} ms)",
+            ]
+        )
+    return [
+        "",
+        f"Before and after: the webhook's code as it was, measured by this script on this machine at "
+        f"{before['date']} ({before['workers']} workers, each run with its own baseline; paced at "
+        f"{before['paced']:,}/s then), against this run. Requests/s with the ratio to the baseline of the same run:",
+        "",
+        *table(["Load", "Requests/s before", "Requests/s now", "p99 before", "p99 now"], rows),
+    ]
+
+
 def report(
-    args, runs: dict[str, list[Run]], paced: int, floor, profile, body_size: float, checks: dict, version
+    args,
+    runs: dict[str, list[Run]],
+    paced: int,
+    floor,
+    profile,
+    body_size: float,
+    checks: dict,
+    version,
+    broker: Broker,
+    before: dict | None = None,
 ) -> list[str]:
     def rate(key: str) -> float:
         return median([run.rate for run in runs[key]])
@@ -922,32 +1156,50 @@ def report(
         f"- Server: gunicorn, {args.workers} {args.worker_class} workers on 127.0.0.1, `DEBUG=false`, no access log; "
         "PostgreSQL, gunicorn and the load generator share the machine's CPUs",
         f"- Load: `wrk` ({WRK_THREADS} threads) keeps N connections busy, each sending its next request when the "
-        "previous one is answered; *paced* rows: requests at random (Poisson) times at a fixed rate, half the "
-        "webhook's rate at 200 connections, from a Python asyncio generator in a child process. Latency is from "
-        "sending (paced: the scheduled time) to the answer, queueing included",
+        f"previous one is answered; *paced* rows: requests at random (Poisson) times at a fixed rate, "
+        f"{PACED_SHARE:.0%} of the webhook's rate at {args.connections} connections, the same rate for both "
+        "endpoints, from a Python asyncio generator in a child process (a new connection per request). Latency is "
+        "from sending (paced: the scheduled time) to the answer, queueing included",
         f"- Body: Vapi's example end-of-call report ({body_size:,.0f} bytes), HMAC-signed with a fresh timestamp; "
         "the same bodies go to both endpoints. Every first delivery is a different call's first report: it stores "
         "the event, updates the call and enqueues the post-call pipeline after commit",
-        "- Celery broker: kombu's filesystem transport in the run's temporary `VAR_DIR` (the project's default "
-        "without `REDIS_URL`), so enqueueing is a local file write; no worker runs",
+        broker.describe(),
         "- Baseline: `POST /bench/baseline` (`bench/baseline_urls.py`), a DRF view with no authentication that reads "
         '`request.data` and answers `{"ok": true}`, through the same middleware',
         "",
     ]
     lines += table(
         ["Endpoint", "Load", "Requests/s", "p50", "p99", "Max", "Answered", "Not 200 / errors"],
-        [
-            row("Baseline: bare DRF view, JSON parsed", "base"),
-            row("Webhook: first deliveries", "hook"),
-            row("Webhook: duplicate deliveries", "duplicate"),
-            row("Baseline, one connection per worker", "base_few"),
-            row("Webhook: first deliveries, one connection per worker", "hook_few"),
-            row("Baseline, paced", "base_paced"),
-            row("Webhook: first deliveries, paced", "hook_paced"),
-        ],
+        [row(name, key) for key, name in ROWS.items() if key in runs],
     )
+    cpu = {key: cpu_per_request(runs[key]) for key in ("base", "hook") if "cpu_ms" in runs[key][0].result}
+    if len(cpu) == 2:
+        base_cpu, hook_cpu = sum(cpu["base"].values()), sum(cpu["hook"].values())
+        lines += [
+            "",
+            f"CPU per request at {args.connections} connections (ms; medians of the rounds; read from `/proc` for "
+            "gunicorn's workers, this database's PostgreSQL backends and Redis, and from `getrusage` for wrk, so "
+            "other work on the machine is left out). On a machine whose CPUs are the limit, the ratio of requests/s "
+            "follows the ratio of these totals:",
+            "",
+        ]
+        lines += table(
+            ["Endpoint", *CPU_PARTS, "Total"],
+            [
+                [name, *(f"{cpu[key][part]:.2f}" for part in CPU_PARTS), f"{sum(cpu[key].values()):.2f}"]
+                for key, name in (("base", "Baseline"), ("hook", "Webhook: first deliveries"))
+            ],
+        )
+        lines += [
+            "",
+            f"Baseline ÷ webhook CPU: {base_cpu / hook_cpu:.2f} (measured rate ratio {ratio:.2f}×). The webhook's "
+            f"PostgreSQL work alone is {cpu['hook']['PostgreSQL backends']:.2f} ms per report, "
+            f"{cpu['hook']['PostgreSQL backends'] / base_cpu:.2f}× the baseline's whole request: a webhook with no "
+            f"Python cost at all over the baseline would use {base_cpu + cpu['hook']['PostgreSQL backends']:.2f} ms, "
+            f"{base_cpu / (base_cpu + cpu['hook']['PostgreSQL backends']):.2f}× the baseline's rate.",
+        ]
     rate_ok, p99_ok = ratio >= GOAL_RATE_RATIO, hook_p99 < GOAL_P99_MS
-    first_runs = [*runs["hook"], *runs["hook_few"], *runs["hook_paced"]]
+    first_runs = [run for key, group in runs.items() if key.startswith("hook") for run in group]
     wrapped = sum(run.wrapped for run in first_runs)
     all_ok = all(run.not_ok == 0 and run.errors == 0 for group in runs.values() for run in group)
     duplicate = runs["duplicate"][0]
@@ -962,8 +1214,14 @@ def report(
         f"(Little's law): {args.connections / hook_rate * 1000:.0f} ms for the webhook, "
         f"{args.connections / base_rate * 1000:.0f} ms for the baseline; a p99 under {GOAL_P99_MS:g} ms at "
         f"{args.connections} connections needs more than {args.connections / (GOAL_P99_MS / 1000):,.0f} requests/s. "
-        f"Paced at {paced:,} requests/s, the webhook's p99 is "
-        f"{latency('hook_paced', 'p99_us'):.1f} ms.",
+        f"Under loads the server keeps up with, the webhook's p99 is "
+        + ", ".join(
+            f"{latency(f'hook_{n}', 'p99_us'):.1f} ms at {n} connections "
+            f"(baseline {latency(f'base_{n}', 'p99_us'):.1f} ms)"
+            for n in SWEEP_CONNECTIONS
+        )
+        + f" and {latency('hook_paced', 'p99_us'):.1f} ms paced at {paced:,} requests/s "
+        f"(baseline {latency('base_paced', 'p99_us'):.1f} ms at the same rate).",
         "",
         f"**Database floor:** the same reports' event and call update as one SQL statement each (an `INSERT ... ON "
         f"CONFLICT DO NOTHING` and the `UPDATE` in one CTE, autocommit), from {args.workers} connections with no "
@@ -976,7 +1234,7 @@ def report(
             "",
             f"In-process, one request at a time through Django's test client: baseline "
             f"{profile['baseline'] * 1000:.2f} ms, webhook first delivery {profile['webhook'] * 1000:.2f} ms "
-            f"(medians; {profile['statements']} SQL statements per request, plus BEGIN and COMMIT). Where the "
+            f"(medians; {profile['statements']} SQL statements per request{profile['transaction']}). Where the "
             f"webhook's time goes (means of {profile['timed']:,} requests, parts timed by wrapping their "
             "functions; a part includes what it calls):",
             "",
@@ -988,11 +1246,13 @@ def report(
         "",
         f"Checked after the runs: {checks['events']:,} end-of-call events stored and {checks['ended']:,} calls ended "
         f"by their report (warm-up and requests in flight when a run stopped included), {checks['enqueued']:,} "
-        f"post-call pipeline tasks in the broker's queue folder; every answer 200 with no socket errors: "
+        f"post-call pipeline tasks in the broker's queue; every answer 200 with no socket errors: "
         f"{'yes' if all_ok else 'NO'}; duplicate deliveries answered as duplicates: {duplicate.duplicates:,} of "
         f"{duplicate.result['requests']:,}; first-delivery runs that ran out of reports: "
         f"{'none' if wrapped == 0 else f'{wrapped:,} requests repeated'}.",
     ]
+    if before:
+        lines += before_lines(before, runs)
     return lines
 
 
