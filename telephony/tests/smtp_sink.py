@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socketserver
 import threading
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 
 
@@ -33,7 +33,7 @@ class _Session(socketserver.StreamRequestHandler):
         lines = []
         while line := self.rfile.readline():
             if line in (b".\r\n", b".\n"):
-                self.server.keep(message_from_bytes(b"".join(lines)))
+                self.server.keep(message_from_bytes(b"".join(lines), policy=policy.default))
                 return True
             lines.append(line[1:] if line.startswith(b"..") else line)
         return False
