@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ai.outcome import CLAIM_STATUSES, CallOutcome
+from ai.outcome import CLAIM_STATUSES, VALUE_FIELDS, CallOutcome
 from claims.models import Payer, validate_denial_code
 from claims.status import ClaimStatus
 from telephony.models import Call
@@ -138,20 +138,7 @@ class OutcomeReviewForm(forms.Form):
     human_reached = forms.BooleanField(label="Reached a person", required=False)
     next_steps = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    FIELDS = (
-        "claim_status",
-        "call_outcome",
-        "reference_number",
-        "rep_name",
-        "denial_code",
-        "remark_codes",
-        "paid_amount",
-        "check_or_eft_number",
-        "payment_date",
-        "follow_up_days",
-        "human_reached",
-        "next_steps",
-    )
+    FIELDS = (*VALUE_FIELDS, "next_steps")
 
     @classmethod
     def initial_from(cls, outcome: CallOutcome) -> dict:

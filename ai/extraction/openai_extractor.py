@@ -29,7 +29,15 @@ from openai.types.chat import ChatCompletion
 
 from ai import prompts
 from ai.extraction import rules
-from ai.outcome import CALL_OUTCOMES, CLAIM_STATUSES, CallOutcome, ClaimContext, KnowledgeHit, transcript_lines
+from ai.outcome import (
+    CALL_OUTCOMES,
+    CLAIM_STATUSES,
+    VALUE_FIELDS,
+    CallOutcome,
+    ClaimContext,
+    KnowledgeHit,
+    transcript_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +45,7 @@ FALLBACK_EXTRACTOR = "rules (fallback)"
 _FALLBACK_NOTE = "the offline reader filled this in."
 
 # Fields whose value is something the payer said: without evidence lines it is dropped.
-_STATED_FIELDS = (
-    "claim_status",
-    "reference_number",
-    "rep_name",
-    "denial_code",
-    "remark_codes",
-    "paid_amount",
-    "check_or_eft_number",
-    "payment_date",
-    "follow_up_days",
-    "human_reached",
-)
+_STATED_FIELDS = tuple(name for name in VALUE_FIELDS if name != "call_outcome")
 # Conclusions about the call as a whole: kept without evidence, but flagged.
 _SUMMARY_FIELDS = ("call_outcome", "next_steps")
 
