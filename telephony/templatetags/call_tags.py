@@ -8,8 +8,10 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from billingpulse.tenancy import scoped
 from claims.status import ClaimStatus
 from claims.templatetags.claim_tags import money
+from telephony.models import Call
 from telephony.status import CallStatus, FailureCategory
 
 register = template.Library()
@@ -155,3 +157,9 @@ def _outcome_value(key: str, value: object) -> str:
 def outcome_status(value: str) -> str:
     """An extracted claim status as words: "partially_paid" → "Partially paid"."""
     return _outcome_value("claim_status", value) or "Unknown"
+
+
+@register.simple_tag(takes_context=True)
+def outcomes_to_review(context) -> int:
+    """How many of the practice's call outcomes wait for a person (the Review tab's count)."""
+    return scoped(context["request"], Call).filter(review_status=Call.ReviewStatus.PENDING).count()

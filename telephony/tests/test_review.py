@@ -76,6 +76,7 @@ def test_the_queue_lists_the_calls_waiting_with_the_reason(owner_client, call, o
     body = owner_client.get("/calls/review/").content.decode()
 
     assert "RB-1" in body and "The reader was not sure of the claim status." in body
+    assert 'Review <span class="count">1<span class="visually-hidden"> waiting</span>' in body
     assert f"/calls/{call.pk}/review/" in body
     assert "ZZ-OTHER" not in body
 
