@@ -9,7 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +22,14 @@ from billingpulse.models import Practice, User
 HEARTBEAT_KEY = "billingpulse:worker-heartbeat"
 
 
+EMAIL_TAKEN = "Someone already uses this email address on BillingPulse."
+
+
 @transaction.atomic
 def sign_up(*, email: str, password: str, practice_name: str, full_name: str = "") -> User:
-    """Create a practice with this person as its first admin."""
+    """Create a practice with this person as its first admin (neither, if the email is taken)."""
     practice = Practice.objects.create(name=practice_name.strip())
-    return User.objects.create_user(
+    return _create_user(
         email=email,
         password=password,
         full_name=full_name.strip(),
@@ -41,11 +44,18 @@ def invite_member(*, practice: Practice, invited_by: User, email: str, full_name
 
     The email is sent after the transaction commits, so a failed insert sends nothing.
     """
-    user = User.objects.create_user(
-        email=email, password=None, full_name=full_name.strip(), practice=practice, role=role
-    )
+    user = _create_user(email=email, password=None, full_name=full_name.strip(), practice=practice, role=role)
     transaction.on_commit(lambda: _send_invitation(user, invited_by))
     return user
+
+
+def _create_user(**fields) -> User:
+    """A new user; an email taken since the form checked it (two requests at once) is a field error."""
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(**fields)
+    except IntegrityError:
+        raise ValidationError({"email": EMAIL_TAKEN}) from None
 
 
 def _send_invitation(user: User, invited_by: User) -> None:

@@ -27,10 +27,14 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.sign_up(**form.cleaned_data)
-        login(request, user, backend="billingpulse.auth.EmailBackend")
-        messages.success(request, f"Welcome to BillingPulse. {user.practice} is ready.")
-        return redirect("dashboard")
+        try:
+            user = services.sign_up(**form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="billingpulse.auth.EmailBackend")
+            messages.success(request, f"Welcome to BillingPulse. {user.practice} is ready.")
+            return redirect("dashboard")
     return render(request, "registration/sign_up.html", {"form": form})
 
 
@@ -95,9 +99,13 @@ def team(request: AuthedRequest) -> HttpResponse:
 def team_invite(request: AuthedRequest) -> HttpResponse:
     form = InviteMemberForm(request.POST)
     if form.is_valid():
-        user = services.invite_member(practice=request.practice, invited_by=request.user, **form.cleaned_data)
-        messages.success(request, f"{user.email} was added and has been emailed a link to set a password.")
-        return redirect("team")
+        try:
+            user = services.invite_member(practice=request.practice, invited_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{user.email} was added and has been emailed a link to set a password.")
+            return redirect("team")
     members = scoped(request, User).order_by("-is_active", "full_name", "email")
     return render(request, "billingpulse/team.html", {"members": members, "form": form}, status=400)
 

@@ -89,3 +89,15 @@ def test_it_redirects_a_signed_in_user_to_the_dashboard(owner_client):
 @pytest.mark.django_db
 def test_it_rejects_other_methods(client):
     assert client.put(URL).status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_email_taken_after_the_form_checked_it_is_a_field_error_and_leaves_nothing(client, owner, monkeypatch):
+    # Two sign-ups at once: both pass the form's check, the database refuses the second.
+    monkeypatch.setattr("billingpulse.forms._email_taken", lambda email: False)
+
+    response = client.post(URL, {**GOOD, "email": "alice@alpha.example"})
+
+    assert response.status_code == 200
+    assert b"Someone already uses this email address on BillingPulse." in response.content
+    assert Practice.objects.count() == 1  # the new practice was rolled back with the user

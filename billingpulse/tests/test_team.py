@@ -58,6 +58,21 @@ def test_it_rejects_an_invite_for_an_email_in_use(owner_client, outsider):
 
 
 @pytest.mark.django_db
+def test_an_email_taken_after_the_form_checked_it_is_a_field_error(owner_client, outsider, monkeypatch, mailoutbox):
+    # Two invitations at once: both pass the form's check, the database refuses the second.
+    monkeypatch.setattr("billingpulse.forms._email_taken", lambda email: False)
+
+    response = owner_client.post(
+        "/settings/team/invite/", {"full_name": "Dup", "email": "charlie@bravo.example", "role": "staff"}
+    )
+
+    assert response.status_code == 400
+    assert b"Someone already uses this email address on BillingPulse." in response.content
+    assert User.objects.filter(email="charlie@bravo.example").get().practice == outsider.practice
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
 def test_it_forbids_staff_from_inviting(teammate_client):
     response = teammate_client.post(
         "/settings/team/invite/", {"full_name": "X", "email": "x@y.example", "role": "admin"}
