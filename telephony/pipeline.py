@@ -61,9 +61,6 @@ DEFAULT_CADENCE: dict[str, int] = {
     ClaimStatus.APPEALED: 30,
     ClaimStatus.PARTIALLY_PAID: 14,
 }
-# An outcome of "failed" with no failure category from the voice platform (the call
-# connected but got nothing): try again after this long, up to CALL_MAX_ATTEMPTS.
-NO_INFORMATION_RETRY_AFTER = timedelta(days=1)
 
 
 def dedupe_key(call_id: int, step: str = EXTRACT) -> str:
