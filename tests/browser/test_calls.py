@@ -1,9 +1,11 @@
 """A biller calls payers from the worklist and watches sandbox calls happen, in a real browser.
 
 No Celery worker runs here (and no global eager mode): placing a call runs in the request
-that queued it, and the sandbox's scheduling seam is replaced by a thread that posts the
-call's events, signed, to the live server's webhook a moment apart. Everything after that,
-the webhook's checks, the ingestion and the pages' polling, is the real code.
+that queued it, the post-call pipeline runs in the webhook request that stored the report,
+and the sandbox's scheduling seam is replaced by a thread that posts the call's events,
+signed, to the live server's webhook a moment apart. Everything after that, the webhook's
+checks, the ingestion, the outcome's extraction and application, and the pages' polling,
+is the real code.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from billingpulse.models import User
 from billingpulse.tests.factories import PatientFactory, PracticeFactory, ProviderFactory, UserFactory
 from claims.models import Claim
 from claims.tests.factories import ClaimFactory, ClaimLineFactory, InsurancePolicyFactory, PayerFactory
-from telephony import sandbox, services, webhook
+from telephony import pipeline, sandbox, services, webhook
 from telephony.models import Call
 from telephony.sandbox.script import FAILURES, ClaimFacts, write_call
 
@@ -70,7 +72,8 @@ def telephony(settings, live_server):
 
     with (
         mock.patch("telephony.tasks.place_call.delay", side_effect=place_now),
-        mock.patch("telephony.tasks.run_post_call_pipeline.delay"),
+        mock.patch("telephony.tasks.run_post_call_pipeline.delay", side_effect=pipeline.run_post_call_pipeline),
+        mock.patch("telephony.tasks.notify_call_outcome.delay", side_effect=pipeline.notify),
         mock.patch.object(sandbox, "schedule", deliver_soon),
     ):
         yield
@@ -201,9 +204,16 @@ def test_it_calls_payers_from_the_worklist(page, biller, telephony, screenshot):
     expect(transcript.locator(".turn-keys").first).to_contain_text("Pressed 2")
     expect(transcript.locator(".turn-representative").first).to_be_visible()
     expect(page.locator("#summary-title + p")).to_contain_text("RB-24017")
-    expect(page.locator(".call-events li")).to_have_count(4)
+    # The outcome was read from the transcript, with its evidence, and applied to the claim.
+    outcome = page.locator("#outcome-title + dl")
+    expect(outcome).to_contain_text("Claim status")
+    expect(page.locator(".evidence li").first).to_be_visible()
+    expect(page.locator(".outcome-source")).to_contain_text("Read by rules")
     call = Call.objects.get(claim__claim_number="RB-24017")
     assert call.status == Call.Status.ENDED and call.report_received_at is not None
+    assert call.outcome["claim_status"] != "unknown" and call.outcome["evidence"]
+    claim = Claim.objects.get(claim_number="RB-24017")
+    assert claim.status == call.outcome["claim_status"] and claim.last_call_outcome
     screenshot(page, "call-detail")
 
     # The claim page has the call, and takes a follow-up call.
@@ -216,7 +226,7 @@ def test_it_calls_payers_from_the_worklist(page, biller, telephony, screenshot):
     card.get_by_label("Purpose").fill("Check that the corrected claim was received")
     card.get_by_role("button", name="Schedule a call").click()
     expect(page.locator("#messages")).to_contain_text("Follow-up call scheduled for")
-    expect(card.locator(".followup-list li")).to_have_count(1)
+    expect(card.locator(".followup-list li", has_text="corrected claim was received")).to_have_count(1)
     expect(page.locator("#timeline-events")).to_contain_text("Follow-up call scheduled")
     screenshot(page, "claim-calls-card")
 
@@ -227,9 +237,9 @@ def test_it_calls_payers_from_the_worklist(page, biller, telephony, screenshot):
     screenshot(page, "queue")
 
     page.goto("/calls/follow-ups/")
-    expect(page.locator(".followup-table tbody tr")).to_have_count(1)
-    expect(page.locator(".followup-table")).to_contain_text("Check that the corrected claim was received")
+    mine = page.locator(".followup-table tbody tr", has_text="Check that the corrected claim was received")
+    expect(mine).to_have_count(1)
     screenshot(page, "follow-ups")
     page.get_by_role("button", name="Cancel the follow-up call about RB-24017").click()
     expect(page.locator("#messages")).to_contain_text("Follow-up call about RB-24017 canceled.")
-    expect(page.locator("#followup-lists")).to_contain_text("No follow-up calls scheduled")
+    expect(mine).to_have_count(0)
