@@ -33,10 +33,11 @@ _FIELD_LABELS = {
 }
 
 
-def states(field: str, value: object, text: str) -> bool:
+def states(field: str, value: object, text: str, today: date | None = None) -> bool:
     """Whether ``text`` (one or more transcript lines) states ``value`` for ``field``.
 
     Fields without a textual check (status, outcome, follow-up days...) are always stated.
+    ``today`` (the call date) lets a relative date ("yesterday", "last Tuesday") count.
     """
     if value is None or value == "" or value == []:
         return True
@@ -45,7 +46,7 @@ def states(field: str, value: object, text: str) -> bool:
     if field == "paid_amount":
         return _states_amount(value, text)
     if field == "payment_date":
-        return _states_date(value, text)
+        return _states_date(value, text, today)
     if field == "denial_code":
         return _states_denial(value, text)
     if field == "rep_name":
@@ -74,7 +75,7 @@ def _states_amount(value: object, text: str) -> bool:
     return any(amount.value == wanted for amount in spoken.amounts(text))
 
 
-def _states_date(value: object, text: str) -> bool:
+def _states_date(value: object, text: str, today: date | None = None) -> bool:
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)
@@ -82,7 +83,13 @@ def _states_date(value: object, text: str) -> bool:
             return False
     if not isinstance(value, date):
         return False
-    return any(mention.states(value) for mention in spoken.dates(text) if mention.day is not None)
+    for mention in spoken.dates(text):
+        if mention.day is not None:
+            if mention.states(value):
+                return True
+        elif today is not None and value in (mention.resolve(today, "past"), mention.resolve(today, "future")):
+            return True  # "yesterday", "two weeks ago", "last Tuesday" counted from the call date
+    return False
 
 
 def _states_denial(value: object, text: str) -> bool:
@@ -91,13 +98,18 @@ def _states_denial(value: object, text: str) -> bool:
         return False
     group, number = match.group(1), str(int(match.group(2)))
     lowered = text.lower()
-    for mention in spoken.denial_mentions(text):
+    sentences = re.split(r"(?<=[.?!])\s+", text)
+    # a code said bare at the start of a sentence ("One ninety-seven, no authorization on file")
+    leading = [spoken.leading_code(sentence) for sentence in sentences]
+    for mention in [*spoken.denial_mentions(text), *[m for m in leading if m is not None]]:
         if mention.number != number:
             continue
         if group is None or mention.group == group:
             return True
         if mention.group is None and (
-            re.search(rf"\b{group}\b", text) or any(word in lowered for word in _GROUP_WORDS.get(group, ()))
+            re.search(rf"\b{group}\b", text)
+            or any(spoken.group_alone(sentence) == group for sentence in sentences)
+            or any(word in lowered for word in _GROUP_WORDS.get(group, ()))
         ):
             return True
     return False
@@ -111,7 +123,7 @@ def _states_name(value: object, text: str) -> bool:
     return re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", text, re.IGNORECASE) is not None
 
 
-def ground(outcome: CallOutcome, transcript: str) -> CallOutcome:
+def ground(outcome: CallOutcome, transcript: str, today: date | None = None) -> CallOutcome:
     """Drop every grounded value whose evidence lines are missing or do not state it.
 
     A dropped value becomes null, loses its evidence and leaves a plain reason on the
@@ -130,7 +142,7 @@ def ground(outcome: CallOutcome, transcript: str) -> CallOutcome:
             reason = f"The {label} {value} was dropped: no transcript line was given for it."
         elif any(not isinstance(n, int) or not 1 <= n <= len(lines) for n in numbers):
             reason = f"The {label} {value} was dropped: its evidence points to lines the transcript does not have."
-        elif not states(field, value, "\n".join(_speech(lines[n - 1]) for n in numbers)):
+        elif not states(field, value, "\n".join(_speech(lines[n - 1]) for n in numbers), today):
             reason = f"The {label} {value} was dropped: the transcript lines given do not state it."
         if reason:
             setattr(outcome, field, None)

@@ -41,4 +41,4 @@ def extract_outcome(
     # (Imported here: ai.grounding uses ai.extraction.spoken, which loads this package.)
     from ai.grounding import ground
 
-    return ground(outcome, transcript)
+    return ground(outcome, transcript, claim.call_date)

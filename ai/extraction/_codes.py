@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ai.extraction._numbers import DENIAL_GROUPS, number_groups, tokens
+from ai.extraction._numbers import DENIAL_GROUPS, DIGITS, number_groups, numberish, tokens
 from ai.extraction._spelled import spelled_runs
 
 
@@ -23,14 +23,17 @@ class DenialMention:
 
 _GROUP_ALT = "|".join(DENIAL_GROUPS)
 _SPELLED_GROUP = re.compile(r"\b([CPO])[\s.-]{1,2}([ORAI])\b\.?")
-_NUM_WORDS = r"(?:\d{1,3}|(?:[a-z]+(?:[\s-][a-z]+){0,2}))"
-_GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b[\s,-]*(\d{{1,3}}\b|[a-z]+(?:-[a-z]+)?(?:\s[a-z]+(?:-[a-z]+)?)?)")
-_GROUP_CODE = re.compile(rf"\b(?i:group)(?:\s+(?i:code))?(?:\s+(?i:is|of))?\s+({_GROUP_ALT})\b")
+# A code number in words: "sixteen", "one ninety-seven", "two-oh-four", "one zero nine".
+_WORDS = r"[a-z]+(?:-[a-z]+){0,2}(?:\s[a-z]+(?:-[a-z]+){0,2}){0,2}"
+_GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*(\d{{1,3}}\b|{_WORDS})")
+_GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
 _REASON_CODE = re.compile(
-    r"\b(?:reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+"
-    r"(\d{1,3}\b|[a-z]+(?:-[a-z]+)?(?:\s[a-z]+(?:-[a-z]+)?)?)",
+    rf"\b(?:reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+(\d{{1,3}}\b|{_WORDS})",
     re.IGNORECASE,
 )
+# The number said next to the word itself: "a sixteen denial", "it denied ninety-six, non-covered".
+_NUMBER_DENIAL = re.compile(rf"\b(?:an?|the)\s+(\d{{1,3}}|{_WORDS}?)\s+denial\b", re.IGNORECASE)
+_DENIED_NUMBER = re.compile(rf"\bdenied\s+(\d{{1,3}}\b|{_WORDS})(?=\s*[,.;]|\s+(?:for|with|because)\b)", re.IGNORECASE)
 
 
 def _leading_number(words: str) -> int | None:
@@ -38,6 +41,15 @@ def _leading_number(words: str) -> int | None:
     words = words.strip()
     if words[:1].isdigit():
         return int(re.match(r"\d+", words).group())
+    toks = [tok for tok in tokens(words) if tok.text != "-"]
+    # read digit by digit: "one zero nine" → 109, "two-oh-four" → 204
+    digits = []
+    for tok in toks[:3]:
+        if tok.low not in DIGITS:
+            break
+        digits.append(str(DIGITS[tok.low]))
+    if len(digits) == 3 or (len(digits) == 2 and toks[1].low in ("oh", "zero")):
+        return int("".join(digits))
     toks = tokens(words)
     groups, _ = number_groups(toks, 0)
     if not groups:
@@ -45,6 +57,10 @@ def _leading_number(words: str) -> int | None:
     if len(groups) >= 2 and groups[0].kind == "small" and 1 <= groups[0].value <= 9 and 10 <= groups[1].value <= 99:
         return groups[0].value * 100 + groups[1].value
     return groups[0].value if groups[0].kind != "cents" else None
+
+
+def _only_number(words: str) -> bool:
+    return all(tok.text == "-" or tok.text.isdigit() or numberish(tok) for tok in tokens(words))
 
 
 def denial_mentions(text: str) -> list[DenialMention]:
@@ -57,8 +73,10 @@ def denial_mentions(text: str) -> list[DenialMention]:
         if number is not None and 1 <= number <= 299:
             found.append(DenialMention(m.group(1), str(number), m.start(), m.end()))
     groups = list(_GROUP_CODE.finditer(text))
-    for m in _REASON_CODE.finditer(text):
-        if any(f.start <= m.start(1) < f.end for f in found):
+    # next to "denied"/"denial" only a number alone is a code ("denied ten days ago" is not)
+    bare = [m for p in (_NUMBER_DENIAL, _DENIED_NUMBER) for m in p.finditer(text) if _only_number(m.group(1))]
+    for m in sorted([*_REASON_CODE.finditer(text), *bare], key=lambda m: m.start()):
+        if any(f.start <= m.start(1) < f.end or m.start() <= f.start < m.end() for f in found):
             continue
         number = _leading_number(m.group(1))
         if number is None or not 1 <= number <= 299:
@@ -86,3 +104,25 @@ def remark_codes(text: str) -> list[tuple[str, int, int]]:
             found.append((value, run.start, run.end))
     found.sort(key=lambda f: f[1])
     return found
+
+
+_GROUP_ALONE = re.compile(
+    rf"^\W*(?:(?i:the)\s+)?(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|was|of))?[\s,:]+({_GROUP_ALT})\b"
+)
+_LEADING_NUMBER = re.compile(rf"^\W*(\d{{1,3}}|{_WORDS}?)\s*,", re.I)
+
+
+def group_alone(text: str) -> str | None:
+    """The group of a code said on its own: "Group code is C O.", "Group's PR." (no number with it)."""
+    text = _SPELLED_GROUP.sub(lambda m: m.group(1) + m.group(2), text)
+    match = _GROUP_ALONE.search(text)
+    return match.group(1) if match and not denial_mentions(text) else None
+
+
+def leading_code(text: str) -> DenialMention | None:
+    """A code that opens a sentence after one about the reason: "One ninety-seven, no authorization on file"."""
+    match = _LEADING_NUMBER.search(text)
+    number = _leading_number(match.group(1)) if match else None
+    if match is None or number is None or not 1 <= number <= 299:
+        return None
+    return DenialMention(None, str(number), match.start(1), match.end(1))

@@ -207,6 +207,13 @@ def dates(text: str) -> list[DateMention]:
             )
             i += 2
             continue
+        ago = _ago(toks, i)
+        if ago is not None:
+            # "two weeks ago", "ten days ago today"
+            days, k = ago
+            found.append(DateMention(tok.start, toks[k - 1].end, None, relative_days=-days))
+            i = k
+            continue
         if low in ("today", "tomorrow", "yesterday"):
             found.append(
                 DateMention(tok.start, tok.end, None, relative_days={"today": 0, "tomorrow": 1, "yesterday": -1}[low])
@@ -246,6 +253,20 @@ class Duration:
 
 def business_to_calendar(n: int) -> int:
     return math.ceil(n * 7 / 5)
+
+
+def _ago(toks: list[Token], i: int) -> tuple[int, int] | None:
+    """(days back, index after) for "two weeks ago" / "three days ago today" at ``toks[i]``."""
+    n, k = _quantity(toks, i)
+    if n is None or k + 1 >= len(toks) or toks[k].low not in ("day", "days", "week", "weeks"):
+        return None
+    if toks[k + 1].low != "ago":
+        return None
+    days = n * DURATION_UNITS[toks[k].low]
+    k += 2
+    if k < len(toks) and toks[k].low == "today":
+        k += 1
+    return days, k
 
 
 def _quantity(toks: list[Token], i: int) -> tuple[int | None, int]:
@@ -320,7 +341,8 @@ def durations(text: str, today: date | None = None) -> list[Duration]:
                 days = upper * 7
             else:
                 days = upper * DURATION_UNITS[unit]
-            found.append(Duration(days, toks[i].start, toks[k].end, text[toks[i].start : toks[k].end]))
+            if not (k + 1 < len(toks) and toks[k + 1].low == "ago"):  # "two weeks ago" is not a wait
+                found.append(Duration(days, toks[i].start, toks[k].end, text[toks[i].start : toks[k].end]))
             i = k + 1
             continue
         i += 1

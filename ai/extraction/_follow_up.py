@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import CORRECTION
@@ -31,7 +32,8 @@ _REP_ACTION = re.compile(
     re.I,
 )
 _NO_ACTION = re.compile(
-    r"\bnothing(?: is)?(?: needed| required)? from (?:you|your office|the provider|your end)\b|"
+    r"\bnothing(?: is)?(?: needed| required)? from (?:you|your office|the provider|your end|your side)\b|"
+    r"\bnothing further\b|"
     r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
     r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",
     re.I,
@@ -42,24 +44,83 @@ def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | N
     """(calendar days, line) of the last wait the payer gave or the agent pinned and the payer accepted."""
     found = None
     today = call.call_date
+    received = None  # the date the payer says it received the claim, for "thirty days from the date received"
     for sentence in sentences:
+        if sentence.in_scope and sentence.line.payer and today is not None:
+            received = _received_date(sentence.text, today) or received
         if not sentence.in_scope or _DEADLINE.search(sentence.text):
             continue
         if not sentence.line.payer:
+            chosen = _chosen_wait(call, sentence)
+            if chosen is not None:
+                found = (chosen, sentence.n)
+                continue
             reply = call.after(sentence.line)
             if reply is not None and reply.payer and CORRECTION.search(reply.text) and not confirms(reply):
                 continue
         for duration in spoken.durations(sentence.text, today):
-            if 1 <= duration.days <= 180:
-                found = (duration.days, sentence.n)
-        if today is not None and sentence.line.payer and _RECALL.search(sentence.text):
+            days = duration.days
+            if received is not None and _FROM_RECEIPT.match(sentence.text[duration.end :]):
+                days = (received - today).days + duration.days
+            if 1 <= days <= 180:
+                found = (days, sentence.n)
+        said = sentence.line.payer or sentence.line.confirmed_by is not None
+        if today is not None and said and _RECALL.search(sentence.text):
             for mention in spoken.dates(sentence.text):
-                if mention.month is None and mention.weekday is None:
+                before = sentence.text[: mention.start]
+                # a bare day ("the fifteenth") counts only as when to call: "call back after the fifteenth"
+                if mention.month is None and mention.weekday is None and not _WHEN_AT.search(before):
                     continue
                 target = mention.resolve(today, "future")
+                if target is not None and re.search(r"\bafter\s+$", before, re.I):
+                    target += timedelta(days=1)
                 if target is not None and 0 < (target - today).days <= 120:
                     found = ((target - today).days, sentence.n)
     return found
+
+
+_WHEN_AT = re.compile(r"\b(?:after|on|by|around|past)\s+$", re.I)
+_FROM_RECEIPT = re.compile(
+    r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|receipt|received date)\b", re.I
+)
+_RECEIVED_ON = re.compile(r"\b(?:received|got it)\b(?:\s+\w+){0,2}\s+(?:on\s+)?$", re.I)
+
+
+def _received_date(text: str, today: date) -> date | None:
+    """ "The claim ... was received on January twenty-sixth": when the payer got the claim."""
+    for mention in spoken.dates(text):
+        if _RECEIVED_ON.search(text[: mention.start]):
+            when = mention.resolve(today, "past")
+            if when is not None:
+                return when
+    return None
+
+
+def _chosen_wait(call: Call, sentence: Sentence) -> int | None:
+    """Days of the wait the payer picks from two the agent offers.
+
+    "Should I call back after seven business days, or wait the full ten?" - "Seven's fine."
+    """
+    waits = spoken.durations(sentence.text, call.call_date)
+    reply = call.after(sentence.line)
+    if not waits or " or " not in sentence.text or reply is None or not reply.payer:
+        return None
+    picked = re.match(
+        r"\W*(?:the\s+)?([a-z]+(?:-[a-z]+)?|\d+)(?='s\b|\s+(?:is|works|sounds|should|days|weeks|business)\b|[,.!])",
+        reply.text,
+        re.I,
+    )
+    number = spoken.number_value(picked.group(1)) if picked else None
+    offered = {spoken.number_value(word) for word in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?|\d+", sentence.text)}
+    if number is None or number not in offered:
+        return None
+    phrase = waits[0].phrase.lower()
+    unit = re.search(r"\b(day|week|month)s?\b", phrase)
+    if unit is None:
+        return None
+    if unit.group(1) == "day" and re.search(r"\b(?:business|working)\b", phrase):
+        return spoken.business_to_calendar(number)
+    return number * {"day": 1, "week": 7, "month": 30}[unit.group(1)]
 
 
 def call_outcome(
@@ -75,11 +136,14 @@ def call_outcome(
         return "resolved", []
     if status == "partially_paid":
         # a denied line needs work; a patient-responsibility adjustment does not
-        if denial and not denial.startswith("PR-"):
+        if (denial and not denial.startswith("PR-")) or (denial is None and (agent_action or rep_action)):
             return "action_required", agent_action or rep_action
         return "resolved", []
     if status == "denied":
         if denial and denial.startswith("PR-") and not agent_action:
+            return "resolved", no_action
+        if no_action and not agent_action and not rep_action:
+            # "denied as a duplicate ... nothing to do": the payer says it rests there
             return "resolved", no_action
         return "action_required", agent_action or rep_action
     if status in ("in_process", "reprocessing"):

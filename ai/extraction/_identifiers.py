@@ -22,7 +22,11 @@ REF_ASK = re.compile(
 )
 CHECK_KEY = re.compile(
     r"\b(?:check(?: or eft)?|eft(?: trace)?|trace|cheque|payment|eft reference),?(?: number| no\.?| #)|"
-    r"\b(?:eft|trace|check) (?:is|was)\b",
+    r"\b(?:eft|trace|check) (?:is|was)\b|"
+    # the label alone, straight before what it names: "EFT, trace 2-2-5-1...", "on check 3-3-0-8-1-9"
+    r"\b(?:trace|check|eft)(?=[\s#:]+(?:\d|[A-Z]-|[A-Z],? (?:as in|like) ))|"
+    # "Check, April sixth, number 8-8-4-1-0-0-2"
+    r"(?:^|[.?!]\s+)(?:check|eft)\b(?:(?!claim|member|reference|ref\b|icn|npi)[^.?!]){0,30}?\bnumber\b",
     re.I,
 )
 _FILLERS = {
@@ -108,18 +112,44 @@ class Value:
 
 
 def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
-    """The first identifier run after ``end`` with only filler words between."""
-    for run in spoken.spelled_runs(text):
-        if run.start < end:
-            continue
-        between = re.findall(r"[A-Za-z']+", text[end : run.start])
-        if any(word.lower() not in _FILLERS for word in between):
+    """The first identifier run after ``end`` with only filler words between.
+
+    Words before a colon only announce the value ("I'll read it slowly: 3-3-0-0 ..."); a reading
+    the speaker starts again ("three three one... three three one K nine nine two") counts once,
+    as the second reading; and a run that goes on after "and" or "followed by" with more
+    characters is a number only partly understood, so nothing is taken rather than a part of it.
+    """
+    runs = [run for run in spoken.spelled_runs(text) if run.start >= end]
+    for index, run in enumerate(runs):
+        between = text[end : run.start].rsplit(":", 1)[-1]
+        if any(word.lower() not in _FILLERS for word in re.findall(r"[A-Za-z']+", between)):
             return None
+        following = runs[index + 1] if index + 1 < len(runs) else None
+        if following is not None and _restarted(text, run, following):
+            end = run.end
+            continue
         if len(run.value) >= min_len and any(c.isdigit() for c in run.value):
+            if following is not None and _CONTINUED.fullmatch(text[run.end : following.start]):
+                return None
             return run
         if len(run.value) >= min_len:
             return None
     return None
+
+
+# What joins two parts of one number read in pieces: "4471 and 2209", "4471, followed by 22".
+_CONTINUED = re.compile(r"[\s,]*(?:and|then|and then|followed by|plus|space)[\s,]*", re.I)
+
+
+def _restarted(text: str, run: spoken.Spelled, following: spoken.Spelled) -> bool:
+    """ "three three one... three three one K nine nine two": the first reading was cut off."""
+    gap = text[run.end : following.start]
+    return (
+        following.value.startswith(run.value)
+        and len(following.value) > len(run.value)
+        and not re.search(r"[A-Za-z]", gap.replace("sorry", "").replace("again", ""))
+        and bool(re.search(r"\.\.\.|…|—|--", gap))
+    )
 
 
 def _keyed_value(line: Line, key: re.Pattern[str]) -> spoken.Spelled | None:
@@ -147,14 +177,24 @@ def _similar(a: str, b: str) -> bool:
     return a != b and abs(len(a) - len(b)) <= 2 and SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
+def _asked(call: Call, line: Line, ask: re.Pattern[str]) -> bool:
+    previous = call.before(line)
+    return previous is not None and not previous.payer and bool(ask.search(previous.text))
+
+
 def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled | None:
     """A payer reply to the agent asking for a number: "Sure, it's 4-1-8-8-0-2-7"."""
-    previous = call.before(line)
-    if previous is None or previous.payer or not ask.search(previous.text):
+    if not _asked(call, line, ask):
         return None
     if _OTHER_IDS.search(line.text.split("-")[0][:40]):
         return None
     run = _run_after(line.text, 0)
+    if run is None:
+        # "One reference covers both, 5-5-1-2-0-0-8-3": the only number in the answer is the one asked for
+        runs = [r for r in spoken.spelled_runs(line.text) if len(r.value) >= 2 or r.value.isdigit()]
+        long_runs = [r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)]
+        if len(long_runs) == 1 and len([r for r in runs if len(r.value) >= 3]) == 1:
+            run = long_runs[0]
     return _corrected_in_line(line.text, run) if run else None
 
 
@@ -219,9 +259,12 @@ def _reads_out(text: str) -> bool:
     return bool(_READ_OUT.search(text))
 
 
-def unread_offers(call: Call, key: re.Pattern[str], lines: list[Line], found: Value | None) -> list[int]:
+def unread_offers(
+    call: Call, key: re.Pattern[str], lines: list[Line], found: Value | None, ask: re.Pattern[str] | None = None
+) -> list[int]:
     """Payer lines after the value found (or any, when none was) that read a value out under
-    ``key`` which could not be parsed: a person can still recover it from the recording."""
+    ``key`` (or in answer to the agent's ``ask``) which could not be parsed: a person can still
+    recover it from the recording."""
     after = found.lines[0] if found is not None else 0
     unread: list[int] = []
     announced: Line | None = None
@@ -231,6 +274,10 @@ def unread_offers(call: Call, key: re.Pattern[str], lines: list[Line], found: Va
             offered, announced = _reads_out(line.text), None
         elif not offered and key.search(line.text):
             announced = line
-        if offered and line.n > after and _keyed_value(line, key) is None and _run_after(line.text, 0) is None:
+        asked = ask is not None and _asked(call, line, ask)
+        if not offered and asked:
+            offered = _reads_out(line.text)
+        parsed = _keyed_value(line, key) or _run_after(line.text, 0) or (asked and _asked_value(call, line, ask))
+        if offered and line.n > after and not parsed:
             unread.append(line.n)
     return unread

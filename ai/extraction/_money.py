@@ -19,6 +19,8 @@ class Amount:
 
 
 _MONEY_WORDS = {"dollar", "dollars", "buck", "bucks"}
+# What a bare number before these words counts: "two of the four", "four units", "three lines".
+_COUNTED = {"of", "units", "unit", "lines", "line", "visits", "claims", "times", "items", "codes", "modifiers"}
 _DIGIT_MONEY = re.compile(
     r"\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
     r"|\b(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})\b(?![.\d])"
@@ -43,6 +45,9 @@ def _shorthand(groups: list[Group]) -> Decimal | None:
         a, b, c = values
         hundreds = kinds[0] == "small" and 1 <= a <= 9 and 10 <= b <= 99 and kinds[1] == "small"
         if hundreds and (kinds[2] == "cents" or 10 <= c <= 99):
+            return Decimal(a * 100 + b) + Decimal(c) / 100
+        # "twelve oh four fifty" → 1204.50: hundreds, "oh" and a digit, then the cents
+        if kinds[0] == "small" and 10 <= a <= 99 and kinds[1] == "cents" and kinds[2] != "cents" and 10 <= c <= 99:
             return Decimal(a * 100 + b) + Decimal(c) / 100
     return None
 
@@ -108,6 +113,8 @@ def amounts(text: str) -> list[Amount]:
             value, explicit, end, after = Decimal(groups[0].value) / 100, True, toks[j].end, j + 1
         elif nxt in ("percent", "%") or nxt in DURATION_UNITS or nxt in ("business", "working", "calendar"):
             value = None
+        elif nxt in _COUNTED and len(groups) == 1:
+            value = None  # "paid two of the four units": a count, not money
         else:
             value = _shorthand(groups)
             if value is not None and nxt == "even":

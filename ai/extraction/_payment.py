@@ -7,10 +7,17 @@ from datetime import date
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
-from ai.extraction._status import sentence_status
+from ai.extraction._status import line_level, sentence_status
 from ai.extraction._transcript import Call, Sentence
 
-_PAY_CUE = re.compile(r"\b(?:paid|pays|payment|reimbursed|reimbursement|remitted)\b", re.I)
+_PAY_CUE = re.compile(
+    r"\b(?:paid|pays|payment|reimbursed|reimbursement|remitted)\b|"
+    # "we sent twelve oh four fifty", "a check for three eighty even", "EFT of ninety-one thirty"
+    r"\b(?:we|they) (?:sent|issued|released)\b|\b(?:check|eft|draft) (?:for|of|in the amount of)\b",
+    re.I,
+)
+# The payment named right after the amount: "One eighty-eight seventy-five, paid two weeks ago".
+_PAY_AFTER = re.compile(r"^(?:\s*even)?[\s,]*(?:was |were )?(?:paid|issued|went out|sent|released)\b", re.I)
 _OTHER_AMOUNT_CUE = re.compile(
     r"\b(?:allowed|allowable|billed|bill|charges?|deductible|co-?insurance|co-?pay|responsibility|liability|"
     r"owes?|remaining|difference|balance|applied|write-?off|adjust\w*|cost[- ]share|percent|limit|maximum|total|"
@@ -42,9 +49,18 @@ def paid_amount(call: Call) -> Value | None:
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
-            if _asked_for_payment(call, sentence):
+            if _asked_for_payment(call, sentence) or _after_payment(call, sentence, before):
                 before = "paid " + before
-            if _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE) != "pay":
+            cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
+            opens = not before.strip(" ,")
+            if (
+                cue is None
+                and opens
+                and _money_like(sentence.text, amount)
+                and _PAY_AFTER.search(sentence.text[amount.end :])
+            ):
+                cue = "pay"
+            if cue != "pay":
                 continue
             # "forty-four twenty-nine patient responsibility", "sixty in coinsurance"
             after = " ".join(re.split(r"[,.;:?!]", sentence.text[amount.end :])[0].split()[:4])
@@ -52,9 +68,30 @@ def paid_amount(call: Call) -> Value | None:
                 continue
             if re.search(r"\bno (?:payment|paid)\b", before, re.I):
                 continue
+            if amount.value == 0 and found is not None and line_level(sentence):
+                continue  # "zero paid on that line": the other line's payment stands
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
     return found
+
+
+def _after_payment(call: Call, sentence: Sentence, before: str) -> bool:
+    """An amount that opens the sentence after "That claim paid." on the same line: the amount paid."""
+    if before.strip(" ,") or _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE) is not None:
+        return False
+    lines = sentence.line.sentences
+    index = lines.index(sentence)
+    earlier = lines[index - 1].text if index > 0 else ""
+    return (
+        index > 0
+        and sentence_status(lines[index - 1]) == "paid"
+        and not any(_money_like(earlier, a) for a in spoken.amounts(earlier))
+    )
+
+
+def _money_like(text: str, amount: spoken.Amount) -> bool:
+    """Said as money, not a lone number word ("that one paid" is no amount)."""
+    return amount.explicit or bool(re.search(r"[\s.$]", text[amount.start : amount.end].strip()))
 
 
 def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
@@ -70,12 +107,27 @@ def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
     )
 
 
+def _asked_when_paid(call: Call, sentence: Sentence) -> bool:
+    previous = call.before(sentence.line)
+    return (
+        sentence.line.payer
+        and sentence.line.sentences[0] is sentence
+        and previous is not None
+        and not previous.payer
+        and bool(re.search(r"\bwhen\b[^?]*\?\s*$", previous.text, re.I))
+        and bool(_PAY_DATE_CUE.search(previous.text) or _PAY_CUE.search(previous.text))
+    )
+
+
 def payment_date(call: Call) -> tuple[date, int] | None:
     found = None
     for sentence in call.statements():
         for mention in spoken.dates(sentence.text):
             before = sentence.text[: mention.start]
-            if _last_cue(before, _PAY_DATE_CUE, _OTHER_DATE_CUE) != "pay":
+            cue = _last_cue(before, _PAY_DATE_CUE, _OTHER_DATE_CUE)
+            if cue is None and _asked_when_paid(call, sentence) and re.fullmatch(r"\W*(?:on\s*)?", before, re.I):
+                cue = "pay"  # "When was it paid?" "March twentieth, by EFT."
+            if cue != "pay":
                 continue
             resolved = mention.resolve(call.call_date, "past")
             if resolved is not None:
@@ -84,7 +136,9 @@ def payment_date(call: Call) -> tuple[date, int] | None:
 
 
 _PR_WORDS = re.compile(
-    r"\b(?:patient|member|customer)(?:'s)? responsibility\b|\bbill (?:the|her|him) (?:patient|member)\b", re.I
+    r"\b(?:patient|member|customer)(?:'s)? responsibility\b|"
+    r"(?<!n't )(?<!not )(?<!cannot )\bbill (?:the|her|him) (?:patient|member)\b",
+    re.I,
 )
 _CO_WORDS = re.compile(
     r"\bcontractual obligation\b|\bprovider(?:'s)? liability\b|"
@@ -93,28 +147,94 @@ _CO_WORDS = re.compile(
 )
 
 
+_UNPAID_PART = re.compile(
+    r"\b(?:zero|nothing|\$0(?:\.00)?) (?:paid|payable|allowed)\b|\bnot (?:paid|covered|payable)\b|\bdidn't pay\b|"
+    r"\b(?:went|applied|goes) to (?:the |her |his |their )?(?:member's |patient's )?deductible\b",
+    re.I,
+)
+_ABOUT_REASON = re.compile(r"\breason\b|\bdenied\b|\bdenial\b", re.I)
+
+
 def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] | None:
-    """The last denial code stated; with ``denied_only``, only from sentences that say "denied"."""
+    """The last denial code stated; with ``denied_only``, only where a denied or unpaid part is described.
+
+    A code said without its group takes one said on its own in the next or previous statement
+    ("denied, reason sixteen." ... "Group code is C O."), or liability words on the same line.
+    """
     found = None
-    for sentence in call.statements():
-        if denied_only and sentence_status(sentence) != "denied":
+    statements = call.statements()
+    for index, sentence in enumerate(statements):
+        previous = statements[index - 1] if index > 0 else None
+        if denied_only and not _about_unpaid(sentence, previous):
             continue
-        for mention in spoken.denial_mentions(sentence.text):
+        mentions = spoken.denial_mentions(sentence.text)
+        if not mentions and previous is not None and previous.line is sentence.line:
+            lead = spoken.leading_code(sentence.text) if _ABOUT_REASON.search(previous.text) else None
+            mentions = [lead] if lead is not None else []
+        for mention in mentions:
             code = mention.code
             if mention.group is None:
-                if _PR_WORDS.search(sentence.line.text):
+                group = _group_nearby(statements, index)
+                if group is not None:
+                    code = f"{group}-{mention.number}"
+                elif _PR_WORDS.search(sentence.line.text):
                     code = f"PR-{mention.number}"
                 elif _CO_WORDS.search(sentence.line.text):
                     code = f"CO-{mention.number}"
-            found = (code, [sentence.n])
+            lines = sorted({sentence.n, *_group_lines(statements, index)}) if code != mention.code else [sentence.n]
+            found = (code, lines)
     return found
+
+
+def _about_unpaid(sentence: Sentence, previous: Sentence | None) -> bool:
+    """The sentence (or the one before it on the same line) describes a denied or unpaid part."""
+    if sentence_status(sentence) == "denied" or _UNPAID_PART.search(sentence.text):
+        return True
+    return (
+        previous is not None
+        and previous.line is sentence.line
+        and sentence_status(sentence) != "paid"
+        and (sentence_status(previous) == "denied" or bool(_UNPAID_PART.search(previous.text)))
+    )
+
+
+def _nearby(statements: list[Sentence], index: int) -> list[Sentence]:
+    """Payer statements next to ``statements[index]``: the one before on its line and those on the next two lines."""
+    here = statements[index]
+    near = [s for s in statements[index + 1 :] if s.line.payer and s.n - here.n <= 4]
+    if index > 0 and statements[index - 1].line.payer and here.n - statements[index - 1].n <= 1:
+        near.insert(0, statements[index - 1])
+    return near
+
+
+def _group_nearby(statements: list[Sentence], index: int) -> str | None:
+    for sentence in _nearby(statements, index):
+        if spoken.denial_mentions(sentence.text):
+            break  # another code was said: the group belongs to it
+        group = spoken.group_alone(sentence.text)
+        if group is not None:
+            return group
+    return None
+
+
+def _group_lines(statements: list[Sentence], index: int) -> list[int]:
+    return [s.n for s in _nearby(statements, index) if spoken.group_alone(s.text)][:1]
 
 
 def remarks(call: Call) -> tuple[list[str], list[int]]:
     codes: list[str] = []
     lines: list[int] = []
     for sentence in call.statements():
-        if not re.search(r"\bremark|\brarc\b", sentence.text, re.I) and not spoken.denial_mentions(sentence.text):
+        asked = call.before(sentence.line)
+        answers = (
+            sentence.line.payer
+            and asked is not None
+            and not asked.payer
+            and bool(re.search(r"\bremark|\brarc\b", asked.text, re.I))
+        )
+        if not (
+            answers or re.search(r"\bremark|\brarc\b", sentence.text, re.I) or spoken.denial_mentions(sentence.text)
+        ):
             continue
         for code, _, _ in spoken.remark_codes(sentence.text):
             if code not in codes:

@@ -191,6 +191,8 @@ def spelled_runs(text: str) -> list[Spelled]:
             add(str(TENS[low]), tok.start, tok.end)
         elif low in _JOINERS and chunks:
             pass
+        elif low == "then" and chunks and nxt is not None and _char_like(nxt):
+            pass  # "2026, then 0210, then 4471": one number read in groups
         else:
             close()
         i += 1
@@ -265,24 +267,28 @@ def _nato_letter(toks: list[Token], i: int, open_run: bool) -> int:
     if not size or not toks[i].text[0].isupper():
         return 0
     k = i + size
-    if k < len(toks) and toks[k].text == "-":
+    if k < len(toks) and toks[k].text in ("-", ","):
         k += 1
     following = toks[k] if k < len(toks) else None
     follows_char = following is not None and (_char_like(following) or _nato_key(toks, k)[1] > 0)
     previous = toks[i - 1] if i > 0 else None
-    tied_before = open_run and previous is not None and (previous.text == "-" or _char_like(previous))
+    tied_before = open_run and previous is not None and (previous.text in ("-", ",") or _char_like(previous))
     return size if follows_char or tied_before else 0
 
 
 def _spaced_letter(toks: list[Token], i: int, open_run: bool) -> bool:
     """A capital letter read with spaces among digits: "R 4 7 1 2", "4 7 1 2 B", "P R 4 7 1"."""
     letter = toks[i].text
+    # "A" or "I" right after a spelled letter is a letter too: "M A one twenty"
+    after_letter = open_run and i > 0 and len(toks[i - 1].text) == 1 and toks[i - 1].text.isupper()
     k = i + 1
     # up to two more single capitals, then a digit: "P R 4 7 1"
     while k < len(toks) and k - i <= 2 and len(toks[k].text) == 1 and toks[k].text.isupper():
         k += 1
     following = toks[k] if k < len(toks) else None
-    if following is not None and (_is_char_token(following) or (letter not in "IA" and _char_like(following))):
+    if following is not None and (
+        _is_char_token(following) or ((letter not in "IA" or after_letter) and _char_like(following))
+    ):
         return True
     # a trailing letter closes a run: "... 7 1 2 B." (but not "... 7 1 2 I think")
     previous = toks[i - 1] if i > 0 else None

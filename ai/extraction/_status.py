@@ -34,7 +34,8 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "reprocessing",
         re.compile(
             r"\bback for (?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
-            r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b",
+            r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b|"
+            r"\b(?:opened|open|submitted|put in) an? (?:adjustment|reconsideration)(?: request)? (?:on|for)\b",
             re.I,
         ),
     ),
@@ -44,7 +45,8 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bpending (?:the |your |an? )?(?:medical |clinical |additional )?(?:records|information|info|"
             r"documentation|docs|itemized|op(?:erative)? (?:note|report)|questionnaire|form|notes|response|receipt of)|"
             r"\bsuspended\b|\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
-            r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|the (?:customer|member|patient|beneficiary))\b"
+            r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|her|him|them|"
+            r"the (?:customer|member|patient|beneficiary))\b"
             r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|\bon hold until\b|"
             r"\bwaiting (?:on|for) (?:the|a|an|your|her|his|their) (?:records|information|form|questionnaire|"
             r"documentation|response|notes|report|itemized)|\bhaven't (?:gotten|received) (?:it|that|them|the)\b|"
@@ -60,12 +62,23 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bnot (?:seeing|finding|showing|locating) (?:anything|a claim|any claims?|it|that claim|the claim)\b|"
             r"\b(?:nothing|no claims?|no record)(?: \w+){0,2} (?:on file|here|in (?:the|our) system|received)\b|"
             r"\bdon't (?:have|see|show) (?:any|a|the) claims?\b|\bnot on file\b|\bno record of\b|"
+            r"\b(?:don't|do not|can't) (?:have|see|find) anything (?:on file|in the system|for (?:that|this) date)\b|"
             r"\b(?:didn't|couldn't|could not|did not|unable to) (?:find|locate) (?:a|any|the) claims?\b|"
             r"\bno claims? (?:was|were|has been) (?:found|received)\b|\bnever (?:received|got) (?:it|the claim|that)\b",
             re.I,
         ),
     ),
-    ("denied", re.compile(r"\bdenied\b|\bdenial (?:code|reason) (?:is|was)\b|\bhas been denied\b", re.I)),
+    (
+        "denied",
+        re.compile(
+            r"\bdenied\b|\bdenial (?:code|reason) (?:is|was)\b|\bhas been denied\b|"
+            # "looks like a sixteen denial", "it's a timely filing denial"
+            r"\b(?:it's|that's|looks like|this is|shows|showing|it was) an? (?:[\w-]+ ){1,3}?denial\b|"
+            # nothing paid on a processed claim: "processed with zero paid", "we show zero payment"
+            r"\b(?:zero|\$0(?:\.00)?) (?:paid|payment|payable)\b|\bpaid (?:zero|nothing|\$0)\b",
+            re.I,
+        ),
+    ),
     ("pending_info", _LOOSE_PENDING),
     (
         "paid",
@@ -98,6 +111,11 @@ _PATIENT_SHARE = re.compile(
 )
 _SHARE_NEGATED = re.compile(
     r"\b(?:no|zero|nothing)\b[^.,]{0,25}$|\b(?:didn't|did not|doesn't|does not|won't) apply\b|\bwaived\b", re.I
+)
+
+
+_OTHER_PAYER = re.compile(
+    r"\b(?:primary|other (?:payer|insurance|plan|carrier)|secondary)(?: (?:payer|insurance|plan|carrier))?\s*$", re.I
 )
 
 
@@ -156,6 +174,10 @@ def sentence_status(sentence: Sentence) -> str | None:
                 continue
             if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):
                 continue
+            if kind == "paid" and _OTHER_PAYER.search(before):
+                continue  # "the primary paid more than our allowed": another payer's payment
+            if kind == "denied" and re.search(r"\b(?:yet|still|so far)\b", text, re.I) and "denied" not in text.lower():
+                continue  # "nothing paid yet" is a claim still in process
             if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
                 continue
             if pattern is _LOOSE_PENDING and (conditional or _NEGATED_REQUEST.search(before)):
@@ -188,8 +210,16 @@ def payment_stretch(events: list[Event]) -> list[Event]:
     return stretch
 
 
+# A part of the claim rather than the claim: "the lab line", "the office visit", "the other two units".
+_PART = re.compile(
+    r"\bline\b|\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
+    r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",
+    re.I,
+)
+
+
 def line_level(sentence: Sentence) -> bool:
-    return bool(re.search(r"\bline\b|\b(?:the|one) (?:service|procedure|visit|injection|code)\b", sentence.text, re.I))
+    return bool(_PART.search(sentence.text))
 
 
 def statements_from(call: Call, events: list[Event]) -> list[Sentence]:

@@ -34,7 +34,10 @@ _HUMAN = re.compile(
 )
 _NAME = r"([A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
 _INTRO = re.compile(
-    rf"\b(?:my name is|my name's|this is|name is|you're speaking with|you've reached)\s+{_NAME}(?![A-Za-z])"
+    rf"\b(?:my name is|my name's|this is|name is|you're speaking with|you've reached|you've got|you got)\s+"
+    rf"{_NAME}(?![A-Za-z])"
+    # "Pinnacle claims, Bernice." - a department greeting, then the name
+    rf"|\b(?:claims|provider services|customer service|member services),\s+{_NAME}\s*[.!]"
     rf"|(?<![A-Za-z]){_NAME},? (?:speaking|here)\b"
     rf"|(?:^|[.,!]\s*)(?:hi,?\s*|hello,?\s*)?(?:I'm|I am)\s+{_NAME}(?=[,.!]| with| from| in| at)",
     re.IGNORECASE,
@@ -68,12 +71,13 @@ _NOT_NAMES = {
 }
 _CONFIRM = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
-    r"right|exactly|you got it|you've got it|mm-hm|uh-huh|sure is|affirmative|perfect)\b",
+    r"right|exactly|you got it|you've got it|mm-hm|uh-huh|sure is|affirmative|perfect|that works|sounds good|"
+    r"that'll work|that's fine)\b",
     re.IGNORECASE,
 )
 _OTHER_CLAIM_AI = re.compile(
     r"\b(?:one more|another claim|other claim|second claim|different claim|also check|while i have you|"
-    r"a second one|another date of service|another visit)\b",
+    r"a second one|another date of service|another visit|(?:second|other|next) (?:date of service|visit|dos))\b",
     re.IGNORECASE,
 )
 _OTHER_CLAIM = re.compile(
@@ -179,7 +183,10 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
             continue
         intro = _rep_intro(line.text)
         ivr = bool(_IVR.search(line.text))
-        if intro and not re.search(r"\b(?:virtual|automated|digital) (?:assistant|agent)\b", line.text, re.I):
+        automated = re.search(r"\b(?:virtual|automated|digital) (?:assistant|agent)\b", line.text, re.I) or (
+            ivr and re.search(r"\bautomated\b|\bsay or enter\b|\bpress\b", line.text, re.I)
+        )
+        if intro and not automated:
             reps.append((intro, line.n))
             person_on_line = True
             line.human = True

@@ -57,7 +57,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         if disputed:
             outcome.flag("The agent's read-back of the reference number differed and the payer did not confirm it.")
             confidence -= 0.2
-    unread = unread_offers(call, REF_KEY, payer_lines, ref)
+    unread = unread_offers(call, REF_KEY, payer_lines, ref, REF_ASK)
     if unread:
         # a number a person can recover from the recording is better flagged than silently null
         outcome.flag(

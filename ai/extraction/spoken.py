@@ -9,7 +9,7 @@ Everything here is pure text handling (standard library only); each finder retur
 
 from __future__ import annotations
 
-from ai.extraction._codes import DenialMention, denial_mentions, remark_codes
+from ai.extraction._codes import DenialMention, denial_mentions, group_alone, leading_code, remark_codes
 from ai.extraction._dates import DateMention, Duration, business_to_calendar, dates, durations
 from ai.extraction._money import Amount, amounts, number_value
 from ai.extraction._numbers import (
@@ -48,6 +48,8 @@ __all__ = [
     "dates",
     "denial_mentions",
     "durations",
+    "group_alone",
+    "leading_code",
     "number_value",
     "remark_codes",
     "small_number",

@@ -135,3 +135,18 @@ def test_it_grounds_whatever_the_extractor_returns(monkeypatch):
     outcome = extract_outcome(TRANSCRIPT, ClaimContext(), extractor="rules")
     assert outcome.reference_number is None
     assert outcome.needs_review
+
+
+def test_it_counts_relative_dates_from_the_call_date():
+    today = date(2026, 6, 10)  # a Wednesday
+    assert states("payment_date", date(2026, 6, 9), "It went out yesterday by EFT.", today)
+    assert states("payment_date", date(2026, 6, 5), "The check went out last Friday.", today)
+    assert states("payment_date", date(2026, 5, 27), "paid two weeks ago today", today)
+    assert not states("payment_date", date(2026, 6, 8), "It went out yesterday by EFT.", today)
+    assert not states("payment_date", date(2026, 6, 9), "It went out yesterday by EFT.")
+
+
+def test_it_accepts_a_group_said_in_its_own_sentence():
+    assert states("denial_code", "CO-16", "It denied, reason sixteen.\nGroup code is C O.")
+    assert states("denial_code", "CO-252", "Denied again. Two fifty-two, no attachment. Group is CO.")
+    assert not states("denial_code", "PR-16", "It denied, reason sixteen.\nGroup code is C O.")

@@ -33,7 +33,9 @@ def extract(*lines: str, claim: ClaimContext = CLAIM):
         assert numbers, field
         assert all(1 <= n <= len(text) for n in numbers), field
         if field in ("reference_number", "paid_amount", "check_or_eft_number", "denial_code", "payment_date"):
-            assert states(field, getattr(outcome, field), "\n".join(text[n - 1] for n in numbers)), field
+            assert states(field, getattr(outcome, field), "\n".join(text[n - 1] for n in numbers), claim.call_date), (
+                field
+            )
     return outcome
 
 

@@ -152,3 +152,66 @@ def test_it_reads_denial_codes(text, code):
 
 def test_it_reads_remark_codes():
     assert [c for c, _, _ in spoken.remark_codes("remark codes N362 and MA130, plus M15")] == ["N362", "MA130", "M15"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("it's 7781, then 0334, then 19", "7781033419"),
+        ("slowly: 4-4-1, 9-9, Sierra, 3", "44199S3"),
+        ("2-2, Victor, 0-8", "22V08"),
+    ],
+)
+def test_it_joins_a_number_read_in_groups(text, value):
+    assert [run.value for run in spoken.spelled_runs(text)] == [value]
+
+
+def test_it_reads_a_letter_a_after_another_letter_in_a_remark():
+    assert [c for c, _, _ in spoken.remark_codes("with remark M A one forty")] == ["MA140"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("eleven oh seven twenty", "1107.20"),
+        ("a check for six ten even", "610.00"),
+        ("we paid three of the five units, two hundred four dollars", "204.00"),
+    ],
+)
+def test_it_reads_more_money_shorthand(text, value):
+    assert [a.value for a in spoken.amounts(text)] == [Decimal(value)]
+
+
+def test_it_reads_a_date_counted_back_from_today():
+    (mention,) = spoken.dates("it went out three weeks ago today")
+    assert mention.resolve(date(2026, 7, 15)) == date(2026, 6, 24)
+    assert spoken.durations("it went out three weeks ago") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Denied P R two-oh-one, not covered", "PR-201"),
+        ("reason code two four two", "242"),
+        ("looks like an eighteen denial", "18"),
+        ("that one denied one eighty-five, wrong place of service", "185"),
+        ("the group's PR, reason three", "PR-3"),
+        ("it's an O A dash twenty-three", "OA-23"),
+    ],
+)
+def test_it_reads_denial_codes_said_other_ways(text, code):
+    assert [m.code for m in spoken.denial_mentions(text)] == [code]
+
+
+@pytest.mark.parametrize(
+    "text", ["it was denied ten days ago.", "they denied two of the units.", "denied twice, sadly."]
+)
+def test_it_does_not_take_counts_or_waits_next_to_denied_for_codes(text):
+    assert spoken.denial_mentions(text) == []
+
+
+def test_it_reads_a_group_said_alone_and_a_code_opening_a_sentence():
+    assert spoken.group_alone("The group is O A.") == "OA"
+    assert spoken.group_alone("Group code CO, reason 45.") is None
+    assert spoken.leading_code("Two fifty-two, the attachment is missing.").number == "252"
+    assert spoken.leading_code("Okay, let me look.") is None

@@ -1,0 +1,108 @@
+"""The offline extractor on the held-out corpus (``data/calls-holdout.jsonl``), through ``extract_outcomes``.
+
+The calls were written apart from the rules, in the corpus format (``/work/shared/corpus/SCHEMA.md``).
+Each field must stay at or above its floor, set a little under what the extractor reaches, and the
+values that would do harm if wrong (reference, paid amount, check or EFT number) are never wrong:
+an unreadable value must come back null, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+CORPUS = Path(__file__).parent / "data" / "calls-holdout.jsonl"
+FLOORS = {
+    "claim_status": 0.95,
+    "reference_number": 0.95,
+    "denial_code": 0.9,
+    "paid_amount": 0.95,
+    "follow_up_days": 0.9,
+    "call_outcome": 0.95,
+    "rep_name": 0.9,
+    "remark_codes": 0.9,
+    "check_or_eft_number": 0.95,
+    "payment_date": 0.9,
+    "human_reached": 0.95,
+}
+KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
+NEVER_WRONG = ("reference_number", "paid_amount", "check_or_eft_number")
+
+
+def _alnum(value: object) -> str:
+    return re.sub(r"[^A-Z0-9]", "", str(value).upper())
+
+
+def _money(value: object) -> object:
+    try:
+        return Decimal(str(value).replace("$", "").replace(",", "")).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return ("unreadable", str(value))
+
+
+def _denial(value: object) -> str:
+    text = re.sub(r"\s+", "", str(value).upper())
+    match = re.fullmatch(r"([A-Z]{2})-?(\d+)", text)
+    if match:
+        return f"{match.group(1)}-{int(match.group(2))}"
+    return str(int(text)) if text.isdigit() else text
+
+
+NORMALISE = {
+    "reference_number": _alnum,
+    "check_or_eft_number": _alnum,
+    "paid_amount": _money,
+    "denial_code": _denial,
+    "rep_name": lambda v: str(v).split()[0].strip(".,").lower(),
+    "remark_codes": lambda v: frozenset(_alnum(code) for code in v),
+}
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _same(field: str, truth: object, found: object) -> bool:
+    if _empty(truth) or _empty(found):
+        return _empty(truth) and _empty(found)
+    if field == "follow_up_days":
+        return abs(int(truth) - int(found)) <= max(1, round(0.1 * int(truth)))
+    normalise = NORMALISE.get(field, lambda v: v)
+    return normalise(truth) == normalise(found)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("holdout") / "predictions.jsonl"
+    call_command("extract_outcomes", str(CORPUS), "--out", str(out), "--extractor", "rules")
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    predictions = {p["id"]: p["outcome"] for p in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert set(predictions) == {r["id"] for r in records}
+    return [(r["id"], r["expected"], predictions[r["id"]]) for r in records]
+
+
+@pytest.mark.parametrize("field", FLOORS)
+def test_it_stays_above_the_floor_for_each_field(results, field):
+    misses = [call_id for call_id, truth, found in results if not _same(field, truth[field], found[field])]
+    accuracy = 1 - len(misses) / len(results)
+    assert accuracy >= FLOORS[field], f"{field}: {accuracy:.1%}, missed {misses}"
+
+
+def test_it_gets_every_key_field_right_on_most_calls(results):
+    right = [call_id for call_id, truth, found in results if all(_same(f, truth[f], found[f]) for f in KEY_FIELDS)]
+    assert len(right) / len(results) >= 0.9
+
+
+@pytest.mark.parametrize("field", NEVER_WRONG)
+def test_it_never_gives_a_wrong_value_for_money_and_identifiers(results, field):
+    wrong = [
+        (call_id, truth[field], found[field])
+        for call_id, truth, found in results
+        if not _empty(found[field]) and not _same(field, truth[field], found[field])
+    ]
+    assert wrong == []
