@@ -126,3 +126,20 @@ def leading_code(text: str) -> DenialMention | None:
     if match is None or number is None or not 1 <= number <= 299:
         return None
     return DenialMention(None, str(number), match.start(1), match.end(1))
+
+
+# A number said as a correction of the code just given: "No, I'm sorry, twenty-seven."
+_CODE_CORRECTION = re.compile(
+    r"^\W*(?:no\W+)?(?:i'm sorry|sorry|correction|i mean|actually|wait)\W+(?:(?:it's|that's|make that|"
+    r"reason(?: code)?|it should be|should be)\s+)?([a-z]+(?:-[a-z]+)?|\d{1,3})\s*(?:[.,;]|$)",
+    re.I,
+)
+
+
+def corrected_code(text: str) -> DenialMention | None:
+    """The code number a sentence gives in place of the one said before it (no group: it stays as said)."""
+    match = _CODE_CORRECTION.match(text)
+    number = _leading_number(match.group(1)) if match else None
+    if match is None or number is None or not 1 <= number <= 299:
+        return None
+    return DenialMention(None, str(number), match.start(1), match.end(1))

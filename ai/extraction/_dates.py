@@ -200,12 +200,12 @@ def dates(text: str) -> list[DateMention]:
                 found.append(mention)
                 i = after
                 continue
-        if low in ("last", "next", "this") and i + 1 < len(toks) and toks[i + 1].low in WEEKDAYS:
-            off = {"last": -1, "next": 1, "this": 0}[low]
-            found.append(
-                DateMention(tok.start, toks[i + 1].end, None, weekday=WEEKDAYS[toks[i + 1].low], week_offset=off)
-            )
-            i += 2
+        # "last Friday", "this past Thursday", "this coming Monday"
+        k = i + 2 if low == "this" and i + 1 < len(toks) and toks[i + 1].low in ("past", "coming") else i + 1
+        if low in ("last", "next", "this", "past") and k < len(toks) and toks[k].low in WEEKDAYS:
+            off = {"last": -1, "past": -1, "next": 1, "coming": 1, "this": 0}[toks[k - 1].low]
+            found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=off))
+            i = k + 1
             continue
         ago = _ago(toks, i)
         if ago is not None:

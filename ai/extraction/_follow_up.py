@@ -48,7 +48,7 @@ def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | N
     for sentence in sentences:
         if sentence.in_scope and sentence.line.payer and today is not None:
             received = _received_date(sentence.text, today) or received
-        if not sentence.in_scope or _DEADLINE.search(sentence.text):
+        if not sentence.in_scope or (_DEADLINE.search(sentence.text) and not _PAYER_WAIT.search(sentence.text)):
             continue
         if not sentence.line.payer:
             chosen = _chosen_wait(call, sentence)
@@ -79,9 +79,17 @@ def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | N
     return found
 
 
+# Wording that makes a "within"/"from the date of" time the payer's own wait, not the practice's deadline:
+# "It should finalize within the next two weeks", "allow forty-five days from the date of receipt".
+_PAYER_WAIT = re.compile(
+    r"\b(?:should|will|expect(?:ed)? to|ought to)\s+(?:\w+\s+)?(?:finali[sz]e|process|pay|release|adjudicate|"
+    r"be (?:paid|processed|finali[sz]ed|released|done|complete|adjudicated)|come out|go out)\b|"
+    r"\bbefore (?:calling|you call|checking)(?: back| again| in)?\b|\ballow\b[^.]{0,40}\b(?:days|weeks)\b",
+    re.I,
+)
 _WHEN_AT = re.compile(r"\b(?:after|on|by|around|past)\s+$", re.I)
 _FROM_RECEIPT = re.compile(
-    r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|receipt|received date)\b", re.I
+    r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|date of receipt|receipt|received date)\b", re.I
 )
 _RECEIVED_ON = re.compile(r"\b(?:received|got it)\b(?:\s+\w+){0,2}\s+(?:on\s+)?$", re.I)
 

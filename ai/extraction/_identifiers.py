@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ai.extraction import spoken
+from ai.extraction._letters import DANGLING_LETTER
 from ai.extraction._transcript import Call, Line, confirms
 
 REF_KEY = re.compile(
@@ -92,6 +93,9 @@ _FILLERS = {
     "number's",
     "reference",
     "ref",
+    "starts",
+    "begins",
+    "with",
 }
 CORRECTION = re.compile(
     r"\b(?:sorry|correction|actually|i mean|i meant|transposed|not|close|let me correct|should be|that's wrong)\b|"
@@ -117,7 +121,8 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
     Words before a colon only announce the value ("I'll read it slowly: 3-3-0-0 ..."); a reading
     the speaker starts again ("three three one... three three one K nine nine two") counts once,
     as the second reading; and a run that goes on after "and" or "followed by" with more
-    characters is a number only partly understood, so nothing is taken rather than a part of it.
+    characters (or "and then the letter ..." not understood) is a number only partly understood,
+    so nothing is taken rather than a part of it.
     """
     runs = [run for run in spoken.spelled_runs(text) if run.start >= end]
     for index, run in enumerate(runs):
@@ -130,6 +135,8 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
             continue
         if len(run.value) >= min_len and any(c.isdigit() for c in run.value):
             if following is not None and _CONTINUED.fullmatch(text[run.end : following.start]):
+                return None
+            if DANGLING_LETTER.match(text[run.end :]):
                 return None
             return run
         if len(run.value) >= min_len:
@@ -178,8 +185,16 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _asked(call: Call, line: Line, ask: re.Pattern[str]) -> bool:
+    """The agent's line before ``line`` asks for this number.
+
+    Only its question counts: "Check 6-6-0-3. And could I get a reference number?" is a read-back
+    of the check number, then a request for the reference.
+    """
     previous = call.before(line)
-    return previous is not None and not previous.payer and bool(ask.search(previous.text))
+    if previous is None or previous.payer:
+        return False
+    questions = [s.text for s in previous.sentences if s.question] or [previous.sentences[-1].text]
+    return any(ask.search(text) for text in questions)
 
 
 def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled | None:
@@ -193,8 +208,9 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
         # "One reference covers both, 5-5-1-2-0-0-8-3": the only number in the answer is the one asked for
         runs = [r for r in spoken.spelled_runs(line.text) if len(r.value) >= 2 or r.value.isdigit()]
         long_runs = [r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)]
-        if len(long_runs) == 1 and len([r for r in runs if len(r.value) >= 3]) == 1:
-            run = long_runs[0]
+        whole = [r for r in long_runs if not DANGLING_LETTER.match(line.text[r.end :])]
+        if len(whole) == 1 and len(long_runs) == 1 and len([r for r in runs if len(r.value) >= 3]) == 1:
+            run = whole[0]
     return _corrected_in_line(line.text, run) if run else None
 
 

@@ -42,14 +42,28 @@ def _last_cue(text: str, pay: re.Pattern[str], other: re.Pattern[str]) -> str | 
     return "pay" if last_pay > last_other else "other"
 
 
+# The speaker takes back what they just said: "One sixty-four thirty. Sorry, correction, one sixty-four eighty."
+_RESTATED = re.compile(
+    r"\b(?:sorry|correction|i mean|i meant|scratch that|make that|let me (?:say|read) (?:that|it) again|"
+    r"let me correct|(?:no,? )?wait|rather)\b",
+    re.I,
+)
+
+
 def paid_amount(call: Call) -> Value | None:
+    """The last amount stated as paid; an amount the payer restates straight after it on the same line wins."""
     found = None
+    since_paid: str | None = None  # what the line said after the amount found, for a restatement
     for sentence in call.statements():
         previous_end = 0
+        if found is not None and since_paid is not None and found.lines[0] != sentence.n:
+            since_paid = None
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
             if _asked_for_payment(call, sentence) or _after_payment(call, sentence, before):
+                before = "paid " + before
+            if since_paid is not None and _restates(since_paid + " " + before) and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
             opens = not before.strip(" ,")
@@ -72,7 +86,15 @@ def paid_amount(call: Call) -> Value | None:
                 continue  # "zero paid on that line": the other line's payment stands
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
+            since_paid = ""
+        if since_paid is not None:
+            since_paid += " " + sentence.text[previous_end:]
     return found
+
+
+def _restates(between: str) -> bool:
+    """Words between a paid amount and the next that take the first back, with nothing else named."""
+    return bool(_RESTATED.search(between)) and not _OTHER_AMOUNT_CUE.search(between)
 
 
 def _after_payment(call: Call, sentence: Sentence, before: str) -> bool:
@@ -165,9 +187,11 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
     statements = call.statements()
     for index, sentence in enumerate(statements):
         previous = statements[index - 1] if index > 0 else None
-        if denied_only and not _about_unpaid(sentence, previous):
+        if denied_only and not (_about_unpaid(sentence, previous) or _answers_denial_question(call, sentence)):
             continue
         mentions = spoken.denial_mentions(sentence.text)
+        if not mentions and found is not None and previous is not None and previous.line is sentence.line:
+            mentions = _code_corrected(sentence.text, found[0])
         if not mentions and previous is not None and previous.line is sentence.line:
             lead = spoken.leading_code(sentence.text) if _ABOUT_REASON.search(previous.text) else None
             mentions = [lead] if lead is not None else []
@@ -184,6 +208,26 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
             lines = sorted({sentence.n, *_group_lines(statements, index)}) if code != mention.code else [sentence.n]
             found = (code, lines)
     return found
+
+
+def _code_corrected(text: str, code: str) -> list[spoken.DenialMention]:
+    """ "No, I'm sorry, twenty-seven." straight after a code: the number is taken back, the group stands."""
+    mention = spoken.corrected_code(text)
+    if mention is None:
+        return []
+    group = code.split("-")[0] if "-" in code else None
+    return [spoken.DenialMention(group, mention.number, mention.start, mention.end)]
+
+
+def _answers_denial_question(call: Call, sentence: Sentence) -> bool:
+    """The payer answers the agent asking why a part was denied: "What was the denial reason on the injection?" """
+    asked = call.before(sentence.line)
+    return (
+        sentence.line.payer
+        and asked is not None
+        and not asked.payer
+        and bool(re.search(r"\b(?:denial|denied|reason code|why)\b[^?]*\?", asked.text, re.I))
+    )
 
 
 def _about_unpaid(sentence: Sentence, previous: Sentence | None) -> bool:

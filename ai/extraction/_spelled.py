@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ai.extraction._letters import NATO, NOT_SPELLING, named_letter
 from ai.extraction._numbers import DIGITS, REPEATS, TEENS, TENS, Token, tokens
 
 
@@ -31,68 +32,6 @@ class Spelled:
 
 _JOINERS = {"-", ",", "dash"}
 _PHONETIC_LINKS = (("as", "in"), ("like",), ("for",))
-# Short words that follow "I like ..." or "A for ..." in plain speech, never a spelling word.
-_NOT_SPELLING = {
-    "it",
-    "its",
-    "is",
-    "in",
-    "if",
-    "all",
-    "and",
-    "any",
-    "are",
-    "about",
-    "that",
-    "the",
-    "this",
-    "them",
-    "then",
-    "there",
-    "they",
-    "those",
-    "time",
-    "to",
-    "too",
-    "you",
-    "your",
-    "a",
-    "an",
-    "at",
-}
-# The NATO spelling alphabet: said alone ("Charlie-Alpha-4-7-1") each word stands for its letter.
-_NATO_WORDS = (
-    "alpha",
-    "alfa",
-    "bravo",
-    "charlie",
-    "delta",
-    "echo",
-    "foxtrot",
-    "golf",
-    "hotel",
-    "india",
-    "juliet",
-    "juliett",
-    "kilo",
-    "lima",
-    "mike",
-    "november",
-    "oscar",
-    "papa",
-    "quebec",
-    "romeo",
-    "sierra",
-    "tango",
-    "uniform",
-    "victor",
-    "whiskey",
-    "whisky",
-    "xray",
-    "yankee",
-    "zulu",
-)
-NATO = {word: word[0].upper() for word in _NATO_WORDS}
 
 
 def _is_char_token(tok: Token) -> bool:
@@ -123,11 +62,11 @@ def spelled_runs(text: str) -> list[Spelled]:
             runs.append(Spelled(tuple(chunks), start, end))
         chunks = []
 
-    def add(chunk: str, tok_start: int, tok_end: int) -> None:
+    def add(chunk: str, tok_start: int, tok_end: int, front: bool = False) -> None:
         nonlocal start, end
         if not chunks:
             start = tok_start
-        chunks.append(chunk)
+        chunks.insert(0 if front else len(chunks), chunk)
         end = tok_end
 
     def neighbour_is_char(j: int, step: int) -> bool:
@@ -153,6 +92,11 @@ def spelled_runs(text: str) -> list[Spelled]:
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         if _is_char_token(tok):
             add(tok.text.upper(), tok.start, tok.end)
+        elif named := named_letter(toks, i, bool(chunks), _phonetic_span):
+            letter, size, front = named
+            add(letter, tok.start, toks[i + size - 1].end, front)
+            i += size
+            continue
         elif size := _nato_letter(toks, i, bool(chunks)):
             add(NATO[_nato_key(toks, i)[0]], tok.start, toks[i + size - 1].end)
             i += size
@@ -168,9 +112,10 @@ def spelled_runs(text: str) -> list[Spelled]:
                 i += phonetic + 1
                 continue
             close()
-        elif low in REPEATS and nxt is not None and nxt.low in DIGITS:
-            add(str(DIGITS[nxt.low]) * REPEATS[low], tok.start, nxt.end)
-            i += 2
+        elif low in REPEATS and (digit := _repeated_digit(toks, i)):
+            # "double five", "double-oh", "triple-7"
+            add(digit * REPEATS[low], tok.start, toks[i + 1 + (toks[i + 1].text == "-")].end)
+            i += 2 + (toks[i + 1].text == "-")
             continue
         elif low in DIGITS:
             if low == "oh" and not (chunks or (nxt is not None and (nxt.low in DIGITS or nxt.text.isdigit()))):
@@ -200,6 +145,17 @@ def spelled_runs(text: str) -> list[Spelled]:
     return runs
 
 
+def _repeated_digit(toks: list[Token], i: int) -> str | None:
+    k = i + 1
+    if k < len(toks) and toks[k].text == "-":
+        k += 1
+    if k >= len(toks):
+        return None
+    if toks[k].low in DIGITS:
+        return str(DIGITS[toks[k].low])
+    return toks[k].text if len(toks[k].text) == 1 and toks[k].text.isdigit() else None
+
+
 def _phonetic_span(toks: list[Token], i: int) -> int:
     """How many tokens after a letter spell it out, 0 when none.
 
@@ -226,7 +182,7 @@ def _phonetic_span(toks: list[Token], i: int) -> int:
 
 def _spelling_word(said: str, word: str) -> bool:
     """A word that spells a letter: "Robert", "x-ray", "nancy" (not "I like it", "A for all")."""
-    return word in NATO or said[0].isupper() or (len(word) >= 3 and word not in _NOT_SPELLING)
+    return word in NATO or said[0].isupper() or (len(word) >= 3 and word not in NOT_SPELLING)
 
 
 def _word_end(toks: list[Token], j: int) -> int:

@@ -11,6 +11,7 @@ from ai.extraction._transcript import Call, Sentence
 # What a payer asks the practice for when it holds a claim.
 _MATERIAL = (
     r"(?:records|information|info|documentation|docs|notes|note|report|itemized(?: bill| statement)?|questionnaire|"
+    r"description|explanation|letter of medical necessity|"
     r"form|referral|authorization|attachments?|coordination of benefits|cob|update|copy|invoice|response)\b"
 )
 
@@ -75,7 +76,11 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # "looks like a sixteen denial", "it's a timely filing denial"
             r"\b(?:it's|that's|looks like|this is|shows|showing|it was) an? (?:[\w-]+ ){1,3}?denial\b|"
             # nothing paid on a processed claim: "processed with zero paid", "we show zero payment"
-            r"\b(?:zero|\$0(?:\.00)?) (?:paid|payment|payable)\b|\bpaid (?:zero|nothing|\$0)\b",
+            r"\b(?:zero|\$0(?:\.00)?) (?:paid|payment|payable)\b|\bpaid (?:zero|nothing|\$0)\b|"
+            # "we didn't pay anything", "the whole allowed amount went to his deductible"
+            r"\b(?:didn't|did not) pay (?:anything|a thing|any of it)\b|"
+            r"\b(?:whole|entire|full|all of the|all the) (?:allowed )?(?:amount|allowed|allowable)\b[^.]{0,40}?"
+            r"\b(?:went|applied|goes|was applied) to (?:the |his |her |their )?(?:member's |patient's )?deductible\b",
             re.I,
         ),
     ),
@@ -94,7 +99,11 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
             r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin review\b|"
             r"\bpended\b|\bpending\b|\bin the queue\b|\bpayment floor\b|\bworking its way\b|"
-            r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b",
+            r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b|"
+            # approved, but no payment issued yet: "approved and in the payment cycle", "hasn't finalized yet"
+            r"\b(?:hasn't|has not|haven't|isn't|is not) (?:yet )?(?:been )?finali[sz]ed\b|"
+            r"\bapproved (?:for payment|and (?:in|awaiting|waiting|pending))\b|\b(?:payment|check|pay) (?:cycle|run)\b|"
+            r"\b(?:awaiting|pending) payment\b",
             re.I,
         ),
     ),
@@ -200,14 +209,25 @@ def patient_share(sentence: Sentence) -> bool:
 
 
 def payment_stretch(events: list[Event]) -> list[Event]:
-    """The events since the last status other than a payment (a denied *line* is part of a payment)."""
+    """The events since the last status other than a payment (a denied *line* is part of a payment).
+
+    A denial right after a payment for one part of the claim is another part's, unless it names
+    the whole claim: "The office visit paid ninety-eight seventy. The cardiac MRI denied, ..."
+    """
     stretch: list[Event] = []
     for event in events:
-        if event.status in ("paid", "partially_paid") or (event.status == "denied" and line_level(event.sentence)):
+        part_denied = event.status == "denied" and (line_level(event.sentence) or _after_part_paid(stretch, event))
+        if event.status in ("paid", "partially_paid") or part_denied:
             stretch.append(event)
         else:
             stretch = []
     return stretch
+
+
+def _after_part_paid(stretch: list[Event], event: Event) -> bool:
+    if not stretch or not line_level(stretch[-1].sentence) or event.sentence.n - stretch[-1].sentence.n > 2:
+        return False
+    return not re.search(r"\b(?:the|whole|entire|that|this) claim\b|\beverything\b", event.sentence.text, re.I)
 
 
 # A part of the claim rather than the claim: "the lab line", "the office visit", "the other two units".

@@ -24,7 +24,11 @@ _IVR = re.compile(
     r"\bafter the tone\b|\[tone\]|\bmain menu\b|\bto repeat this\b|\bto hear\b|"
     r"\bplease (?:hold|stay on the line|continue to hold)\b|\bcalls? (?:is|are|will be) (?:being )?"
     r"(?:transferred|answered|recorded)|\byour call is important\b|\bmay be (?:monitored|recorded)\b|"
-    r"\bdid you know\b|\bwait times?\b|\brepresentatives? (?:will|are not|is not)\b|\bgoodbye\b",
+    r"\bdid you know\b|\bwait times?\b|\brepresentatives? (?:will|are not|is not)\b|\bgoodbye\b|"
+    # a voicemail greeting names a person who is not on the line
+    r"\bleave (?:your|a) (?:name|message)\b|\b(?:return|get back to you on) your call\b|"
+    r"\b(?:i'm|i am|we're|we are) (?:currently )?(?:out of the office|away from (?:my|the) desk|unavailable)\b|"
+    r"\bunable to (?:take|answer) your call\b",
     re.IGNORECASE,
 )
 _HUMAN = re.compile(
@@ -184,7 +188,7 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
         intro = _rep_intro(line.text)
         ivr = bool(_IVR.search(line.text))
         automated = re.search(r"\b(?:virtual|automated|digital) (?:assistant|agent)\b", line.text, re.I) or (
-            ivr and re.search(r"\bautomated\b|\bsay or enter\b|\bpress\b", line.text, re.I)
+            ivr and re.search(r"\bautomated\b|\bsay or enter\b|\bpress\b|\bleave (?:your|a)\b", line.text, re.I)
         )
         if intro and not automated:
             reps.append((intro, line.n))
@@ -200,10 +204,11 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
 
 def _rep_intro(text: str) -> str | None:
     for match in _INTRO.finditer(text):
-        name = next((group for group in match.groups() if group), None)
+        index, name = next(((n, group) for n, group in enumerate(match.groups(), 1) if group), (0, None))
         if not name or name.lower() in _NOT_NAMES or not name[0].isupper():
             continue
-        initial = _LAST_INITIAL.search(text)
+        # "this is Priya K." - the last initial straight after the name, or said apart
+        initial = re.match(r" ([A-Z])\.(?=\s|$)", text[match.end(index) :]) or _LAST_INITIAL.search(text)
         return f"{name} {initial.group(1).upper()}." if initial else name
     return None
 

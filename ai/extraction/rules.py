@@ -78,7 +78,8 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
     elif status == "denied":
         outcome.flag("The claim is denied but no denial code was stated.")
         confidence -= 0.1
-    if status in ("denied", "partially_paid", "paid"):
+    # a held claim has its remark too ("pended ... Remark N-three-fifty")
+    if status in ("denied", "partially_paid", "paid", "pending_info"):
         outcome.remark_codes, remark_lines = remarks(call)
         if outcome.remark_codes:
             outcome.evidence["remark_codes"] = remark_lines

@@ -9,7 +9,14 @@ Everything here is pure text handling (standard library only); each finder retur
 
 from __future__ import annotations
 
-from ai.extraction._codes import DenialMention, denial_mentions, group_alone, leading_code, remark_codes
+from ai.extraction._codes import (
+    DenialMention,
+    corrected_code,
+    denial_mentions,
+    group_alone,
+    leading_code,
+    remark_codes,
+)
 from ai.extraction._dates import DateMention, Duration, business_to_calendar, dates, durations
 from ai.extraction._money import Amount, amounts, number_value
 from ai.extraction._numbers import (
@@ -45,6 +52,7 @@ __all__ = [
     "alnum",
     "amounts",
     "business_to_calendar",
+    "corrected_code",
     "dates",
     "denial_mentions",
     "durations",

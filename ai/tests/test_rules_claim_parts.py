@@ -1,0 +1,139 @@
+"""The offline extractor on statuses said without the usual words (calls written for these tests).
+
+A denial of one service after another service's payment, a payment approved but not yet issued, a
+claim that paid nothing because all of it went to the deductible, a pend for a description of the
+service, waits counted from the payer's own timeline, and voicemail and rep-initial greetings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ai.extraction import rules, spoken
+from ai.outcome import ClaimContext
+
+CLAIM = ClaimContext(date_of_service="2026-04-14", payer="Fernbrook Health", call_date=date(2026, 5, 20))
+
+
+def extract(*lines: str):
+    return rules.extract("\n".join(lines), CLAIM)
+
+
+def test_it_reads_a_denied_service_after_another_service_paid_as_a_partial_payment():
+    outcome = extract(
+        "User: Fernbrook claims, this is Ambrose.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: The consult paid one twelve forty. The ultrasound denied, group code CO, reason fifty.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("112.40")
+    assert outcome.denial_code == "CO-50"
+    assert outcome.call_outcome == "action_required"
+
+
+def test_it_keeps_a_denial_of_the_whole_claim_after_a_service_paid_on_another_claim():
+    outcome = extract(
+        "User: Fernbrook claims, this is Ambrose.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: The consult paid one twelve forty. But on review the whole claim denied, CO-50.",
+    )
+    assert outcome.claim_status == "denied"
+
+
+def test_it_takes_the_code_given_when_asked_why_a_service_denied():
+    outcome = extract(
+        "User: Fernbrook claims, this is Ambrose.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: Two lines. The visit paid, eighty-four twenty. The drug line, that one denied.",
+        "AI: What was the denial reason on the drug line?",
+        "User: C-O sixteen, the NDC is missing.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.denial_code == "CO-16"
+
+
+def test_it_reads_an_approved_payment_not_yet_issued_as_in_process():
+    outcome = extract(
+        "User: Fernbrook, Ambrose speaking.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: That's approved for payment, but it hasn't finalized yet. Give it two weeks.",
+    )
+    assert outcome.claim_status == "in_process"
+    assert outcome.call_outcome == "follow_up"
+    assert outcome.follow_up_days == 14
+
+
+def test_it_reads_a_claim_that_all_went_to_the_deductible_as_a_patient_responsibility_denial():
+    outcome = extract(
+        "User: Fernbrook, Ambrose speaking.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: It processed, but the entire allowed amount went to her deductible. We didn't pay anything.",
+        "AI: Is there a group and reason code?",
+        "User: Group code PR, reason code one.",
+    )
+    assert outcome.claim_status == "denied"
+    assert outcome.denial_code == "PR-1"
+    assert outcome.paid_amount is None
+    assert outcome.call_outcome == "resolved"
+
+
+def test_it_reads_a_pend_for_a_description_of_the_service_as_waiting_on_the_practice():
+    outcome = extract(
+        "User: Fernbrook, Ambrose speaking.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: That one's pended. We need a description of the unlisted code. Remark N-three-fifty.",
+    )
+    assert outcome.claim_status == "pending_info"
+    assert outcome.call_outcome == "action_required"
+    assert outcome.follow_up_days is None
+    assert outcome.remark_codes == ["N350"]
+
+
+def test_it_reads_a_wait_within_which_the_payer_should_finish_as_a_follow_up():
+    outcome = extract(
+        "User: Fernbrook, Ambrose speaking.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: Still in process. It should be processed within the next ten days.",
+    )
+    assert outcome.follow_up_days == 10
+
+
+def test_it_counts_a_wait_from_the_date_of_receipt():
+    outcome = extract(
+        "User: Your claim was received on May tenth, 2026, and is in process.",
+        "User: Please allow thirty days from the date of receipt before calling again. Goodbye.",
+    )
+    assert outcome.claim_status == "in_process"
+    assert outcome.follow_up_days == 20  # May 10 + 30 days = June 9, twenty days after the call
+
+
+def test_it_still_reads_a_deadline_to_send_records_as_no_follow_up():
+    outcome = extract(
+        "User: Fernbrook, Ambrose speaking.",
+        "AI: Hi Ambrose, the claim for April fourteenth.",
+        "User: We need the op notes. You have thirty days from the date of the letter to send them.",
+    )
+    assert outcome.call_outcome == "action_required"
+    assert outcome.follow_up_days is None
+
+
+def test_it_reads_this_past_weekday_as_the_last_one():
+    (mention,) = spoken.dates("this past Thursday, by EFT")
+    assert mention.resolve(date(2026, 5, 20)) == date(2026, 5, 14)
+
+
+def test_it_keeps_the_last_initial_said_right_after_the_name():
+    outcome = extract("User: Claims department, this is Ambrose T. Can I have the member ID?")
+    assert outcome.rep_name == "Ambrose T."
+
+
+def test_it_does_not_take_a_voicemail_greeting_for_a_representative():
+    outcome = extract(
+        "User: Hi, you've reached Marisol Vance in provider relations. I'm out of the office until Monday. "
+        "Please leave your name and number.",
+        "User: Please record your message after the tone.",
+    )
+    assert outcome.human_reached is False
+    assert outcome.rep_name is None
+    assert outcome.call_outcome == "failed"
