@@ -101,7 +101,11 @@ def _states_denial(value: object, text: str) -> bool:
     sentences = re.split(r"(?<=[.?!])\s+", text)
     # a code said bare at the start of a sentence ("One ninety-seven, no authorization on file")
     # or as a correction of the one before ("reason code twenty-six. No, I'm sorry, twenty-seven.")
-    leading = [spoken.leading_code(sentence) or spoken.corrected_code(sentence) for sentence in sentences]
+    # or alone after the speaker took one back ("... wrong column. One ninety-seven.")
+    leading = [
+        spoken.leading_code(sentence) or spoken.corrected_code(sentence) or spoken.bare_code(sentence)
+        for sentence in sentences
+    ]
     for mention in [*spoken.denial_mentions(text), *[m for m in leading if m is not None]]:
         if mention.number != number:
             continue

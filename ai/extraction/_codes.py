@@ -143,3 +143,17 @@ def corrected_code(text: str) -> DenialMention | None:
     if match is None or number is None or not 1 <= number <= 299:
         return None
     return DenialMention(None, str(number), match.start(1), match.end(1))
+
+
+_BARE_NUMBER = re.compile(rf"^\W*(\d{{1,3}}|{_WORDS}?)\W*$", re.I)
+
+
+def bare_code(text: str) -> DenialMention | None:
+    """A sentence that is only a code number: "One ninety-seven." (a correction said on its own)."""
+    match = _BARE_NUMBER.match(text)
+    if match is None or not _only_number(match.group(1)):
+        return None
+    number = _leading_number(match.group(1))
+    if number is None or not 1 <= number <= 299:
+        return None
+    return DenialMention(None, str(number), match.start(1), match.end(1))

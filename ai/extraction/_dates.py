@@ -274,6 +274,9 @@ def _quantity(toks: list[Token], i: int) -> tuple[int | None, int]:
     if i >= len(toks):
         return None, i
     low = toks[i].low
+    if low == "a" and i + 1 < len(toks) and toks[i + 1].low in ("hundred", "thousand"):
+        groups, after = number_groups(toks, i)  # "a hundred and eighty days"
+        return (groups[0].value, after) if len(groups) == 1 else (None, i)
     if low == "a" or low == "an":
         if i + 2 < len(toks) and toks[i + 1].low == "couple" and toks[i + 2].low == "of":
             return 2, i + 3
@@ -327,6 +330,8 @@ def durations(text: str, today: date | None = None) -> list[Duration]:
             if m2 is not None and m2 > n:
                 upper, k = m2, k2
         business = False
+        if k < len(toks) and toks[k].low in ("additional", "more", "extra", "further"):
+            k += 1  # "fourteen additional days", "ten more business days"
         if k < len(toks) and toks[k].low in ("business", "working"):
             business, k = True, k + 1
         elif k < len(toks) and toks[k].low == "calendar":

@@ -12,7 +12,9 @@ from ai.extraction._transcript import Call, Sentence, confirms
 
 _DEADLINE = re.compile(
     r"\b(?:within|deadline|due|timely filing|filing limit|from the date of|of the (?:letter|request|notice|date)|"
-    r"from receipt|of receipt|to (?:respond|submit|send|appeal|file)|appeal|before)\b",
+    r"from receipt|of receipt|to (?:respond|submit|send|appeal|file)|appeal|before)\b|"
+    # the practice's time, not the payer's: "You've got a hundred and eighty days."
+    r"\byou(?:'ve| have)? got\b|\byou have(?! to)\b",
     re.I,
 )
 _RECALL = re.compile(
@@ -56,9 +58,13 @@ def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | N
                 found = (chosen, sentence.n)
                 continue
             reply = call.after(sentence.line)
-            if reply is not None and reply.payer and CORRECTION.search(reply.text) and not confirms(reply):
+            # only the answer counts: "Five's fine, yeah. By then it should be done."
+            answer = reply.sentences[0].text if reply is not None and reply.sentences else ""
+            if reply is not None and reply.payer and CORRECTION.search(answer) and not confirms(reply):
                 continue
         for duration in spoken.durations(sentence.text, today):
+            if _LOOKBACK.search(sentence.text[: duration.start]):
+                continue  # "no claims in the last ninety days" looks back; it is no wait
             days = duration.days
             if received is not None and _FROM_RECEIPT.match(sentence.text[duration.end :]):
                 days = (received - today).days + duration.days
@@ -87,6 +93,7 @@ _PAYER_WAIT = re.compile(
     r"\bbefore (?:calling|you call|checking)(?: back| again| in)?\b|\ballow\b[^.]{0,40}\b(?:days|weeks)\b",
     re.I,
 )
+_LOOKBACK = re.compile(r"\b(?:in|over|within|for|during) the (?:last|past|previous|prior)\s+$", re.I)
 _WHEN_AT = re.compile(r"\b(?:after|on|by|around|past)\s+$", re.I)
 _FROM_RECEIPT = re.compile(
     r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|date of receipt|receipt|received date)\b", re.I
@@ -161,7 +168,7 @@ def call_outcome(
             return "follow_up", no_action
         return "action_required", agent_action or rep_action
     if status == "not_on_file":
-        if follow_up and not agent_action:
+        if follow_up and not agent_action and not rep_action:
             return "follow_up", [follow_up[1]]
         return "action_required", agent_action or rep_action
     return "failed", []

@@ -22,7 +22,8 @@ REF_ASK = re.compile(
     r"\breference|\bref\b|\bconfirmation|\b(?:case|ticket|call|interaction|tracking|incident) (?:number|id|#)", re.I
 )
 CHECK_KEY = re.compile(
-    r"\b(?:check(?: or eft)?|eft(?: trace)?|trace|cheque|payment|eft reference),?(?: number| no\.?| #)|"
+    r"\b(?:check(?: or eft)?|eft(?: trace)?|trace|cheque|payment|eft reference|electronic funds transfer),?"
+    r"(?: number| no\.?| #)|"
     r"\b(?:eft|trace|check) (?:is|was)\b|"
     # the label alone, straight before what it names: "EFT, trace 2-2-5-1...", "on check 3-3-0-8-1-9"
     r"\b(?:trace|check|eft)(?=[\s#:]+(?:\d|[A-Z]-|[A-Z],? (?:as in|like) ))|"
@@ -136,7 +137,7 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
         if len(run.value) >= min_len and any(c.isdigit() for c in run.value):
             if following is not None and _CONTINUED.fullmatch(text[run.end : following.start]):
                 return None
-            if DANGLING_LETTER.match(text[run.end :]):
+            if DANGLING_LETTER.match(text[run.end :]) or _interrupted(text, run, following):
                 return None
             return run
         if len(run.value) >= min_len:
@@ -146,6 +147,20 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
 
 # What joins two parts of one number read in pieces: "4471 and 2209", "4471, followed by 22".
 _CONTINUED = re.compile(r"[\s,]*(?:and|then|and then|followed by|plus|space)[\s,]*", re.I)
+
+
+# A word the reading stumbled on, between characters joined the same way: "4, 4, oh, one, nyner, two".
+_STUMBLE = re.compile(r"\s*[,-]\s*([a-z']+)\s*[,-]\s*$")
+
+
+def _interrupted(text: str, run: spoken.Spelled, following: spoken.Spelled | None) -> bool:
+    """The reading goes on past a word that is not a character: what was read is only part of it."""
+    if following is None:
+        return False
+    match = _STUMBLE.match(text[run.end : following.start])
+    return match is not None and not (
+        match.group(1) in _FILLERS or REF_KEY.search(match.group(1)) or _OTHER_IDS.search(match.group(1))
+    )
 
 
 def _restarted(text: str, run: spoken.Spelled, following: spoken.Spelled) -> bool:
@@ -159,10 +174,19 @@ def _restarted(text: str, run: spoken.Spelled, following: spoken.Spelled) -> boo
     )
 
 
+_SENTENCE_BREAK = re.compile(r"[.?!]\s+")
+
+
 def _keyed_value(line: Line, key: re.Pattern[str]) -> spoken.Spelled | None:
     chosen = None
     for match in key.finditer(line.text):
         run = _run_after(line.text, match.end())
+        if run is None:
+            # announced, then read in the next sentence: "I'll give you a reference for this call. It's 3-3-7-0, ..."
+            rest = _SENTENCE_BREAK.search(line.text, match.end())
+            said = line.text[match.end() : rest.start()] if rest else ""
+            if rest and not re.search(r"\d", said) and not spoken.spelled_runs(said):
+                run = _run_after(line.text, rest.end())
         if run is not None:
             chosen = run
     if chosen is not None:
@@ -257,11 +281,12 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
     return found, disputed
 
 
-_NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|niner|double|triple)"
 # Something read out: a digit, two number words in a row, or a letter spelled "as in".
 _READ_OUT = re.compile(
     rf"\d|\b{_NUMBER_WORD}\b[\s,-]+{_NUMBER_WORD}\b|\b[A-Za-z]\b,? (?:as in|like|for) [A-Za-z]", re.I
 )
+_THREE_DIGITS = re.compile(rf"\b{_NUMBER_WORD}(?:[\s,-]+{_NUMBER_WORD}\b){{2}}", re.I)
 _NOT_AN_OFFER = re.compile(r"\b(?:press|enter|say|dial|type)\b", re.I)
 
 
@@ -270,6 +295,8 @@ def _reads_out(text: str) -> bool:
     text = re.split(r"[.?!](?:\s|$)", text, maxsplit=1)[0][:100]
     if _NOT_AN_OFFER.search(text):
         return False
+    if _THREE_DIGITS.search(text):
+        return True  # "six, two, oh, ...": digits one by one, never money or a date
     for mention in [*spoken.dates(text), *spoken.amounts(text), *spoken.durations(text)]:
         text = text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
     return bool(_READ_OUT.search(text))

@@ -21,6 +21,7 @@ DIGITS = {
     "seven": 7,
     "eight": 8,
     "nine": 9,
+    "niner": 9,  # radio speech
 }
 TEENS = {
     "ten": 10,

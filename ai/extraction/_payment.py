@@ -45,14 +45,28 @@ def _last_cue(text: str, pay: re.Pattern[str], other: re.Pattern[str]) -> str | 
 # The speaker takes back what they just said: "One sixty-four thirty. Sorry, correction, one sixty-four eighty."
 _RESTATED = re.compile(
     r"\b(?:sorry|correction|i mean|i meant|scratch that|make that|let me (?:say|read) (?:that|it) again|"
-    r"let me correct|(?:no,? )?wait|rather)\b",
+    r"let me correct|(?:no,? )?wait|rather)\b|"
+    # a reading broken off and started again: "nine twelve and change... nine hundred twelve dollars and eighteen"
+    r"\.\.\.|…|—|--",
+    re.I,
+)
+# An amount said roughly is not what was paid: "nine twelve and change", "about three hundred".
+_ROUGH_AFTER = re.compile(r"^\s*(?:-?ish\b|and change\b|or so\b|and some(?:thing)?\b|something\b|give or take\b)", re.I)
+_ROUGH_BEFORE = re.compile(
+    r"\b(?:about|around|roughly|approximately|almost|nearly|close to|a little (?:over|under|more than|less than)|"
+    r"just (?:over|under)|somewhere (?:around|near)|ballpark)\s*$",
     re.I,
 )
 
 
 def paid_amount(call: Call) -> Value | None:
-    """The last amount stated as paid; an amount the payer restates straight after it on the same line wins."""
+    """The last amount stated as paid; an amount the payer restates straight after it on the same line wins.
+
+    An amount said roughly ("nine twelve and change") is only a lead-in: the exact amount restated
+    after it is taken, and when none follows there is no paid amount (better null than a wrong one).
+    """
     found = None
+    rough = False
     since_paid: str | None = None  # what the line said after the amount found, for a restatement
     for sentence in call.statements():
         previous_end = 0
@@ -86,10 +100,11 @@ def paid_amount(call: Call) -> Value | None:
                 continue  # "zero paid on that line": the other line's payment stands
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
+            rough = bool(_ROUGH_AFTER.match(sentence.text[amount.end :]) or _ROUGH_BEFORE.search(before))
             since_paid = ""
         if since_paid is not None:
             since_paid += " " + sentence.text[previous_end:]
-    return found
+    return None if rough else found
 
 
 def _restates(between: str) -> bool:
@@ -192,6 +207,9 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
         mentions = spoken.denial_mentions(sentence.text)
         if not mentions and found is not None and previous is not None and previous.line is sentence.line:
             mentions = _code_corrected(sentence.text, found[0])
+            if not mentions and sentence.n in found[1] and _RESTATED.search(previous.text):
+                # "... reason code one ninety-six. Oh, no, sorry, wrong column. One ninety-seven."
+                mentions = _code_corrected(sentence.text, found[0], spoken.bare_code(sentence.text))
         if not mentions and previous is not None and previous.line is sentence.line:
             lead = spoken.leading_code(sentence.text) if _ABOUT_REASON.search(previous.text) else None
             mentions = [lead] if lead is not None else []
@@ -206,13 +224,15 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
                 elif _CO_WORDS.search(sentence.line.text):
                     code = f"CO-{mention.number}"
             lines = sorted({sentence.n, *_group_lines(statements, index)}) if code != mention.code else [sentence.n]
+            if found is not None and mention.group is not None and mention.group == found[0].split("-")[0]:
+                lines = sorted({*lines, *found[1]})  # a corrected number keeps the group said with the first
             found = (code, lines)
     return found
 
 
-def _code_corrected(text: str, code: str) -> list[spoken.DenialMention]:
+def _code_corrected(text: str, code: str, mention: spoken.DenialMention | None = None) -> list[spoken.DenialMention]:
     """ "No, I'm sorry, twenty-seven." straight after a code: the number is taken back, the group stands."""
-    mention = spoken.corrected_code(text)
+    mention = mention or spoken.corrected_code(text)
     if mention is None:
         return []
     group = code.split("-")[0] if "-" in code else None

@@ -12,7 +12,9 @@ from ai.extraction._transcript import Call, Sentence
 _MATERIAL = (
     r"(?:records|information|info|documentation|docs|notes|note|report|itemized(?: bill| statement)?|questionnaire|"
     r"description|explanation|letter of medical necessity|"
-    r"form|referral|authorization|attachments?|coordination of benefits|cob|update|copy|invoice|response)\b"
+    r"form|referral|authorization|attachments?|coordination of benefits|cob|update|copy|invoice|response|"
+    # another payer's decision the practice must send: "waiting on the primary payer's explanation of benefits"
+    r"eob|explanation of benefits|remittance)\b"
 )
 
 # Looser wording of a request for information, ranked below "denied" so that "denied, we asked for the
@@ -20,7 +22,7 @@ _MATERIAL = (
 # requested"): "we need the op notes", "still waiting on the referral", "haven't heard anything back".
 _LOOSE_PENDING = re.compile(
     rf"\b(?:we|still|they) (?:still )?need(?:s)? (?:\w+ ){{0,4}}?{_MATERIAL}|"
-    rf"\b(?:waiting|wait) (?:on|for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
+    rf"\b(?:waiting|wait) (?:on|for) (?:[\w']+ ){{0,4}}?{_MATERIAL}|"
     rf"\b(?:requested|requesting|request for|asked for|asking for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
     r"\b(?:outstanding|open) (?:\w+ )?(?:request|records request)\b|"
     r"\b(?:haven't|have not|has not|hasn't) (?:gotten|received|heard) (?:anything|a response|any response) back\b|"
@@ -98,7 +100,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
             r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin review\b|"
-            r"\bpended\b|\bpending\b|\bin the queue\b|\bpayment floor\b|\bworking its way\b|"
+            r"\bpended\b|\bpending\b|\bin the (?:\w+ )?queue\b|\bpayment floor\b|\bworking its way\b|"
             r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b|"
             # approved, but no payment issued yet: "approved and in the payment cycle", "hasn't finalized yet"
             r"\b(?:hasn't|has not|haven't|isn't|is not) (?:yet )?(?:been )?finali[sz]ed\b|"
@@ -112,10 +114,17 @@ CONDITIONAL = re.compile(r"\b(?:if|unless|once|otherwise|or else|in case|whether
 _MODAL_BEFORE = re.compile(
     r"\b(?:will|'ll|would|should|could|can't|cannot|won't|can|may|might|going to|to be|to)\s+(?:\w+\s+){0,2}$", re.I
 )
-_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|n't|without|nothing)\s+(?:\w+\s+){0,2}$", re.I)
+# "nothing pending", "no longer denied", "it's out of the denied status now"
+_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|n't|without|nothing|out of)\s+(?:\w+\s+){0,2}$", re.I)
 _PATIENT_SHARE = re.compile(
     r"\b(?:co-?insurance|co-?pay(?:ment)?|deductible|(?:member|patient|customer|beneficiary)(?:'s)? "
-    r"(?:responsibility|liability|share|owes)|cost[- ]share|patient owes|member owes)\b",
+    r"(?:responsibility|liability|share|owes|portion)|cost[- ]share|patient owes|member owes)\b",
+    re.I,
+)
+# A part of the claim left to the patient, no amount said: "The lab line, that went to the member's deductible."
+_PART_TO_PATIENT = re.compile(
+    r"\b(?:went|goes|applied|was applied|got applied) (?:to|toward|towards) (?:the |his |her |their )?"
+    r"(?:member's |patient's )?(?:deductible|co-?insurance|co-?pay)\b",
     re.I,
 )
 _SHARE_NEGATED = re.compile(
@@ -139,7 +148,29 @@ _BARE_PEND = re.compile(r"\bpend(?:ed|ing)\b|\bon hold\b", re.I)
 _OTHER_IN_PROCESS = re.compile(r"\bprocess|\breview|\badjudicat|\bqueue\b|\bpriced\b", re.I)
 
 
+# A denial told as history: "the first time through it denied CO eleven", "the original was denied".
+_EARLIER = re.compile(
+    r"\b(?:originally|initially|at first|first time(?: through| around)?|the original(?: claim)?|previously|"
+    r"the first (?:claim|submission))\b",
+    re.I,
+)
+
+
 def status_events(call: Call) -> list[Event]:
+    """Status statements in call order; a denial told as history is dropped once a newer status follows."""
+    events = _events(call)
+    return [
+        event
+        for index, event in enumerate(events)
+        if not (
+            event.status == "denied"
+            and _EARLIER.search(event.sentence.text)
+            and any(later.status != "denied" for later in events[index + 1 :])
+        )
+    ]
+
+
+def _events(call: Call) -> list[Event]:
     events: list[Event] = []
     for sentence in call.statements():
         kind = sentence_status(sentence)
@@ -179,7 +210,7 @@ def sentence_status(sentence: Sentence) -> str | None:
                 break
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
-            if kind in ("paid", "denied", "reprocessing") and _NEGATED_BEFORE.search(before):
+            if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):
                 continue
             if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):
                 continue
@@ -205,7 +236,8 @@ def patient_share(sentence: Sentence) -> bool:
             continue
         if any(a.value > 0 for a in spoken.amounts(window)) or re.search(r"\bpercent\b", window, re.I):
             return True
-    return False
+    match = _PART_TO_PATIENT.search(sentence.text)
+    return match is not None and line_level(sentence) and not _SHARE_NEGATED.search(sentence.text[: match.start()])
 
 
 def payment_stretch(events: list[Event]) -> list[Event]:

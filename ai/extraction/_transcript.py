@@ -72,6 +72,17 @@ _NOT_NAMES = {
     "about",
     "automated",
     "virtual",
+    # "Okay, here." / "Yeah, here." is someone finding the claim, not a name
+    "okay",
+    "ok",
+    "yeah",
+    "yes",
+    "alright",
+    "well",
+    "so",
+    "hi",
+    "hello",
+    "thanks",
 }
 _CONFIRM = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
@@ -86,9 +97,12 @@ _OTHER_CLAIM_AI = re.compile(
 )
 _OTHER_CLAIM = re.compile(
     r"\b(?:different|separate|other|another) (?:visit|claim|date of service|dos)\b|"
-    r"\b(?:wrong|different) (?:line|claim|patient|member)\b",
+    r"\b(?:wrong|different) (?:line|claim|patient|member)\b|"
+    # "he's got another one from the nineteenth, for the lab work"
+    r"\b(?:another|a second|the other) one (?:from|for|on|dated)\b",
     re.IGNORECASE,
 )
+_THAT_ONE = re.compile(r"\W*(?:and |so )?(?:that|this|the other|that second) (?:one|claim|visit)\b", re.I)
 _DOS_LEAD = re.compile(
     r"(?:\bfor|\bdate of service(?: of| is| was)?|\bdos|\bvisit(?: on| for)?|\bservice(?: on| date)?|\bseen on)"
     r"\s*(?:the\s+)?$",
@@ -203,14 +217,22 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
 
 
 def _rep_intro(text: str) -> str | None:
+    """The name a representative gives; one given again after "sorry" ("this is Nadia. Oh wait,
+    sorry, ... I'm Priscilla") replaces the first."""
+    found, end = None, 0
     for match in _INTRO.finditer(text):
         index, name = next(((n, group) for n, group in enumerate(match.groups(), 1) if group), (0, None))
         if not name or name.lower() in _NOT_NAMES or not name[0].isupper():
             continue
+        if found is not None and not _NAME_CORRECTED.search(text[end : match.start()]):
+            break
         # "this is Priya K." - the last initial straight after the name, or said apart
         initial = re.match(r" ([A-Z])\.(?=\s|$)", text[match.end(index) :]) or _LAST_INITIAL.search(text)
-        return f"{name} {initial.group(1).upper()}." if initial else name
-    return None
+        found, end = (f"{name} {initial.group(1).upper()}." if initial else name), match.end()
+    return found
+
+
+_NAME_CORRECTED = re.compile(r"\b(?:sorry|i mean|actually|correction)\b", re.I)
 
 
 def _mark_confirmations(lines: list[Line]) -> None:
@@ -231,10 +253,14 @@ def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
                 other = True
             elif other and _mentions_dos(text, dos):
                 other = False
+        previous_out = False
         for sentence in line.sentences:
             elsewhere = line.payer and (_OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos))
+            # "... another one from the nineteenth. That one paid forty-two ten.": still the other claim
+            elsewhere = elsewhere or (line.payer and previous_out and _THAT_ONE.match(sentence.text))
             if other or elsewhere:
                 sentence.in_scope = False
+            previous_out = not sentence.in_scope
 
 
 def _parse_iso(value: str) -> date | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ai.extraction._codes import (
     DenialMention,
+    bare_code,
     corrected_code,
     denial_mentions,
     group_alone,
@@ -51,6 +52,7 @@ __all__ = [
     "Token",
     "alnum",
     "amounts",
+    "bare_code",
     "business_to_calendar",
     "corrected_code",
     "dates",

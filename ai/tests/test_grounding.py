@@ -150,3 +150,9 @@ def test_it_accepts_a_group_said_in_its_own_sentence():
     assert states("denial_code", "CO-16", "It denied, reason sixteen.\nGroup code is C O.")
     assert states("denial_code", "CO-252", "Denied again. Two fifty-two, no attachment. Group is CO.")
     assert not states("denial_code", "PR-16", "It denied, reason sixteen.\nGroup code is C O.")
+
+
+def test_it_accepts_a_code_number_said_alone_after_a_correction():
+    text = "Denied, reason code one ninety-six. Sorry, wrong column. One ninety-seven.\nThe group is CO."
+    assert states("denial_code", "CO-197", text)
+    assert not states("denial_code", "CO-198", text)

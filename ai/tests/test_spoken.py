@@ -215,3 +215,28 @@ def test_it_reads_a_group_said_alone_and_a_code_opening_a_sentence():
     assert spoken.group_alone("Group code CO, reason 45.") is None
     assert spoken.leading_code("Two fifty-two, the attachment is missing.").number == "252"
     assert spoken.leading_code("Okay, let me look.") is None
+
+
+def test_it_reads_niner_as_nine_in_a_spelled_run():
+    assert spoken.alnum(spoken.spelled_runs("Tango, four, niner, two")[0].value) == "T492"
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("allow fourteen additional days", 14),
+        ("give it ten more business days", 14),
+        ("you have a hundred and eighty days", 180),
+        ("a week", 7),
+    ],
+)
+def test_it_reads_more_waits(text, days):
+    assert [d.days for d in spoken.durations(text)] == [days]
+
+
+def test_it_reads_a_code_said_alone_and_nothing_else():
+    assert spoken.bare_code("One ninety-seven.").code == "197"
+    assert spoken.bare_code("Fifty-five") is not None
+    assert spoken.bare_code("One ninety-seven, no auth.") is None
+    assert spoken.bare_code("Six hundred.") is None
+    assert spoken.bare_code("Thanks.") is None
