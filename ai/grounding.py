@@ -16,12 +16,18 @@ from decimal import Decimal, InvalidOperation
 from ai.extraction import spoken
 from ai.outcome import GROUNDED_FIELDS, CallOutcome, transcript_lines
 
-# Words that settle the group of a denial said without one ("reason code 1 ... the patient's deductible").
+# Words that settle the group of a denial said without one ("reason code 1 ... the patient's deductible",
+# "reason 119 ... the patient is responsible for that one, so you can bill him").
+_BILL_PATIENT = r"bill (?:the (?:patient|member)|him|her|them)\b"
 _GROUP_WORDS = {
-    "CO": ("contractual", "provider liab", "write off", "write-off", "can't bill the", "cannot bill the"),
-    "PR": ("patient responsib", "member responsib", "patient's responsib", "member's responsib", "deductible"),
-    "OA": ("other adjustment",),
-    "PI": ("payer initiated", "payor initiated"),
+    "CO": re.compile(rf"contractual|provider liab|write[ -]off|(?:can't|cannot|can not) {_BILL_PATIENT}", re.I),
+    "PR": re.compile(
+        r"(?:patient|member)(?:'s)? responsib|(?:patient|member|subscriber) is (?:responsible|liable)|deductible|"
+        rf"(?<!n't )(?<!not )(?<!cannot ){_BILL_PATIENT}",
+        re.I,
+    ),
+    "OA": re.compile(r"other adjustment", re.I),
+    "PI": re.compile(r"payer initiated|payor initiated", re.I),
 }
 _FIELD_LABELS = {
     "reference_number": "reference number",
@@ -97,7 +103,6 @@ def _states_denial(value: object, text: str) -> bool:
     if not match:
         return False
     group, number = match.group(1), str(int(match.group(2)))
-    lowered = text.lower()
     sentences = re.split(r"(?<=[.?!])\s+", text)
     # a code said bare at the start of a sentence ("One ninety-seven, no authorization on file")
     # or as a correction of the one before ("reason code twenty-six. No, I'm sorry, twenty-seven.")
@@ -114,7 +119,7 @@ def _states_denial(value: object, text: str) -> bool:
         if mention.group is None and (
             re.search(rf"\b{group}\b", text)
             or any(spoken.group_alone(sentence) == group for sentence in sentences)
-            or any(word in lowered for word in _GROUP_WORDS.get(group, ()))
+            or (group in _GROUP_WORDS and _GROUP_WORDS[group].search(text) is not None)
         ):
             return True
     return False

@@ -1,14 +1,13 @@
-"""Dates and waits as payers say them: "the twenty-ninth of last month", "last Friday", "seven to ten business days"."""
+"""Dates as payers say them: "the twenty-ninth of last month", "last Friday", "March 3rd"."""
 
 from __future__ import annotations
 
-import calendar
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ai.extraction._numbers import MONTHS, ORDINAL_UNITS, TENS, WEEKDAYS, Token, number_groups, tokens
+from ai.extraction._durations import days_ago
+from ai.extraction._numbers import DIGITS, MONTHS, ORDINAL_UNITS, TEENS, TENS, WEEKDAYS, Token, number_groups, tokens
 
 
 @dataclass(frozen=True)
@@ -146,10 +145,44 @@ _NOT_A_DAY = {
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 
 
+_UNIT = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_PART = (
+    rf"(?:(?:zero|oh)[\s-]+{_UNIT}|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    rf"nineteen|(?:twenty|thirty)(?:[\s-]+{_UNIT})?|\d{{2}})"
+)
+# A screen's date field read aloud in pairs: "check date zero three, zero six, twenty-six" (MM, DD, YY).
+# Only after a date label, since pairs of digits are also how identifiers are read.
+_READ_FIELD_DATE = re.compile(
+    rf"\b(?:date|dated)\s*(?:of\s+|is\s+|was\s+|:\s*)?({_PART})[\s,/-]+({_PART})[\s,/-]+"
+    rf"(twenty[\s-]+(?:twenty|thirty)(?:[\s-]+{_UNIT})?|\d{{4}}|{_PART})\b",
+    re.I,
+)
+
+
+def _field_number(said: str) -> int:
+    """ "zero three" → 3, "twenty-six" → 26, "twenty twenty-six" → 2026, "06" → 6."""
+    words = re.findall(r"[a-z]+|\d+", said.lower())
+    if len(words) == 1 and words[0].isdigit():
+        return int(words[0])
+    if len(words) >= 2 and words[0] == "twenty" and words[1] in ("twenty", "thirty"):
+        return 2000 + _field_number(" ".join(words[1:]))
+    values = [0 if w in ("zero", "oh") else DIGITS.get(w, TEENS.get(w, TENS.get(w, 0))) for w in words]
+    return values[0] * 10 + values[1] if words[0] in ("zero", "oh") else sum(values)
+
+
+def _read_field_dates(text: str) -> list[DateMention]:
+    found = []
+    for m in _READ_FIELD_DATE.finditer(text):
+        month, day, year = (_field_number(m.group(n)) for n in (1, 2, 3))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            found.append(DateMention(m.start(1), m.end(), day, month, year if year >= 100 else 2000 + year))
+    return found
+
+
 def dates(text: str) -> list[DateMention]:
     """Dates in ``text``: "March sixth", "February 13, 2026", "4/20", "the twenty-ninth of last
-    month", "the 28th", "last Friday", "today"."""
-    found: list[DateMention] = []
+    month", "the 28th", "last Friday", "today", "dated zero three, zero six, twenty-six"."""
+    found: list[DateMention] = _read_field_dates(text)
     for m in _NUMERIC_DATE.finditer(text):
         month, day = int(m.group(1)), int(m.group(2))
         if 1 <= month <= 12 and 1 <= day <= 31:
@@ -207,7 +240,7 @@ def dates(text: str) -> list[DateMention]:
             found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=off))
             i = k + 1
             continue
-        ago = _ago(toks, i)
+        ago = days_ago(toks, i)
         if ago is not None:
             # "two weeks ago", "ten days ago today"
             days, k = ago
@@ -227,128 +260,3 @@ def dates(text: str) -> list[DateMention]:
             continue
         kept.append(mention)
     return kept
-
-
-# ---------------------------------------------------------------------------------------------
-# Durations
-# ---------------------------------------------------------------------------------------------
-
-DURATION_UNITS = {
-    "day": 1,
-    "days": 1,
-    "week": 7,
-    "weeks": 7,
-    "month": 30,
-    "months": 30,
-}
-
-
-@dataclass(frozen=True)
-class Duration:
-    days: int  # calendar days
-    start: int
-    end: int
-    phrase: str
-
-
-def business_to_calendar(n: int) -> int:
-    return math.ceil(n * 7 / 5)
-
-
-def _ago(toks: list[Token], i: int) -> tuple[int, int] | None:
-    """(days back, index after) for "two weeks ago" / "three days ago today" at ``toks[i]``."""
-    n, k = _quantity(toks, i)
-    if n is None or k + 1 >= len(toks) or toks[k].low not in ("day", "days", "week", "weeks"):
-        return None
-    if toks[k + 1].low != "ago":
-        return None
-    days = n * DURATION_UNITS[toks[k].low]
-    k += 2
-    if k < len(toks) and toks[k].low == "today":
-        k += 1
-    return days, k
-
-
-def _quantity(toks: list[Token], i: int) -> tuple[int | None, int]:
-    """A count at ``toks[i]``: "10", "ten", "a", "a couple of", "fifteen"."""
-    if i >= len(toks):
-        return None, i
-    low = toks[i].low
-    if low == "a" and i + 1 < len(toks) and toks[i + 1].low in ("hundred", "thousand"):
-        groups, after = number_groups(toks, i)  # "a hundred and eighty days"
-        return (groups[0].value, after) if len(groups) == 1 else (None, i)
-    if low == "a" or low == "an":
-        if i + 2 < len(toks) and toks[i + 1].low == "couple" and toks[i + 2].low == "of":
-            return 2, i + 3
-        if i + 1 < len(toks) and toks[i + 1].low == "couple":
-            return 2, i + 2
-        return 1, i + 1
-    if low == "couple":
-        k = i + 2 if i + 1 < len(toks) and toks[i + 1].low == "of" else i + 1
-        return 2, k
-    if toks[i].text.isdigit():
-        return int(toks[i].text), i + 1
-    groups, after = number_groups(toks, i)
-    if len(groups) == 1 and groups[0].kind != "cents":
-        return groups[0].value, after
-    return None, i
-
-
-def durations(text: str, today: date | None = None) -> list[Duration]:
-    """Waits in ``text`` as calendar days: "ten business days" → 14, "two weeks" → 14, "a month"
-    → 30, "seven to ten business days" → the upper bound, "the end of the month" (needs ``today``)."""
-    toks = tokens(text)
-    found: list[Duration] = []
-    i = 0
-    while i < len(toks):
-        n, k = _quantity(toks, i)
-        if n is None:
-            if today is not None and toks[i].low == "end" and i + 2 < len(toks) and toks[i + 1].low == "of":
-                k = i + 2
-                rel = 0
-                if toks[k].low in ("the", "this"):
-                    k += 1
-                elif toks[k].low == "next":
-                    rel, k = 1, k + 1
-                if k < len(toks) and toks[k].low in ("month", "week"):
-                    if toks[k].low == "month":
-                        y, m = today.year, today.month + rel
-                        if m > 12:
-                            y, m = y + 1, m - 12
-                        target = date(y, m, calendar.monthrange(y, m)[1])
-                    else:
-                        target = today + timedelta(days=(4 - today.weekday()) % 7 + 7 * rel)
-                    found.append(Duration((target - today).days, toks[i].start, toks[k].end, "end of " + toks[k].low))
-                    i = k + 1
-                    continue
-            i += 1
-            continue
-        upper = n
-        # a range: "seven to ten", "five or six", "5-7"
-        if k + 1 < len(toks) and toks[k].low in ("to", "or", "-"):
-            m2, k2 = _quantity(toks, k + 1)
-            if m2 is not None and m2 > n:
-                upper, k = m2, k2
-        business = False
-        if k < len(toks) and toks[k].low in ("additional", "more", "extra", "further"):
-            k += 1  # "fourteen additional days", "ten more business days"
-        if k < len(toks) and toks[k].low in ("business", "working"):
-            business, k = True, k + 1
-        elif k < len(toks) and toks[k].low == "calendar":
-            k += 1
-        if k < len(toks) and toks[k].text == "-":
-            k += 1
-        if k < len(toks) and toks[k].low in DURATION_UNITS:
-            unit = toks[k].low
-            if business and unit.startswith("day"):
-                days = business_to_calendar(upper)
-            elif business and unit.startswith("week"):
-                days = upper * 7
-            else:
-                days = upper * DURATION_UNITS[unit]
-            if not (k + 1 < len(toks) and toks[k + 1].low == "ago"):  # "two weeks ago" is not a wait
-                found.append(Duration(days, toks[i].start, toks[k].end, text[toks[i].start : toks[k].end]))
-            i = k + 1
-            continue
-        i += 1
-    return found

@@ -11,7 +11,7 @@ from ai.extraction._status import CONDITIONAL
 from ai.extraction._transcript import Call, Sentence, confirms
 
 _DEADLINE = re.compile(
-    r"\b(?:within|deadline|due|timely filing|filing limit|from the date of|of the (?:letter|request|notice|date)|"
+    r"\b(?:within|deadline|due|timely filing|filing limit|from (?:the )?date of|of the (?:letter|request|notice|date)|"
     r"from receipt|of receipt|to (?:respond|submit|send|appeal|file)|appeal|before)\b|"
     # the practice's time, not the payer's: "You've got a hundred and eighty days."
     r"\byou(?:'ve| have)? got\b|\byou have(?! to)\b",
@@ -30,7 +30,9 @@ _AGENT_ACTION = re.compile(
 )
 _REP_ACTION = re.compile(
     r"\b(?:you(?:'ll| will)? need to|you'd (?:want|need) to|you (?:should|must|have to)|go ahead and|your office "
-    r"(?:can|should|needs to)|(?:^|\. )(?:send|resubmit|submit|fax|upload) (?:it|us|the|a))\b",
+    r"(?:can|should|needs to)|(?:^|\. )(?:send|resubmit|submit|fax|upload) (?:it|us|the|a))\b|"
+    # a terse rep's bare order: "Never got it. Resubmit."
+    r"^\W*(?:please )?(?:resubmit|refile|rebill|re-?send)\b",
     re.I,
 )
 _NO_ACTION = re.compile(
@@ -138,12 +140,22 @@ def _chosen_wait(call: Call, sentence: Sentence) -> int | None:
     return number * {"day": 1, "week": 7, "month": 30}[unit.group(1)]
 
 
+_PATIENT_SHARES = ("PR-1", "PR-2", "PR-3")
+# Clauses of one sentence: "You'd need to get his new insurance information, or if he has none, bill him".
+_CLAUSE = re.compile(r"[,;]\s*(?:or|but|otherwise)\b|;", re.I)
+
+
+def _asks_action(text: str) -> bool:
+    """The payer asks the practice to act in a clause of ``text`` that no condition hangs on."""
+    return any(_REP_ACTION.search(part) and not CONDITIONAL.search(part) for part in _CLAUSE.split(text))
+
+
 def call_outcome(
     status: str, denial: str | None, call: Call, follow_up: tuple[int, int] | None
 ) -> tuple[str, list[int]]:
     agent_action = [line.n for line in call.lines if not line.payer and _AGENT_ACTION.search(line.text)]
     in_scope = [s for s in call.sentences() if s.in_scope and s.line.payer]
-    rep_action = [s.n for s in in_scope if _REP_ACTION.search(s.text) and not CONDITIONAL.search(s.text)]
+    rep_action = [s.n for s in in_scope if _asks_action(s.text)]
     no_action = [s.n for s in in_scope if _NO_ACTION.search(s.text)]
     if status == "unknown":
         return "failed", []
@@ -155,7 +167,11 @@ def call_outcome(
             return "action_required", agent_action or rep_action
         return "resolved", []
     if status == "denied":
-        if denial and denial.startswith("PR-") and not agent_action:
+        # a patient share (PR-1/2/3) rests with the patient; another PR code does unless the payer asks
+        # more of the practice ("coverage termed ... you'd need to get his new insurance information")
+        if denial in _PATIENT_SHARES and not agent_action:
+            return "resolved", no_action
+        if denial and denial.startswith("PR-") and not agent_action and not rep_action:
             return "resolved", no_action
         if no_action and not agent_action and not rep_action:
             # "denied as a duplicate ... nothing to do": the payer says it rests there

@@ -238,6 +238,22 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
     return _corrected_in_line(line.text, run) if run else None
 
 
+# A label said to deny there is a value: "there's no check number for those", "I don't have a trace number".
+_NO_VALUE = re.compile(
+    r"(?:\bno|\bnot a|\bnot an|n't (?:have|got|see) (?:a|an|any)|\bwithout (?:a|an))\s+(?:\w+\s+){0,2}$", re.I
+)
+_ID_ASK = re.compile(r"\b(?:number|reference|ref|check|eft|trace|confirmation)\b|\bid\b", re.I)
+
+
+def _asks_other(call: Call, line: Line, ask: re.Pattern[str]) -> bool:
+    """The agent's question before ``line`` asks for some other number than the one ``ask`` names."""
+    previous = call.before(line)
+    if previous is None or previous.payer:
+        return False
+    questions = [s.text for s in previous.sentences if s.question]
+    return any(_ID_ASK.search(q) for q in questions) and not any(ask.search(q) for q in questions)
+
+
 def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: list[Line]) -> tuple[Value | None, bool]:
     """The last value stated for an identifier, after read-backs and corrections.
 
@@ -247,14 +263,18 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
     announced: Line | None = None
     for line in lines:
         run = _keyed_value(line, key) or _asked_value(call, line, ask)
+        if announced is not None and _asks_other(call, line, ask):
+            announced = None  # the agent moved on to another number: the reply is that one
         if run is None and announced is not None and line.n - announced.n <= 3:
             # "let me give you the reference number, you ready?" ... "It's 1-5-1-8, 7-7-2..."
             run = _run_after(line.text, 0)
         if run is not None:
             found = Value(run.value, [line.n])
             announced = None
-        elif key.search(line.text):
+        elif any(not _NO_VALUE.search(line.text[: m.start()]) for m in key.finditer(line.text)):
             announced = line
+        elif key.search(line.text):
+            announced = None  # "there's no check number for those": nothing is coming
     if found is None:
         return None, False
     disputed = False

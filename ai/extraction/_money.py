@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ai.extraction._dates import DURATION_UNITS, dates
-from ai.extraction._numbers import DIGITS, Group, Token, number_groups, numberish, tokens
+from ai.extraction._dates import dates
+from ai.extraction._durations import DURATION_UNITS
+from ai.extraction._numbers import DIGITS, Group, Token, index_after, number_groups, numberish, tokens
 
 
 @dataclass(frozen=True)
@@ -15,16 +16,23 @@ class Amount:
     value: Decimal
     start: int
     end: int
-    explicit: bool  # said with "$", "dollars" or "cents", or as 312.40
+    explicit: bool  # said with "$", "dollars" or "cents", or as 312.40 / "three twelve point four oh"
+    cents_only: bool = False  # "seventy-one cents" on its own: a piece of an amount, rarely a whole one
 
 
 _MONEY_WORDS = {"dollar", "dollars", "buck", "bucks"}
-# What a bare number before these words counts: "two of the four", "four units", "three lines".
-_COUNTED = {"of", "units", "unit", "lines", "line", "visits", "claims", "times", "items", "codes", "modifiers"}
+# What a bare number before these words counts: "two of the four", "four units", "one claim", "1 line".
+_COUNTED = {
+    *("of", "units", "unit", "lines", "line", "visits", "visit", "claims", "claim", "times", "time", "items"),
+    *("item", "codes", "code", "modifiers", "modifier", "services", "service", "procedures", "procedure"),
+    *("cleanings", "cleaning", "sessions", "session", "each", "per", "more", "other", "another", "left"),
+}
 _DIGIT_MONEY = re.compile(
     r"\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
-    r"|\b(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})\b(?![.\d])"
-    r"|\b(\d{1,3}(?:,\d{3})+|\d+)\s+dollars?(?:\s+and\s+(\d{1,2})\s+cents?)?",
+    r"|\b(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})\b(?!\.?\d)"
+    r"|\b(\d{1,3}(?:,\d{3})+|\d+)\s+dollars?(?:,?\s+(?:and\s+)?(\d{1,2})\s+cents?)?"
+    # "306 point 71": the decimal point said aloud
+    r"|\b(\d{1,3}(?:,\d{3})+|\d+)\s+point\s+(\d{1,2})\b(?!\.?\d)(?!\s*(?:%|percent))",
 )
 
 
@@ -61,9 +69,9 @@ def amounts(text: str) -> list[Amount]:
     found: list[Amount] = []
     taken: list[tuple[int, int]] = [(d.start, d.end) for d in dates(text)]
     for m in _DIGIT_MONEY.finditer(text):
-        whole = m.group(1) or m.group(3) or m.group(5)
+        whole = m.group(1) or m.group(3) or m.group(5) or m.group(7)
         # After a point the digits are a fraction ("$312.4" is 312.40); "and 8 cents" counts cents.
-        decimals = m.group(2) or m.group(4)
+        decimals = m.group(2) or m.group(4) or m.group(8)
         cents = Decimal(decimals.ljust(2, "0")) if decimals else Decimal(m.group(6) or 0)
         value = Decimal(whole.replace(",", "")) + cents / 100
         found.append(Amount(value.quantize(Decimal("0.01")), m.start(), m.end(), True))
@@ -92,7 +100,7 @@ def amounts(text: str) -> list[Amount]:
             nxt = toks[j].low
         start, end = groups[0].start, groups[-1].end
         value: Decimal | None = None
-        explicit = False
+        explicit = cents_only = False
         if nxt in _MONEY_WORDS:
             explicit = True
             end = toks[j].end
@@ -111,30 +119,81 @@ def amounts(text: str) -> list[Amount]:
                 after = j + 1
         elif nxt in ("cents", "cent") and len(groups) == 1 and groups[0].value < 100:
             value, explicit, end, after = Decimal(groups[0].value) / 100, True, toks[j].end, j + 1
+            cents_only = True
+        elif nxt == "point":
+            # "three hundred six point seven one": a point read aloud makes it exact, or unreadable
+            whole = _shorthand(groups) if len(groups) == 1 else None
+            cents_groups, k = _decimals_after(toks, j + 1)
+            value = whole + cents_groups if whole is not None and cents_groups is not None else None
+            if value is not None and not (k < len(toks) and toks[k].low in ("percent", "%")):
+                explicit, end, after = True, toks[k - 1].end, k
+            else:
+                value, after = None, max(k, j + 1)
+        elif nxt == "and" and len(groups) == 1 and (joined := _and_cents(groups[0], toks, j)) is not None:
+            value, end, after = joined  # "three hundred six and seventy-one cents"
+            explicit = True
         elif nxt in ("percent", "%") or nxt in DURATION_UNITS or nxt in ("business", "working", "calendar"):
             value = None
         elif nxt in _COUNTED and len(groups) == 1:
             value = None  # "paid two of the four units": a count, not money
+        elif len(groups) == 1 and groups[0].value < 10 and groups[0].kind == "small":
+            value = None  # a lone "one" or "two" with no money word is a count ("we paid one in September")
         else:
             value = _shorthand(groups)
             if value is not None and nxt == "even":
                 end, after = toks[j].end, j + 1
         if value is not None:
-            found.append(Amount(value.quantize(Decimal("0.01")), start, end, explicit))
+            found.append(Amount(value.quantize(Decimal("0.01")), start, end, explicit, cents_only))
         i = max(after, i + 1)
     found.sort(key=lambda a: a.start)
     return found
 
 
 def _cents_after(toks: list[Token], k: int) -> tuple[Group | None, int]:
+    """The cents after "dollars": "and twelve cents", "twenty-nine", ", seventy-one cents".
+
+    After a comma the cents must be named ("three hundred six dollars, seventy-one cents"), so a
+    count that follows ("forty dollars, two visits") stays apart.
+    """
+    start = k
+    comma = k < len(toks) and toks[k].text == ","
+    k += comma
     if k < len(toks) and toks[k].low == "and":
         k += 1
     groups, after = number_groups(toks, k)
     if len(groups) == 1 and groups[0].value < 100:
         if after < len(toks) and toks[after].low in ("cents", "cent"):
             return Group(groups[0].value, "cents", groups[0].start, toks[after].end), after + 1
-        return groups[0], after
-    return None, k
+        if not comma:
+            return groups[0], after
+    return None, start
+
+
+def _and_cents(whole: Group, toks: list[Token], k: int) -> tuple[Decimal, int, int] | None:
+    """(value, end, index after) for dollars left unsaid: "three hundred six and seventy-one cents"."""
+    cents, after = _cents_after(toks, k)
+    if cents is None or cents.kind != "cents":
+        return None
+    return Decimal(whole.value) + Decimal(cents.value) / 100, cents.end, after
+
+
+def _decimals_after(toks: list[Token], k: int) -> tuple[Decimal | None, int]:
+    """The fraction after a spoken point: "seven one" or "seventy-one" is .71, "five" is .50, "oh five" .05."""
+    digits: list[int] = []
+    while k < len(toks) and len(digits) < 2 and (toks[k].low in DIGITS or toks[k].text.isdigit()):
+        if toks[k].text.isdigit():
+            digits.extend(int(c) for c in toks[k].text)
+        else:
+            digits.append(DIGITS[toks[k].low])
+        k += 1
+    if not digits:
+        groups, after = number_groups(toks, k)
+        if groups and 10 <= groups[0].value <= 99 and groups[0].kind == "small":
+            return Decimal(groups[0].value) / 100, index_after(toks, groups[0].end, k)
+        return None, k
+    if len(digits) > 2 or (k < len(toks) and (toks[k].low in DIGITS or numberish(toks[k]))):
+        return None, k  # more digits than cents hold: not an amount read with a point
+    return Decimal(digits[0] * 10 + (digits[1] if len(digits) > 1 else 0)) / 100, k
 
 
 def number_value(text: str) -> int | None:

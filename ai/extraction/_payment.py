@@ -59,6 +59,15 @@ _ROUGH_BEFORE = re.compile(
 )
 
 
+# A rate, then what it comes to: "We paid eighty percent, so a hundred eighty-four thirty-two". The
+# percentage only says how the amount was worked out; the label before it names the amount.
+_RATE_THEN_AMOUNT = re.compile(
+    r"\b[\w-]+ (?:percent|%)(?: of (?:the |that )?(?:allowed|allowable|billed|charges?)(?: amount)?)?,?\s*"
+    r"(?:so|which (?:is|was|comes to|came to)|that's|that is|that comes to|for|or)\s*$",
+    re.I,
+)
+
+
 def paid_amount(call: Call) -> Value | None:
     """The last amount stated as paid; an amount the payer restates straight after it on the same line wins.
 
@@ -75,6 +84,7 @@ def paid_amount(call: Call) -> Value | None:
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
+            before = _RATE_THEN_AMOUNT.sub(" ", before)
             if _asked_for_payment(call, sentence) or _after_payment(call, sentence, before):
                 before = "paid " + before
             if since_paid is not None and _restates(since_paid + " " + before) and _money_like(sentence.text, amount):
@@ -100,7 +110,10 @@ def paid_amount(call: Call) -> Value | None:
                 continue  # "zero paid on that line": the other line's payment stands
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
-            rough = bool(_ROUGH_AFTER.match(sentence.text[amount.end :]) or _ROUGH_BEFORE.search(before))
+            # cents alone are a piece of an amount heard apart from its dollars: never the whole payment
+            rough = amount.cents_only or bool(
+                _ROUGH_AFTER.match(sentence.text[amount.end :]) or _ROUGH_BEFORE.search(before)
+            )
             since_paid = ""
         if since_paid is not None:
             since_paid += " " + sentence.text[previous_end:]
@@ -113,17 +126,20 @@ def _restates(between: str) -> bool:
 
 
 def _after_payment(call: Call, sentence: Sentence, before: str) -> bool:
-    """An amount that opens the sentence after "That claim paid." on the same line: the amount paid."""
+    """An amount that opens the sentence after "That claim paid." (same line or the payer's next): the amount paid."""
     if before.strip(" ,") or _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE) is not None:
         return False
     lines = sentence.line.sentences
     index = lines.index(sentence)
-    earlier = lines[index - 1].text if index > 0 else ""
-    return (
-        index > 0
-        and sentence_status(lines[index - 1]) == "paid"
-        and not any(_money_like(earlier, a) for a in spoken.amounts(earlier))
-    )
+    previous_line = call.before(sentence.line)
+    if index > 0:
+        said_before = lines[index - 1]
+    elif previous_line is not None and previous_line.payer and previous_line.sentences:
+        said_before = previous_line.sentences[-1]  # the payer went on in a new line, no one between
+    else:
+        return False
+    earlier = said_before.text
+    return sentence_status(said_before) == "paid" and not any(_money_like(earlier, a) for a in spoken.amounts(earlier))
 
 
 def _money_like(text: str, amount: spoken.Amount) -> bool:
@@ -174,12 +190,13 @@ def payment_date(call: Call) -> tuple[date, int] | None:
 
 _PR_WORDS = re.compile(
     r"\b(?:patient|member|customer)(?:'s)? responsibility\b|"
-    r"(?<!n't )(?<!not )(?<!cannot )\bbill (?:the|her|him) (?:patient|member)\b",
+    r"\b(?:the )?(?:patient|member|customer|subscriber) is (?:responsible|liable)\b|"
+    r"(?<!n't )(?<!not )(?<!cannot )\bbill (?:the (?:patient|member)|him|her|them)\b",
     re.I,
 )
 _CO_WORDS = re.compile(
     r"\bcontractual obligation\b|\bprovider(?:'s)? liability\b|"
-    r"\b(?:can't|cannot|can not) bill the (?:patient|member)\b|\bwrite (?:it )?off\b",
+    r"\b(?:can't|cannot|can not) bill (?:the (?:patient|member)|him|her|them)\b|\bwrite (?:it )?off\b",
     re.I,
 )
 
@@ -215,15 +232,16 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
             mentions = [lead] if lead is not None else []
         for mention in mentions:
             code = mention.code
+            said_by: list[int] = []
             if mention.group is None:
                 group = _group_nearby(statements, index)
                 if group is not None:
                     code = f"{group}-{mention.number}"
-                elif _PR_WORDS.search(sentence.line.text):
-                    code = f"PR-{mention.number}"
-                elif _CO_WORDS.search(sentence.line.text):
-                    code = f"CO-{mention.number}"
-            lines = sorted({sentence.n, *_group_lines(statements, index)}) if code != mention.code else [sentence.n]
+                    said_by = _group_lines(statements, index)
+                elif (liable := _liability(statements, index)) is not None:
+                    code = f"{liable[0]}-{mention.number}"
+                    said_by = [liable[1]]
+            lines = sorted({sentence.n, *said_by}) if code != mention.code else [sentence.n]
             if found is not None and mention.group is not None and mention.group == found[0].split("-")[0]:
                 lines = sorted({*lines, *found[1]})  # a corrected number keeps the group said with the first
             found = (code, lines)
@@ -278,6 +296,28 @@ def _group_nearby(statements: list[Sentence], index: int) -> str | None:
         group = spoken.group_alone(sentence.text)
         if group is not None:
             return group
+    return None
+
+
+def _liability(statements: list[Sentence], index: int) -> tuple[str, int] | None:
+    """PR or CO from who the payer says must pay, on the code's line or the payer's next lines.
+
+    "Reason code 119 ..." then "The patient is responsible for that one": the patient's. Words
+    that follow another code belong to that code.
+    """
+    here = statements[index]
+    said = [(here.line.text, here.n)]
+    for sentence in _nearby(statements, index):
+        if sentence.line is here.line or sentence.n < here.n:
+            continue
+        if spoken.denial_mentions(sentence.text):
+            break
+        said.append((sentence.text, sentence.n))
+    for text, line_n in said:
+        if _PR_WORDS.search(text):
+            return "PR", line_n
+        if _CO_WORDS.search(text):
+            return "CO", line_n
     return None
 
 

@@ -80,7 +80,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # nothing paid on a processed claim: "processed with zero paid", "we show zero payment"
             r"\b(?:zero|\$0(?:\.00)?) (?:paid|payment|payable)\b|\bpaid (?:zero|nothing|\$0)\b|"
             # "we didn't pay anything", "the whole allowed amount went to his deductible"
-            r"\b(?:didn't|did not) pay (?:anything|a thing|any of it)\b|"
+            r"\b(?:didn't|did not) pay (?:anything|a thing|any of it)\b|\bnothing (?:was )?paid\b|"
             r"\b(?:whole|entire|full|all of the|all the) (?:allowed )?(?:amount|allowed|allowable)\b[^.]{0,40}?"
             r"\b(?:went|applied|goes|was applied) to (?:the |his |her |their )?(?:member's |patient's )?deductible\b",
             re.I,
@@ -99,7 +99,9 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "in_process",
         re.compile(
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
-            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin review\b|"
+            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin (?:\w+ )?review\b|"
+            # "it is currently under process", "the claim is under processing"
+            r"\bunder process(?:ing)?\b|"
             r"\bpended\b|\bpending\b|\bin the (?:\w+ )?queue\b|\bpayment floor\b|\bworking its way\b|"
             r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b|"
             # approved, but no payment issued yet: "approved and in the payment cycle", "hasn't finalized yet"
@@ -115,7 +117,7 @@ _MODAL_BEFORE = re.compile(
     r"\b(?:will|'ll|would|should|could|can't|cannot|won't|can|may|might|going to|to be|to)\s+(?:\w+\s+){0,2}$", re.I
 )
 # "nothing pending", "no longer denied", "it's out of the denied status now"
-_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|n't|without|nothing|out of)\s+(?:\w+\s+){0,2}$", re.I)
+_NEGATED_BEFORE = re.compile(r"(?:\b(?:no|not|never|without|nothing|out of)|n't)\s+(?:\w+\s+){0,2}$", re.I)
 _PATIENT_SHARE = re.compile(
     r"\b(?:co-?insurance|co-?pay(?:ment)?|deductible|(?:member|patient|customer|beneficiary)(?:'s)? "
     r"(?:responsibility|liability|share|owes|portion)|cost[- ]share|patient owes|member owes)\b",
@@ -183,12 +185,19 @@ def _events(call: Call) -> list[Event]:
             and not _OTHER_IN_PROCESS.search(sentence.text)
         ):
             kind = None
+        # "sent over to reprocessing. It's not finalized yet.": the reprocessing is what is in process
+        if kind == "in_process" and events and events[-1].status == "reprocessing" and _close(events[-1], sentence):
+            kind = None
         if kind:
             events.append(Event(kind, sentence))
         if kind == "denied" and line_level(sentence) and _pays_too(sentence):
             # "the lab line was denied ... and the visit line paid ninety-five twenty"
             events.append(Event("paid", sentence))
     return events
+
+
+def _close(event: Event, sentence: Sentence) -> bool:
+    return sentence.n - event.sentence.n <= 2
 
 
 def _pays_too(sentence: Sentence) -> bool:
@@ -201,7 +210,14 @@ def _pays_too(sentence: Sentence) -> bool:
 
 
 def sentence_status(sentence: Sentence) -> str | None:
-    text = sentence.text
+    return _text_status(sentence.text)
+
+
+# A reprocessing already done, told before its result: "the claim reprocessed, and it paid on March eleventh".
+_DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
+
+
+def _text_status(text: str) -> str | None:
     conditional = bool(CONDITIONAL.search(text))
     for kind, pattern in STATUS_CUES:
         for match in pattern.finditer(text):
@@ -220,6 +236,10 @@ def sentence_status(sentence: Sentence) -> str | None:
                 continue  # "nothing paid yet" is a claim still in process
             if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
                 continue
+            if kind == "reprocessing" and _DONE_REPROCESSING.fullmatch(match.group()):
+                result = _text_status(text[match.end() :])
+                if result in ("paid", "denied", "partially_paid"):
+                    return result
             if pattern is _LOOSE_PENDING and (conditional or _NEGATED_REQUEST.search(before)):
                 continue
             return kind

@@ -83,6 +83,14 @@ _NOT_NAMES = {
     "hi",
     "hello",
     "thanks",
+    # nor is "Thank you, Maria." or "Perfect, Maria." a greeting
+    "thank",
+    "sure",
+    "perfect",
+    "great",
+    "good",
+    "bye",
+    "got",
 }
 _CONFIRM = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
@@ -199,7 +207,7 @@ def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:
     for line in lines:
         if not line.payer:
             continue
-        intro = _rep_intro(line.text)
+        intro = _rep_intro(line.text) or (None if person_on_line else _bare_greeting(line.text))
         ivr = bool(_IVR.search(line.text))
         automated = re.search(r"\b(?:virtual|automated|digital) (?:assistant|agent)\b", line.text, re.I) or (
             ivr and re.search(r"\bautomated\b|\bsay or enter\b|\bpress\b|\bleave (?:your|a)\b", line.text, re.I)
@@ -230,6 +238,18 @@ def _rep_intro(text: str) -> str | None:
         initial = re.match(r" ([A-Z])\.(?=\s|$)", text[match.end(index) :]) or _LAST_INITIAL.search(text)
         found, end = (f"{name} {initial.group(1).upper()}." if initial else name), match.end()
     return found
+
+
+# A terse rep's whole greeting, the payer then the name: "Cigna, Ray." (the first person on the line only).
+_BARE_GREETING = re.compile(r"\s*((?:[A-Z][\w&'-]*\s+){0,3}[A-Z][\w&'-]*),\s+([A-Z][a-z]+)\s*[.!]?\s*")
+
+
+def _bare_greeting(text: str) -> str | None:
+    match = _BARE_GREETING.fullmatch(text)
+    if match is None or {word.lower() for word in match.group(1).split()} & _NOT_NAMES:
+        return None
+    name = match.group(2)
+    return None if name.lower() in _NOT_NAMES else name
 
 
 _NAME_CORRECTED = re.compile(r"\b(?:sorry|i mean|actually|correction)\b", re.I)

@@ -18,7 +18,8 @@ from ai.extraction._codes import (
     leading_code,
     remark_codes,
 )
-from ai.extraction._dates import DateMention, Duration, business_to_calendar, dates, durations
+from ai.extraction._dates import DateMention, dates
+from ai.extraction._durations import Duration, business_to_calendar, durations
 from ai.extraction._money import Amount, amounts, number_value
 from ai.extraction._numbers import (
     DENIAL_GROUPS,

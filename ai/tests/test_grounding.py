@@ -43,6 +43,9 @@ TRANSCRIPT = "\n".join(
         ("denial_code", "PR-1", "reason code one, that's patient responsibility for the deductible"),
         ("denial_code", "197", "the denial code is one ninety-seven"),
         ("rep_name", "Marcus B.", "this is Marcus, last name starts with B"),
+        ("paid_amount", "306.71", "Three hundred six dollars, seventy-one cents."),
+        ("paid_amount", "306.71", "paid three hundred six point seven one"),
+        ("denial_code", "PR-119", "Reason code 119, benefit maximum.\nThe patient is responsible, you can bill him."),
     ],
 )
 def test_it_accepts_spoken_forms(field, value, text):
@@ -61,6 +64,9 @@ def test_it_accepts_spoken_forms(field, value, text):
         ("denial_code", "CO-16", "denied PR 16"),
         ("denial_code", "CO-16", "reason code 18"),
         ("rep_name", "Lena", "this is Dana"),
+        ("paid_amount", "0.71", "we paid one on September thirtieth"),
+        ("paid_amount", "1.00", "we paid one on September thirtieth"),
+        ("denial_code", "PR-119", "Reason code 119. You can't bill him for it."),
     ],
 )
 def test_it_rejects_values_the_text_does_not_state(field, value, text):

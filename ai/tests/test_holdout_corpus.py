@@ -1,8 +1,10 @@
 """The offline extractor on corpora written apart from the rules, through ``extract_outcomes``.
 
-``data/calls-holdout.jsonl`` was held out while the rules grew; ``data/calls-blind.jsonl`` and
+``data/calls-holdout.jsonl`` was held out while the rules grew; ``data/calls-blind.jsonl``,
 ``data/calls-blind3.jsonl`` (longer calls: rambling reps, transfers, corrections, a second claim
-mentioned) were written later without looking at the reader, in the same format
+mentioned) and ``data/calls-blind4.jsonl`` (payer styles: screen fields read aloud, formal
+phrasing, Medicare contractors, Medicaid plans, dental EOBs, workers' comp adjusters, virtual
+cards) were written later without looking at the reader, in the same format
 (``/work/shared/corpus/SCHEMA.md``).
 Each field must stay at or above its floor, set a little under what the extractor reaches, and the
 values that would do harm if wrong (reference, paid amount, check or EFT number) are never wrong:
@@ -38,6 +40,7 @@ CORPORA = {
     "holdout": ("calls-holdout.jsonl", FLOORS, 0.9),
     "blind": ("calls-blind.jsonl", FLOORS, 0.9),
     "blind3": ("calls-blind3.jsonl", FLOORS, 0.9),
+    "blind4": ("calls-blind4.jsonl", FLOORS, 0.9),
 }
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
 NEVER_WRONG = ("reference_number", "paid_amount", "check_or_eft_number")

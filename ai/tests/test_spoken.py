@@ -240,3 +240,51 @@ def test_it_reads_a_code_said_alone_and_nothing_else():
     assert spoken.bare_code("One ninety-seven, no auth.") is None
     assert spoken.bare_code("Six hundred.") is None
     assert spoken.bare_code("Thanks.") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Three hundred six dollars, seventy-one cents.", "306.71"),
+        ("three hundred six and seventy-one cents", "306.71"),
+        ("paid three hundred six point seven one", "306.71"),
+        ("paid one thousand forty point zero zero", "1040.00"),
+        ("paid eighty point five", "80.50"),
+        ("paid 306 point 71.", "306.71"),
+        ("paid 312.40.", "312.40"),
+        ("paid forty dollars, two visits", "40.00"),
+    ],
+)
+def test_it_reads_amounts_said_with_point_and_or_a_comma(text, value):
+    assert [a.value for a in spoken.amounts(text)] == [Decimal(value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we paid one on September thirtieth",
+        "we paid one claim and 1 line",
+        "it covers one cleaning",
+        "paid three hundred point seven one two",
+        "a rate of 2 point 5 percent",
+        "version 1.20.3",
+    ],
+)
+def test_it_does_not_take_counts_or_broken_readings_for_money(text):
+    assert spoken.amounts(text) == []
+
+
+def test_it_marks_cents_said_alone():
+    (amount,) = spoken.amounts("seventy-one cents")
+    assert amount.value == Decimal("0.71")
+    assert amount.cents_only
+    assert not spoken.amounts("three hundred six dollars")[0].cents_only
+
+
+def test_it_reads_a_date_field_read_out_in_pairs():
+    (mention,) = spoken.dates("check date zero three, zero six, twenty-six")
+    assert mention.resolve(date(2026, 3, 13)) == date(2026, 3, 6)
+    (mention,) = spoken.dates("dated oh four, fifteen, twenty twenty-five")
+    assert mention.resolve(date(2026, 3, 13)) == date(2025, 4, 15)
+    # pairs without a date label are how identifiers are read
+    assert spoken.dates("reference zero three, zero six, twenty-six") == []
