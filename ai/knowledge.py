@@ -247,7 +247,15 @@ def search_for_call(
 def hit(entry: DenialCode | PayerPolicy, score: float | None = None) -> KnowledgeHit:
     if isinstance(entry, DenialCode):
         text = entry.description + (f"\nUsual remedy: {entry.remedy}" if entry.remedy else "")
-        return KnowledgeHit(entry_id(DENIAL_CODES, entry.pk), DENIAL_CODES, f"Reason code {entry.code}", text, score)
+        return KnowledgeHit(
+            entry_id(DENIAL_CODES, entry.pk),
+            DENIAL_CODES,
+            f"Reason code {entry.code}",
+            text,
+            score,
+            code=entry.code,
+            remedy=entry.remedy,
+        )
     title = f"{entry.payer} — {entry.title}" if entry.title else entry.payer
     return KnowledgeHit(entry_id(PAYER_POLICIES, entry.pk), PAYER_POLICIES, title, entry.text, score)
 

@@ -74,6 +74,8 @@ class KnowledgeHit:
     title: str  # "CO-16" / "Aetna — timely filing"
     text: str
     score: float | None = None
+    code: str = ""  # a denial code entry's reason code, "16"
+    remedy: str = ""  # a denial code entry's usual remedy
 
 
 @dataclass

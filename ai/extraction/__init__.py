@@ -36,9 +36,29 @@ def extract_outcome(
         outcome = rules.extract(transcript, claim)
     else:
         raise ValueError(f"Unknown outcome extractor {name!r}; use one of {', '.join(EXTRACTORS)}.")
-    outcome.knowledge_used = [hit.id for hit in knowledge]
+    if outcome.extractor.startswith("openai"):
+        # Every entry was in the model's prompt.
+        outcome.knowledge_used = [hit.id for hit in knowledge]
+    else:
+        add_usual_remedy(outcome, knowledge)
     # Whichever extractor answered, a value the transcript does not state is not kept.
     # (Imported here: ai.grounding uses ai.extraction.spoken, which loads this package.)
     from ai.grounding import ground
 
     return ground(outcome, transcript, claim.call_date)
+
+
+def add_usual_remedy(outcome: CallOutcome, knowledge: Sequence[KnowledgeHit]) -> None:
+    """The offline reader's use of the knowledge base: the usual remedy for the denial it heard.
+
+    When the practice has to act on a denial, the remedy from the denial code's entry is added
+    to the next steps, and that entry is recorded as used.
+    """
+    if not outcome.denial_code or outcome.call_outcome != "action_required":
+        return
+    code = outcome.denial_code.rsplit("-", 1)[-1]
+    for hit in knowledge:
+        if hit.kind == "denial_code" and hit.code == code and hit.remedy:
+            outcome.next_steps = f"{outcome.next_steps} Usual fix for {code}: {hit.remedy}".strip()
+            outcome.knowledge_used = [hit.id]
+            return
