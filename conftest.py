@@ -13,8 +13,6 @@ from django.test import Client
 from billingpulse.models import User
 from billingpulse.tests.factories import PracticeFactory, UserFactory
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

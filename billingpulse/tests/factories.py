@@ -11,6 +11,9 @@ LAST_NAMES = ["Brooks", "Carter", "Dalton", "Ellis", "Foster", "Grant", "Hayes",
 # Valid NPIs (Luhn over the 80840 prefix), handed out in turn.
 VALID_NPIS = ["1234567893", "1987654328", "1456789019", "1678901236", "1345678902"]
 
+# Every factory user signs in with this password.
+PASSWORD = "correct-horse-battery"
+
 
 class PracticeFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -29,7 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     full_name = factory.Faker("name")
     practice = factory.SubFactory(PracticeFactory)
     role = User.Role.STAFF
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook signature

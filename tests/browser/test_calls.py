@@ -31,10 +31,10 @@ from claims.tests.factories import ClaimFactory, ClaimLineFactory, InsurancePoli
 from telephony import pipeline, sandbox, services, webhook
 from telephony.models import Call
 from telephony.sandbox.script import FAILURES, ClaimFacts, write_call
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 EVENT_PAUSE_SECONDS = 0.8
 PATIENTS = [
     ("Eleanor", "Whitfield", "W482019375"),
@@ -152,18 +152,10 @@ def _answered_ids(count: int) -> list[uuid.UUID]:
     raise AssertionError("no suitable sandbox call ids")
 
 
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Get your practice ready")).to_be_visible()
-
-
 def test_it_calls_payers_from_the_worklist(page, biller, telephony, screenshot):
     ids = iter(_answered_ids(3))
     with mock.patch.object(sandbox, "new_call_id", side_effect=lambda: f"sbx-{next(ids)}"):
-        _sign_in(page, biller.email)
+        sign_in(page, biller.email)
         page.goto("/claims/")
         expect(page.locator("#claim-table tbody tr")).to_have_count(3)
         page.evaluate("window.__noReload = true")

@@ -12,6 +12,7 @@ from billingpulse.models import User
 from billingpulse.tests.factories import PracticeFactory, UserFactory
 from claims.models import Claim
 from claims.tests.factories import PayerFactory
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,10 +45,7 @@ def test_it_imports_a_messy_spreadsheet_and_finds_a_claim(page, biller, screensh
         source.write_text(FALLBACK)
         expected = (2, 2)
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(biller.email)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, biller.email)
 
     page.goto("/claims/import/")
     page.get_by_label("Spreadsheet", exact=True).set_input_files(str(source))

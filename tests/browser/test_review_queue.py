@@ -16,10 +16,10 @@ from claims.tests.factories import ClaimFactory
 from telephony import pipeline
 from telephony.models import Call, CallEvent, ScheduledCall
 from telephony.tests.factories import CallFactory
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 TRANSCRIPT = """\
 User: Thank you for calling Lone Star Health provider services.
 User: This is Dana, may I have the claim number?
@@ -63,10 +63,7 @@ def call_to_review():
 
 
 def test_a_biller_corrects_and_approves_an_outcome(page, call_to_review, screenshot):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("jordan@riverbend.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "jordan@riverbend.example")
 
     page.goto("/calls/review/")
     row = page.locator(".review-table tbody tr")

@@ -7,10 +7,9 @@ from playwright.sync_api import expect
 
 from billingpulse.models import User
 from billingpulse.tests.factories import PracticeFactory, UserFactory
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -21,17 +20,9 @@ def admin_and_staff():
     return admin, staff
 
 
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Get your practice ready")).to_be_visible()
-
-
 def test_it_changes_a_role_in_place_with_htmx(page, admin_and_staff):
     admin, staff = admin_and_staff
-    _sign_in(page, admin.email)
+    sign_in(page, admin.email)
     page.goto("/settings/team/")
     assert page.evaluate("typeof window.htmx") == "object"
     # A full page load would wipe this marker; an htmx swap keeps it.

@@ -13,10 +13,10 @@ from billingpulse.models import User
 from billingpulse.tests.factories import PatientFactory, PracticeFactory, ProviderFactory, UserFactory
 from claims.models import Claim, ClaimEvent
 from claims.tests.factories import ClaimFactory, ClaimLineFactory, InsurancePolicyFactory, PayerFactory
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 PATIENTS = [
     ("Eleanor", "Whitfield"),
     ("Marcus", "Bell"),
@@ -84,14 +84,6 @@ def biller():
     return user
 
 
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Get your practice ready")).to_be_visible()
-
-
 def _rows(page):
     return page.locator("#claim-table tbody tr")
 
@@ -102,7 +94,7 @@ def _amounts(page) -> list[Decimal]:
 
 
 def test_it_works_a_claim_from_the_worklist(page, biller, screenshot):
-    _sign_in(page, biller.email)
+    sign_in(page, biller.email)
     page.goto("/claims/")
     expect(page.locator("#claim-table")).to_contain_text("30 claims")
     screenshot(page, "worklist")
@@ -170,7 +162,7 @@ def test_it_works_a_claim_from_the_worklist(page, biller, screenshot):
 
 
 def test_it_selects_every_claim_on_the_page(page, biller):
-    _sign_in(page, biller.email)
+    sign_in(page, biller.email)
     page.goto("/claims/?status=all")
 
     page.get_by_label("Select all claims on this page").check()
@@ -182,7 +174,7 @@ def test_it_selects_every_claim_on_the_page(page, biller):
 
 
 def test_it_shows_the_payer_pages(page, biller, screenshot):
-    _sign_in(page, biller.email)
+    sign_in(page, biller.email)
     page.goto("/claims/payers/")
     expect(page.get_by_role("link", name="UnitedHealthcare", exact=True)).to_be_visible()
     screenshot(page, "payer-list")
