@@ -13,16 +13,13 @@ from billingpulse.forms import PhoneNormalizingMixin
 from billingpulse.models import Provider
 from claims.ivr import validate_ivr_config
 from claims.models import ZERO, Claim, Payer
-from claims.status import ClaimStatus
+from claims.status import REASON_REQUIRED, ClaimStatus, missing_reason_message
 from claims.templatetags.claim_tags import us_phone
 from claims.worklist import normalize_denial_code
 
 ICD10 = re.compile(r"[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 MAX_DIAGNOSIS_CODES = 12  # CMS-1500 box 21 has pointers A to L
 WEEKDAYS = [("0", "Mon"), ("1", "Tue"), ("2", "Wed"), ("3", "Thu"), ("4", "Fri"), ("5", "Sat"), ("6", "Sun")]
-
-# Moves that stop the money or end the work must say why; the timeline keeps the reason.
-REASON_REQUIRED = {ClaimStatus.DENIED, ClaimStatus.REJECTED, ClaimStatus.WRITTEN_OFF, ClaimStatus.CLOSED}
 
 IVR_EXAMPLE = {
     "steps": [
@@ -164,9 +161,9 @@ class ClaimStatusForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        # services.change_status refuses these too; checking here puts the message on the field.
         if cleaned.get("status") in REASON_REQUIRED and not cleaned.get("reason", "").strip():
-            label = ClaimStatus(cleaned["status"]).label.lower()
-            self.add_error("reason", f"Say why the claim is {label}; the reason goes on the timeline.")
+            self.add_error("reason", missing_reason_message(cleaned["status"]))
         return cleaned
 
 

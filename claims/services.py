@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from billingpulse.models import User
 from claims.models import Claim, ClaimEvent
-from claims.status import ClaimStatus, can_move
+from claims.status import REASON_REQUIRED, ClaimStatus, can_move, missing_reason_message
 
 
 @transaction.atomic
@@ -28,6 +28,9 @@ def change_status(claim: Claim, to_status: str, *, actor: User | None, reason: s
         raise ValidationError(
             f"A {ClaimStatus(from_status).label.lower()} claim cannot become {ClaimStatus(to_status).label.lower()}."
         )
+    # Enforced here, not only in the page's form, so the API and every other caller keep the rule.
+    if to_status in REASON_REQUIRED and not reason.strip():
+        raise ValidationError({"reason": missing_reason_message(to_status)})
     now = timezone.now()
     changed = Claim.objects.filter(pk=claim.pk, status=from_status).update(
         status=to_status, status_changed_at=now, updated_at=now

@@ -63,6 +63,8 @@ OPEN = {
 }
 # Statuses whose claims still need work: the worklist's default view and the call queue.
 NEEDS_FOLLOW_UP = OPEN
+# Moves that stop the money or end the work must say why; the timeline keeps the reason.
+REASON_REQUIRED = {S.DENIED, S.REJECTED, S.WRITTEN_OFF, S.CLOSED}
 
 TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CLOSED},
@@ -87,6 +89,11 @@ for _status, _targets in TRANSITIONS.items():
 
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, set())
+
+
+def missing_reason_message(target: str) -> str:
+    """The sentence asking for a reason, shared by the form and the service."""
+    return f"Say why the claim is {ClaimStatus(target).label.lower()}; the reason goes on the timeline."
 
 
 def allowed_targets(current: str) -> list[ClaimStatus]:

@@ -91,7 +91,8 @@ class ClaimViewSet(
                 claim, change.validated_data["status"], actor=request.user, reason=change.validated_data["reason"]
             )
         except DjangoValidationError as error:
-            raise serializers.ValidationError({"status": error.messages}) from None
+            fields = error.message_dict if hasattr(error, "error_dict") else {"status": error.messages}
+            raise serializers.ValidationError(fields) from None
         return Response(self.get_serializer(claim).data)
 
     @extend_schema(request=None, responses=ClaimEventSerializer(many=True))

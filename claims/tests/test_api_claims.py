@@ -621,3 +621,18 @@ def test_it_orders_by_service_date_newest_first_by_default(api, practice):
     ClaimFactory(practice=practice, claim_number="NEW", service_date_from=date(2026, 9, 1))
 
     assert _numbers(api.get("/api/v1/claims")) == ["NEW", "OLD"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["denied", "rejected", "written_off", "closed"])
+def test_it_requires_a_reason_to_deny_reject_write_off_or_close(api, practice, status):
+    claim = ClaimFactory(practice=practice, status=Claim.Status.SUBMITTED)
+
+    response = api.post(f"/api/v1/claims/{claim.pk}/status", {"status": status, "reason": "  "}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason"]
+    assert "the reason goes on the timeline" in response.json()["reason"][0]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+    assert not claim.events.exists()

@@ -132,3 +132,17 @@ def test_it_sends_anonymous_users_to_sign_in(client, claim):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_keeps_the_reason_rule_in_the_service(owner, claim):
+    from django.core.exceptions import ValidationError
+
+    from claims import services
+
+    with pytest.raises(ValidationError) as raised:
+        services.change_status(claim, Claim.Status.WRITTEN_OFF, actor=owner, reason=" ")
+
+    assert "reason" in raised.value.message_dict
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+    assert not ClaimEvent.objects.exists()
