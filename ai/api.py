@@ -7,7 +7,7 @@ knowledge base is updated, not duplicated. Every member reads; practice admins w
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,6 +77,20 @@ class _KnowledgeViewSet(
         services.delete_entry(instance)
 
 
+def _bulk_create_schema(serializer: type[serializers.Serializer], description: str):
+    """The OpenAPI description of ``create``: it takes and answers a list, not one entry."""
+    return extend_schema_view(
+        create=extend_schema(
+            request=serializer(many=True), responses={201: serializer(many=True)}, description=description
+        )
+    )
+
+
+@_bulk_create_schema(
+    DenialCodeSerializer,
+    "Add or update denial codes: a list of entries, saved all together or not at all. "
+    "An entry whose code is already in the knowledge base updates it.",
+)
 class DenialCodeViewSet(_KnowledgeViewSet):
     """The practice's denial reason codes (CARC) with what they mean and what usually fixes them."""
 
@@ -85,16 +99,12 @@ class DenialCodeViewSet(_KnowledgeViewSet):
     serializer_class = DenialCodeSerializer
     search_fields = ["code", "description", "remedy"]
 
-    @extend_schema(
-        request=DenialCodeSerializer(many=True),
-        responses={201: DenialCodeSerializer(many=True)},
-        description="Add or update denial codes: a list of entries, saved all together or not at all. "
-        "An entry whose code is already in the knowledge base updates it.",
-    )
-    def create(self, request: Request) -> Response:
-        return super().create(request)
 
-
+@_bulk_create_schema(
+    PayerPolicySerializer,
+    "Add payer policies: a list of entries, saved all together or not at all. "
+    "An entry with the same payer, title and effective date as an existing one updates it.",
+)
 class PayerPolicyViewSet(_KnowledgeViewSet):
     """The practice's notes on payer policies: filing limits, appeal rules, authorization lists."""
 
@@ -102,12 +112,3 @@ class PayerPolicyViewSet(_KnowledgeViewSet):
     queryset = PayerPolicy.objects.all()
     serializer_class = PayerPolicySerializer
     search_fields = ["payer", "title", "text"]
-
-    @extend_schema(
-        request=PayerPolicySerializer(many=True),
-        responses={201: PayerPolicySerializer(many=True)},
-        description="Add payer policies: a list of entries, saved all together or not at all. "
-        "An entry with the same payer, title and effective date as an existing one updates it.",
-    )
-    def create(self, request: Request) -> Response:
-        return super().create(request)
