@@ -252,8 +252,28 @@ def _claim_slot_redis(call: Call) -> Slot:
             logger.warning("Pacing lock of practice %s expired while held", call.practice_id)
 
 
-def next_allowed_at(payer: Payer, now: datetime | None = None) -> datetime | None:
-    """When the payer's next call could start, as far as its hours and rate limit say (for display)."""
+def placements_in_window(payers: list[Payer], now: datetime) -> dict[int, list[datetime]]:
+    """Each payer's placements (``placed_at``) within its own rate window, oldest first, in one query."""
+    windows = {payer.pk: rate_limit(payer)[1] for payer in payers}
+    placed: dict[int, list[datetime]] = {pk: [] for pk in windows}
+    longest = max(windows.values(), default=0)
+    rows = (
+        Call.objects.filter(payer_id__in=windows, placed_at__gt=now - timedelta(seconds=longest))
+        .order_by("placed_at")
+        .values_list("payer_id", "placed_at")
+    )
+    for payer_id, placed_at in rows:
+        if placed_at > now - timedelta(seconds=windows[payer_id]):
+            placed[payer_id].append(placed_at)
+    return placed
+
+
+def next_allowed_at(payer: Payer, now: datetime | None = None, placed: list[datetime] | None = None) -> datetime | None:
+    """When the payer's next call could start, as far as its hours and rate limit say (for display).
+
+    ``placed``: the payer's placements in its window (``placements_in_window``), when the caller
+    has read them already; without Redis they are what the limit counts, so no query is made.
+    """
     now = now or timezone.now()
     limit, window = rate_limit(payer)
     if settings.REDIS_URL:
@@ -264,11 +284,9 @@ def next_allowed_at(payer: Payer, now: datetime | None = None) -> datetime | Non
             for _member, score in client.zrangebyscore(payer_key(payer.pk), f"({since_ms}", "+inf", withscores=True)
         ]
         recent = [datetime.fromtimestamp(score / 1000, tz=UTC) for score in scores]
+    elif placed is not None:
+        recent = placed
     else:
-        recent = list(
-            Call.objects.filter(payer=payer, placed_at__gt=now - timedelta(seconds=window))
-            .order_by("placed_at")
-            .values_list("placed_at", flat=True)
-        )
+        recent = placements_in_window([payer], now)[payer.pk]
     free_at = recent[len(recent) - limit] + timedelta(seconds=window) if len(recent) >= limit else now
     return next_opening(payer, free_at)

@@ -7,7 +7,6 @@ partial answers 286 (``HttpResponseStopPolling``) and the polling stops.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -309,37 +308,30 @@ def _queue_rows(request: AuthedRequest, now: datetime) -> list[dict]:
             ),
         )
     )
-    windows = {payer.pk: pacing.rate_limit(payer) for payer in payers}
-    # One query for every payer's window: the placements within the longest window.
-    longest = max((window for _limit, window in windows.values()), default=0)
-    placed = scoped(request, Call).filter(placed_at__gt=now - timedelta(seconds=longest))
-    counts = Counter(
-        payer_id
-        for payer_id, placed_at in placed.values_list("payer_id", "placed_at")
-        if payer_id in windows and placed_at > now - timedelta(seconds=windows[payer_id][1])
-    )
-    return [_queue_row(payer, windows[payer.pk], counts[payer.pk], now) for payer in payers]
+    placed = pacing.placements_in_window(payers, now)
+    return [_queue_row(payer, placed[payer.pk], now) for payer in payers]
 
 
-def _queue_row(payer: Payer, limit_window: tuple[int, int], placed_in_window: int, now: datetime) -> dict:
-    limit, window = limit_window
-    busy = payer.queued or payer.on_the_line or placed_in_window
-    # Only a payer with recent or waiting calls needs the pacing lookup (a query or a Redis read).
-    next_allowed = pacing.next_allowed_at(payer, now) if busy else pacing.next_opening(payer, now)
+def _queue_row(payer: Payer, placed: list[datetime], now: datetime) -> dict:
+    limit, window = pacing.rate_limit(payer)
+    opening = pacing.next_opening(payer, now)
+    busy = payer.queued or payer.on_the_line or placed
+    # Only a payer with recent or waiting calls needs its rate window (a Redis read with Redis).
+    next_allowed = pacing.next_allowed_at(payer, now, placed) if busy else opening
     return {
         "payer": payer,
         "queued": payer.queued,
         # The first waiting call's own time, when it waits for one (a retry's backoff, a closed line).
         "next_waiting": payer.next_waiting if payer.next_waiting and payer.next_waiting > now else None,
         "on_the_line": payer.on_the_line,
-        "placed_in_window": placed_in_window,
+        "placed_in_window": len(placed),
         "limit": limit,
         "window_minutes": window // 60 if window % 60 == 0 else round(window / 60, 1),
-        "at_limit": placed_in_window >= limit,
+        "at_limit": len(placed) >= limit,
         "next_allowed": next_allowed,
         "allowed_now": next_allowed is not None and next_allowed <= now,
-        "is_open": pacing.is_open(payer, now),
-        "next_opening": pacing.next_opening(payer, now),
+        "is_open": opening == now,
+        "next_opening": opening,
     }
 
 

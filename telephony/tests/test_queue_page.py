@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims.tests.factories import ClaimFactory, PayerFactory
 from telephony.models import Call
@@ -137,3 +139,24 @@ def test_it_says_when_the_first_waiting_call_is_due(owner_client, aetna):
     _call(aetna, Call.Status.QUEUED, not_before=NOW + timedelta(minutes=10))
 
     assert "next 10:10 AM" in owner_client.get(URL).content.decode()
+
+
+def test_it_reads_every_payers_window_in_the_same_few_queries(
+    owner_client, practice, aetna, django_assert_max_num_queries
+):
+    def busy_payer(name):
+        payer = PayerFactory(practice=practice, name=name, phone="+18005550143")
+        _call(payer, Call.Status.QUEUED)
+        _call(payer, Call.Status.ENDED, placed_at=NOW - timedelta(minutes=1))
+        _call(payer, Call.Status.ENDED, placed_at=NOW - timedelta(minutes=2))
+
+    busy_payer("Cigna")
+    with CaptureQueriesContext(connection) as one_payer:
+        owner_client.get(URL)
+    for name in ("Humana", "Kaiser", "UnitedHealthcare", "Anthem"):
+        busy_payer(name)
+
+    with django_assert_max_num_queries(len(one_payer)):
+        body = owner_client.get(URL).content.decode()
+
+    assert body.count("2 of 2") == 5
