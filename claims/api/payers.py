@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import ProtectedError
 from django.template.defaultfilters import pluralize
-from rest_framework import exceptions, filters, serializers, viewsets
+from rest_framework import exceptions, filters, serializers
 from rest_framework.settings import api_settings
 
+from billingpulse.api import PracticeOwnedViewSet
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly
 from claims.models import Payer
 
@@ -68,7 +69,7 @@ class PayerInUse(exceptions.APIException):
     default_code = "payer_in_use"
 
 
-class PayerViewSet(viewsets.ModelViewSet):
+class PayerViewSet(PracticeOwnedViewSet):
     """Payers of the caller's practice. Every member reads them; admins add, change and remove them."""
 
     queryset = Payer.objects.all()
@@ -77,9 +78,6 @@ class PayerViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "payer_id"]
     # DESIGN.md: managing payers is an admin's job; staff work the claims.
     permission_classes = [IsPracticeAdminOrReadOnly]
-
-    def perform_create(self, serializer) -> None:
-        serializer.save(practice=self.request.user.practice)
 
     def perform_destroy(self, instance: Payer) -> None:
         # The check up front names what is in the way; ProtectedError covers a claim added meanwhile.

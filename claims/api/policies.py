@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.validators import UniqueTogetherValidator
 
+from billingpulse.api import PracticeOwnedViewSet
 from billingpulse.models import Patient
 from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import PracticePrimaryKeyField, int_param
@@ -57,7 +58,7 @@ class InsurancePolicySerializer(serializers.ModelSerializer):
         ]
     )
 )
-class InsurancePolicyViewSet(viewsets.ModelViewSet):
+class InsurancePolicyViewSet(PracticeOwnedViewSet):
     queryset = InsurancePolicy.objects.all()
     serializer_class = InsurancePolicySerializer
     permission_classes = [IsPracticeMember]
@@ -71,6 +72,3 @@ class InsurancePolicyViewSet(viewsets.ModelViewSet):
         if (payer := int_param(self.request, "payer")) is not None:
             queryset = queryset.filter(payer_id=payer)
         return queryset
-
-    def perform_create(self, serializer) -> None:
-        serializer.save(practice=self.request.user.practice)
