@@ -288,10 +288,10 @@ def follow_up(call: Call, outcome: CallOutcome) -> FollowUp | None:
                 # No attempts left, or a failure no retry can fix: the claim went to a person.
                 decision = FollowUp(FollowUp.PERSON, reason=ended.message)
         elif decision.action == FollowUp.PERSON:
-            _cancel_pending(claim, now)
+            services.cancel_pending_follow_ups(claim)
             services.flag_claim(call, f"Action needed: {decision.reason}")
         else:
-            _cancel_pending(claim, now)
+            services.cancel_pending_follow_ups(claim)
             Claim.objects.filter(pk=claim.pk).update(next_follow_up_date=None)
         record.payload = {"action": decision.action, "days": decision.days, "reason": decision.reason}
         record.save(update_fields=["payload"])
@@ -304,12 +304,6 @@ def _retry(call: Call) -> services.EndDecision:
         Call.objects.filter(pk=call.pk).update(failure_category=FailureCategory.IVR_FAILURE)
         call.failure_category = FailureCategory.IVR_FAILURE
     return services.handle_call_end(call.pk)
-
-
-def _cancel_pending(claim: Claim, now) -> None:
-    ScheduledCall.objects.filter(claim=claim, status=ScheduledCall.Status.PENDING).update(
-        status=ScheduledCall.Status.CANCELED, updated_at=now
-    )
 
 
 # Review

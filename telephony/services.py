@@ -430,10 +430,7 @@ def schedule_follow_up(
     """Schedule the claim's next call, replacing (canceling) any follow-up still pending for it."""
     # Lock the claim, so two schedulers at once cannot leave two pending follow-ups.
     Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
-    now = timezone.now()
-    ScheduledCall.objects.filter(claim=claim, status=ScheduledCall.Status.PENDING).update(
-        status=ScheduledCall.Status.CANCELED, updated_at=now
-    )
+    cancel_pending_follow_ups(claim)
     scheduled = ScheduledCall.objects.create(
         practice_id=claim.practice_id,
         claim=claim,
@@ -452,6 +449,13 @@ def schedule_follow_up(
         source="user" if source == ScheduledCall.Source.PERSON else "call",
     )
     return scheduled
+
+
+def cancel_pending_follow_ups(claim: Claim) -> int:
+    """Cancel the claim's pending follow-ups (a new one replaces them, or none is needed); returns how many."""
+    return ScheduledCall.objects.filter(claim=claim, status=ScheduledCall.Status.PENDING).update(
+        status=ScheduledCall.Status.CANCELED, updated_at=timezone.now()
+    )
 
 
 def set_follow_up_cadence(practice: Practice, days_by_status: dict[str, int]) -> None:
