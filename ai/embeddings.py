@@ -17,7 +17,7 @@ Chroma's own default embedding downloads a model on first use and fails offline,
 why every collection is opened with one of these functions (``ai.knowledge``).
 
 ``EMBEDDINGS=openai`` calls the embeddings endpoint of the official ``openai`` client
-(``OPENAI_EMBEDDING_MODEL``; ``OPENAI_BASE_URL`` for any compatible server). This module is
+(``OPENAI_EMBEDDING_MODEL``; ``OPENAI_BASE_URL`` for any compatible server) through ``ai.llm``. This module is
 the only place the knowledge base talks to either model.
 """
 
@@ -34,6 +34,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from django.conf import settings
+
+from ai import llm
 
 VOCAB_PATH = Path(__file__).resolve().parent / "data" / "minilm" / "vocab.txt"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -81,18 +83,18 @@ class OpenAIEmbedding(EmbeddingFunction[Documents]):
         self.model = model or settings.OPENAI_EMBEDDING_MODEL
 
     def __call__(self, input: Documents) -> Embeddings:
-        client = _openai_client()
         vectors: list[np.ndarray] = []
         texts = list(input)
-        for start in range(0, len(texts), 256):
-            # The endpoint refuses empty strings; a single space embeds as "nothing".
-            batch = [text or " " for text in texts[start : start + 256]]
-            try:
-                response = client.embeddings.create(model=self.model, input=batch)
-            except Exception as error:  # openai's errors all derive from Exception; keep the seam's one error type
-                raise EmbeddingError(f"The embeddings endpoint failed: {error}") from error
-            ordered = sorted(response.data, key=lambda item: item.index)
-            vectors += [np.asarray(item.embedding, dtype=np.float32) for item in ordered]
+        with llm.client() as client:
+            for start in range(0, len(texts), 256):
+                # The endpoint refuses empty strings; a single space embeds as "nothing".
+                batch = [text or " " for text in texts[start : start + 256]]
+                try:
+                    response = client.embeddings.create(model=self.model, input=batch)
+                except Exception as error:  # openai's errors all derive from Exception; keep one error type
+                    raise EmbeddingError(f"The embeddings endpoint failed: {error}") from error
+                ordered = sorted(response.data, key=lambda item: item.index)
+                vectors += [np.asarray(item.embedding, dtype=np.float32) for item in ordered]
         return vectors
 
     @staticmethod
@@ -131,17 +133,6 @@ def embedding_slug() -> str:
         slug = "".join(ch if ch.isalnum() else "-" for ch in settings.OPENAI_EMBEDDING_MODEL.lower())
         return f"openai-{slug}"[:40]
     return "minilm"
-
-
-def _openai_client():
-    from openai import OpenAI
-
-    return OpenAI(
-        api_key=settings.OPENAI_API_KEY or "missing-key",
-        base_url=settings.OPENAI_BASE_URL or None,
-        timeout=settings.OPENAI_TIMEOUT,
-        max_retries=settings.OPENAI_MAX_RETRIES,
-    )
 
 
 class _MiniLM:

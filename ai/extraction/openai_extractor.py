@@ -27,7 +27,7 @@ import openai
 from django.conf import settings
 from openai.types.chat import ChatCompletion
 
-from ai import prompts
+from ai import llm, prompts
 from ai.extraction import rules
 from ai.outcome import (
     CALL_OUTCOMES,
@@ -82,13 +82,7 @@ def extract(transcript: str, claim: ClaimContext, knowledge: Sequence[KnowledgeH
 def _client() -> openai.OpenAI:
     if not settings.OPENAI_API_KEY and not settings.OPENAI_BASE_URL:
         raise _Unusable(f"The AI service is not set up (no API key); {_FALLBACK_NOTE}")
-    return openai.OpenAI(
-        # Local OpenAI-compatible servers take any key, but the client insists on one.
-        api_key=settings.OPENAI_API_KEY or "not-needed",
-        base_url=settings.OPENAI_BASE_URL or None,
-        timeout=float(settings.OPENAI_TIMEOUT),
-        max_retries=settings.OPENAI_MAX_RETRIES,
-    )
+    return llm.client()
 
 
 def _ask_model(transcript: str, claim: ClaimContext, knowledge: Sequence[KnowledgeHit]) -> dict[str, Any]:
