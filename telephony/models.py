@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from billingpulse.models import PracticeOwned
 from claims.models import Claim, Payer
 from telephony.status import ACTIVE, CallStatus, FailureCategory
+
+# Vapi sends the end-of-call report (transcript, summary) after its analysis, a little after the
+# call ends; pages keep refreshing for it this long.
+REPORT_WAIT = timedelta(minutes=10)
+
+
+class CallQuerySet(models.QuerySet):
+    def live(self) -> CallQuerySet:
+        """Calls a page keeps refreshing for (``Call.is_live``, as a query)."""
+        recently = timezone.now() - REPORT_WAIT
+        return self.filter(
+            models.Q(status__in=ACTIVE)
+            | models.Q(status=CallStatus.ENDED, report_received_at__isnull=True, status_changed_at__gte=recently)
+        )
 
 
 class Call(PracticeOwned):
@@ -20,6 +37,8 @@ class Call(PracticeOwned):
         APPROVED = "approved", "Approved"
 
     Status = CallStatus
+
+    objects = CallQuerySet.as_manager()
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="calls")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="calls")
@@ -80,6 +99,21 @@ class Call(PracticeOwned):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def awaiting_report(self) -> bool:
+        """Just ended, with its end-of-call report still to come."""
+        return (
+            self.status == CallStatus.ENDED
+            and self.report_received_at is None
+            and self.status_changed_at is not None
+            and self.status_changed_at >= timezone.now() - REPORT_WAIT
+        )
+
+    @property
+    def is_live(self) -> bool:
+        """Under way, or just ended with the report still to come: pages showing it keep refreshing."""
+        return self.is_active or self.awaiting_report
 
 
 class CallEvent(models.Model):

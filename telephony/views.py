@@ -7,7 +7,7 @@ partial answers 286 (``HttpResponseStopPolling``) and the polling stops.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -46,9 +46,6 @@ RECENTLY_DISPATCHED = 20
 CLAIM_CALLS_SHOWN = 10
 # Placed but not finished: a call that holds a line (the queue page's "in progress").
 ON_THE_LINE = [CallStatus.DIALING, CallStatus.RINGING, CallStatus.IN_PROGRESS]
-# Vapi sends the end-of-call report (transcript, summary) after its analysis, a little after the
-# call ends; pages keep refreshing for it this long.
-REPORT_WAIT = timedelta(minutes=10)
 
 
 @require_GET
@@ -63,7 +60,7 @@ def call_list(request: AuthedRequest) -> HttpResponse:
         "page": page,
         "pages": _page_links(request, page),
         "now": timezone.now(),
-        "live": scoped(request, Call).filter(_live()).exists(),
+        "live": scoped(request, Call).live().exists(),
         "practice_has_calls": page.paginator.count > 0 or scoped(request, Call).exists(),
     }
     return _render_live(request, LIST, "call-table", context, active=context["live"])
@@ -76,11 +73,9 @@ def call_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     call = get_for_practice(
         request, Call.objects.select_related("claim__patient", "claim__policy", "payer", "started_by"), pk
     )
-    awaiting_report = _awaiting_report(call)
     context = {
         "call": call,
-        "awaiting_report": awaiting_report,
-        "live": call.is_active or awaiting_report,
+        "live": call.is_live,
         "lines": transcript_lines(call.messages, call.transcript, call.payer.name),
         "events": call.events.all(),
         "attempts": scoped(request, Call).filter(claim_id=call.claim_id).exclude(pk=call.pk).order_by("-created_at"),
@@ -250,7 +245,7 @@ def claim_calls_context(request: AuthedRequest, claim: Claim, form: FollowUpForm
         "claim_calls": calls,
         # A call under way: no second one now. Live: also a call whose report is still to come.
         "claim_calls_active": any(call.is_active for call in calls),
-        "claim_calls_live": any(call.is_active or _awaiting_report(call) for call in calls),
+        "claim_calls_live": any(call.is_live for call in calls),
         "claim_followups": scoped(request, ScheduledCall)
         .filter(claim=claim, status=ScheduledCall.Status.PENDING)
         .select_related("created_by"),
@@ -278,23 +273,6 @@ def _evidence_lines(call: Call, outcome: CallOutcome) -> list[dict]:
             }
         )
     return rows
-
-
-def _live() -> Q:
-    """Calls a page keeps refreshing for: under way, or just ended with the report still to come."""
-    recently = timezone.now() - REPORT_WAIT
-    return Q(status__in=ACTIVE) | Q(
-        status=CallStatus.ENDED, report_received_at__isnull=True, status_changed_at__gte=recently
-    )
-
-
-def _awaiting_report(call: Call) -> bool:
-    return (
-        call.status == CallStatus.ENDED
-        and call.report_received_at is None
-        and call.status_changed_at is not None
-        and call.status_changed_at >= timezone.now() - REPORT_WAIT
-    )
 
 
 def _queue_rows(request: AuthedRequest, now: datetime) -> list[dict]:
