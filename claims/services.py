@@ -7,8 +7,60 @@ from django.db import transaction
 from django.utils import timezone
 
 from billingpulse.models import User
-from claims.models import Claim, ClaimEvent
-from claims.status import REASON_REQUIRED, ClaimStatus, can_move, missing_reason_message
+from claims.models import Claim, ClaimEvent, ClaimLine
+from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status, missing_reason_message
+
+
+@transaction.atomic
+def create_claim(values: dict, lines: list[dict], *, actor: User | None, message: str) -> Claim:
+    """Create a claim from validated values (practice included) with its lines, and note it on the timeline."""
+    claim = Claim.objects.create(status=initial_status(values.get("denial_code", "")), **values)
+    _add_lines(claim, lines)
+    ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CREATED, message=message, actor=actor)
+    return claim
+
+
+@transaction.atomic
+def replace_lines(claim: Claim, lines: list[dict], *, actor: User | None) -> bool:
+    """Replace all of a claim's service lines with ``lines``; False (and nothing written) if they are the same."""
+    if _line_values(lines) == _line_values(claim.lines.all()):
+        return False
+    claim.lines.all().delete()
+    _add_lines(claim, lines)
+    claim.save(update_fields=["updated_at"])
+    ClaimEvent.objects.create(
+        claim=claim, kind=ClaimEvent.Kind.UPDATED, message="Changed the service lines.", actor=actor
+    )
+    return True
+
+
+# The fields a client gives for a line; line_number comes from the line's position.
+LINE_FIELDS = [
+    "service_date",
+    "procedure_code",
+    "modifiers",
+    "units",
+    "charge",
+    "diagnosis_pointers",
+    "place_of_service",
+    "revenue_code",
+]
+
+
+def _add_lines(claim: Claim, lines: list[dict]) -> None:
+    ClaimLine.objects.bulk_create(
+        ClaimLine(claim=claim, line_number=number, **line) for number, line in enumerate(lines, start=1)
+    )
+
+
+def _line_values(lines) -> list[tuple]:
+    """Lines as comparable tuples (from validated dicts or from rows), to tell a real change from a resend."""
+
+    def value(line, name: str):
+        default = ClaimLine._meta.get_field(name).get_default()
+        return line.get(name, default) if isinstance(line, dict) else getattr(line, name)
+
+    return [tuple(value(line, name) for name in LINE_FIELDS) for line in lines]
 
 
 @transaction.atomic

@@ -87,6 +87,11 @@ for _status, _targets in TRANSITIONS.items():
     _targets.discard(_status)
 
 
+def initial_status(denial_code: str) -> ClaimStatus:
+    """A new claim (created or imported) is denied if a denial code came with it, else submitted."""
+    return ClaimStatus.DENIED if denial_code else ClaimStatus.SUBMITTED
+
+
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, set())
 

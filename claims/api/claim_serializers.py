@@ -56,17 +56,7 @@ class ClaimLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ClaimLine
-        fields = [
-            "line_number",
-            "service_date",
-            "procedure_code",
-            "modifiers",
-            "units",
-            "charge",
-            "diagnosis_pointers",
-            "place_of_service",
-            "revenue_code",
-        ]
+        fields = ["line_number", *services.LINE_FIELDS]
         # Lines are numbered by their position in the list the client sends.
         read_only_fields = ["line_number"]
 
@@ -142,16 +132,9 @@ class ClaimSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"policy": ["This policy is not the patient's policy with this payer."]})
         return attrs
 
-    @transaction.atomic
     def create(self, validated_data: dict) -> Claim:
         lines = validated_data.pop("lines", [])
-        status = ClaimStatus.DENIED if validated_data.get("denial_code") else ClaimStatus.SUBMITTED
-        claim = Claim.objects.create(status=status, **validated_data)
-        _add_lines(claim, lines)
-        ClaimEvent.objects.create(
-            claim=claim, kind=ClaimEvent.Kind.CREATED, message="Created through the API.", actor=self._actor()
-        )
-        return claim
+        return services.create_claim(validated_data, lines, actor=self._actor(), message="Created through the API.")
 
     @transaction.atomic
     def update(self, instance: Claim, validated_data: dict) -> Claim:
@@ -160,37 +143,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         for name in changed:
             setattr(instance, name, validated_data[name])
         services.save_claim_changes(instance, changed, actor=self._actor())
-        if lines is not None and _line_values(lines) != _line_values(instance.lines.all()):
-            instance.lines.all().delete()
-            _add_lines(instance, lines)
-            if not changed:
-                instance.save(update_fields=["updated_at"])
-            ClaimEvent.objects.create(
-                claim=instance, kind=ClaimEvent.Kind.UPDATED, message="Changed the service lines.", actor=self._actor()
-            )
+        if lines is not None:
+            services.replace_lines(instance, lines, actor=self._actor())
         return instance
 
     def _actor(self):
         return self.context["request"].user
-
-
-LINE_FIELDS = [name for name in ClaimLineSerializer.Meta.fields if name != "line_number"]
-
-
-def _add_lines(claim: Claim, lines: list[dict]) -> None:
-    ClaimLine.objects.bulk_create(
-        ClaimLine(claim=claim, line_number=number, **line) for number, line in enumerate(lines, start=1)
-    )
-
-
-def _line_values(lines) -> list[tuple]:
-    """Lines as comparable tuples (from validated dicts or from rows), to tell a real change from a resend."""
-
-    def value(line, name: str):
-        default = ClaimLine._meta.get_field(name).get_default()
-        return line.get(name, default) if isinstance(line, dict) else getattr(line, name)
-
-    return [tuple(value(line, name) for name in LINE_FIELDS) for line in lines]
 
 
 class ClaimEventSerializer(serializers.ModelSerializer):

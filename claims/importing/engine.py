@@ -38,7 +38,7 @@ from claims.importing.headers import FIELDS, detect_header, validate_mapping
 from claims.importing.readers import open_table
 from claims.importing.rows import ClaimRow, RowParser
 from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimImportError, ClaimLine, InsurancePolicy, Payer
-from claims.status import ClaimStatus, can_move
+from claims.status import ClaimStatus, can_move, initial_status
 
 logger = logging.getLogger(__name__)
 
@@ -496,10 +496,6 @@ def _claim_values(item: _GoodRow) -> dict:
     return values
 
 
-def _new_status(row: ClaimRow) -> str:
-    return ClaimStatus.DENIED.value if row.denial_code else ClaimStatus.SUBMITTED.value
-
-
 def _imported_message(context: _Context, row: ClaimRow) -> str:
     return f"Imported from {context.claim_import.original_name}, row {row.row_number}."
 
@@ -523,7 +519,7 @@ def _create_claims(context: _Context, items: list[_GoodRow]) -> int:
         claim = Claim(
             practice=context.practice,
             claim_number=item.row.claim_number,
-            status=_new_status(item.row),
+            status=initial_status(item.row.denial_code).value,
             last_import=context.claim_import,
             **_claim_values(item),
         )
@@ -700,7 +696,7 @@ def _copy_new_claims(context: _Context, items: list[_GoodRow], now: datetime) ->
     claims, events, lines = [], [], []
     for pk, item in zip(ids, items, strict=True):
         row = item.row
-        status = _new_status(row)
+        status = initial_status(row.denial_code).value
         denial = bool(row.denial_code or row.denial_reason)
         claims.append(
             (
