@@ -52,13 +52,6 @@ _NOT_FIELDS = {"evidence", "confidence", "extractor", "needs_review", "review_re
 
 
 @register.filter
-def call_status_badge(status: str) -> SafeString:
-    label = CallStatus(status).label if status in CallStatus.values else status
-    tone = STATUS_TONES.get(status, "closed")
-    return format_html('<span class="badge status call-status call-status-{}">{}</span>', tone, label)
-
-
-@register.filter
 def call_badge(call) -> SafeString:
     """A call's status badge; a call that ended without reaching anyone is marked as a warning."""
     tone = STATUS_TONES.get(call.status, "closed")
