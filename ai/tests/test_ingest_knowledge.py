@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from ai import knowledge, services
 from ai.models import DenialCode, PayerPolicy
+from billingpulse.tests.factories import PracticeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,29 @@ def test_it_says_when_the_index_cannot_be_rebuilt(practice, knowledge_index, set
 
     with pytest.raises(CommandError, match="Could not rebuild the search index"):
         _run("--reindex")
+
+
+def test_it_asks_for_the_id_when_two_practices_share_a_name(tmp_path, practice):
+    PracticeFactory(name=practice.name)
+    path = _file(tmp_path, [{"code": "16", "description": "x"}])
+
+    with pytest.raises(CommandError, match="Several practices are named"):
+        _run(path, "--kind", "denial-codes", "--practice", practice.name)
+
+
+def test_it_saves_nothing_when_the_knowledge_base_changes_at_the_same_time(
+    tmp_path, practice, other_practice, monkeypatch
+):
+    path = _file(tmp_path, [{"code": "16", "description": "Changed."}])
+    save_entries = services.save_entries
+
+    def clash_on_the_second_practice(practice_id, kind, entries):
+        if practice_id == other_practice.pk:
+            raise services.EntriesInvalid([], "The knowledge base changed at the same time; send the entries again.")
+        return save_entries(practice_id, kind, entries)
+
+    monkeypatch.setattr(services, "save_entries", clash_on_the_second_practice)
+
+    with pytest.raises(CommandError, match="Nothing was saved. The knowledge base changed"):
+        _run(path, "--kind", "denial-codes", "--all-practices")
+    assert DenialCode.objects.get(practice=practice, code="16").description != "Changed."

@@ -97,11 +97,18 @@ class Command(BaseCommand):
                 problems.append(f"{NOUNS[kind]}: {invalid}")
         if problems:
             raise CommandError("Nothing was saved. " + " | ".join(problems))
-        with transaction.atomic():
-            for target in practices:
-                for kind, entries in batches.items():
-                    saved = services.save_entries(target.pk, kind, entries)
-                    self.stdout.write(f"{target.name}: {len(saved)} {NOUNS[kind]} saved")
+        report = []
+        try:
+            with transaction.atomic():
+                for target in practices:
+                    for kind, entries in batches.items():
+                        saved = services.save_entries(target.pk, kind, entries)
+                        report.append(f"{target.name}: {len(saved)} {NOUNS[kind]} saved")
+        except services.EntriesInvalid as invalid:
+            # Checked above, so only a change made at the same time lands here.
+            raise CommandError(f"Nothing was saved. {invalid}") from None
+        # Said once the whole file is in: a line per practice must not suggest a partial load.
+        self.stdout.write("\n".join(report))
 
     def _practice(self, value: str) -> Practice:
         found = Practice.objects.filter(pk=int(value)) if value.isdigit() else Practice.objects.filter(name=value)
@@ -109,3 +116,5 @@ class Command(BaseCommand):
             return found.get()
         except Practice.DoesNotExist:
             raise CommandError(f"No practice with id or name {value!r}.") from None
+        except Practice.MultipleObjectsReturned:
+            raise CommandError(f"Several practices are named {value!r}: give the practice's id.") from None
