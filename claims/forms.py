@@ -12,12 +12,11 @@ from django.db.models import Q
 from billingpulse.forms import PhoneNormalizingMixin
 from billingpulse.models import Provider
 from claims.ivr import validate_ivr_config
-from claims.models import ZERO, Claim, Payer
+from claims.models import ZERO, Claim, Payer, validate_icd10
 from claims.status import REASON_REQUIRED, ClaimStatus, missing_reason_message
 from claims.templatetags.claim_tags import us_phone
 from claims.worklist import normalize_denial_code
 
-ICD10 = re.compile(r"[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 MAX_DIAGNOSIS_CODES = 12  # CMS-1500 box 21 has pointers A to L
 WEEKDAYS = [("0", "Mon"), ("1", "Tue"), ("2", "Wed"), ("3", "Thu"), ("4", "Fri"), ("5", "Sat"), ("6", "Sun")]
 
@@ -47,7 +46,7 @@ class DiagnosisCodesField(forms.CharField):
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
-        wrong = [code for code in value if not ICD10.fullmatch(code)]
+        wrong = [code for code in value if not validate_icd10.regex.search(code)]
         if wrong:
             raise ValidationError(
                 "%(codes)s %(verb)s not ICD-10. Write codes like E11.9 or Z00.00, separated by commas.",

@@ -6,7 +6,6 @@ a full page and an htmx table refresh with the same query string show the same r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,7 +17,8 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 
-from claims.models import ZERO, Claim, Payer
+from claims.importing import values
+from claims.models import ZERO, Claim, Payer, validate_denial_code
 from claims.status import OPEN, ClaimStatus
 
 PER_PAGE = 50
@@ -68,14 +68,14 @@ _COLUMNS = (
 def normalize_denial_code(value: str) -> str:
     """Write a denial code the way payers print it: ``co16`` and ``CO 16`` become ``CO-16``.
 
-    Anything that does not look like a code is returned upper-cased for a validator to reject.
+    The import's reader of denial codes does the work, so a code typed on a page and one read
+    from a file are written alike. Anything that is not a code comes back upper-cased for a
+    validator to reject.
     """
-    compact = re.sub(r"[\s_-]+", "", (value or "").upper())
-    match = re.fullmatch(r"(CO|PR|OA|PI|CR)?([1-9][0-9]{0,2}|[A-Z][0-9]{1,2})", compact)
-    if not match:
+    try:
+        return values.normalize_denial_code(value) if (value or "").strip() else ""
+    except ValueError:
         return (value or "").strip().upper()
-    group, reason = match.groups()
-    return f"{group}-{reason}" if group else reason
 
 
 class WorklistFilters(forms.Form):
@@ -138,7 +138,7 @@ class WorklistFilters(forms.Form):
 
     def clean_denial_code(self) -> str:
         code = normalize_denial_code(self.cleaned_data["denial_code"])
-        if code and not re.fullmatch(r"((CO|PR|OA|PI|CR)-)?([1-9][0-9]{0,2}|[A-Z][0-9]{1,2})", code):
+        if code and not validate_denial_code.regex.search(code):
             raise forms.ValidationError("Write a denial code like CO-16.")
         return code
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billingpulse.tests.factories import PatientFactory
+from claims.importing import values
 from claims.models import Claim
 from claims.tests.factories import ClaimFactory, PayerFactory
 from claims.worklist import normalize_denial_code
@@ -217,6 +218,11 @@ def test_it_explains_a_denial_code_it_cannot_read(owner_client, practice):
 )
 def test_it_normalizes_denial_codes(value, expected):
     assert normalize_denial_code(value) == expected
+
+
+@pytest.mark.parametrize("value", ["co/16", "CO016", "co 16", "CO16"])
+def test_it_normalizes_denial_codes_as_the_import_does(value):
+    assert normalize_denial_code(value) == values.normalize_denial_code(value) == "CO-16"
 
 
 def test_it_filters_follow_ups_due_and_overdue(owner_client, practice):
