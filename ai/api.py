@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from ai import services
+from ai.forms import code_in_use, normalize_payer
 from ai.knowledge import DENIAL_CODES, PAYER_POLICIES, normalize_code
 from ai.models import DenialCode, PayerPolicy, validate_carc
-from billingpulse.tenancy import IsPracticeAdminOrReadOnly
+from billingpulse.tenancy import IsPracticeAdminOrReadOnly, practice_of
 
 
 class DenialCodeSerializer(serializers.ModelSerializer):
@@ -30,9 +31,7 @@ class DenialCodeSerializer(serializers.ModelSerializer):
     def validate_code(self, value: str) -> str:
         code = normalize_code(value)
         validate_carc(code)
-        practice = self.context["request"].user.practice
-        others = DenialCode.objects.filter(practice=practice, code=code)
-        if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
+        if code_in_use(practice_of(self.context["request"]), code, getattr(self.instance, "pk", None)):
             raise serializers.ValidationError(f"Reason code {code} is already in the knowledge base.")
         return code
 
@@ -42,6 +41,9 @@ class PayerPolicySerializer(serializers.ModelSerializer):
         model = PayerPolicy
         fields = ["id", "payer", "title", "text", "source", "effective_date", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_payer(self, value: str) -> str:
+        return normalize_payer(value)
 
 
 class _KnowledgeViewSet(

@@ -1,5 +1,7 @@
 """Knowledge-base entry forms. They validate one entry; the pages, the API's bulk upload and
-the ingest command all use them (through ``ai.services``), so every door checks the same."""
+the ingest command all use them (through ``ai.services``), so every door checks the same.
+The API's serializers (one entry changed at a time) share their rules through the helpers
+below."""
 
 from __future__ import annotations
 
@@ -7,6 +9,16 @@ from django import forms
 
 from ai.knowledge import normalize_code
 from ai.models import DenialCode, PayerPolicy
+
+
+def code_in_use(practice, code: str, pk: int | None = None) -> bool:
+    """Whether another of the practice's denial code entries (not ``pk``) has this code."""
+    return bool(code) and DenialCode.objects.filter(practice=practice, code=code).exclude(pk=pk).exists()
+
+
+def normalize_payer(payer: str) -> str:
+    """A payer's name as stored: runs of spaces as one, so it matches the claims' payer names."""
+    return " ".join(payer.split())
 
 
 class DenialCodeForm(forms.ModelForm):
@@ -33,10 +45,8 @@ class DenialCodeForm(forms.ModelForm):
 
     def clean_code(self) -> str:
         code = normalize_code(self.cleaned_data["code"])
-        if self.practice is not None and code:
-            others = DenialCode.objects.filter(practice=self.practice, code=code).exclude(pk=self.instance.pk)
-            if others.exists():
-                raise forms.ValidationError(f"Reason code {code} is already in the knowledge base; edit that entry.")
+        if self.practice is not None and code_in_use(self.practice, code, self.instance.pk):
+            raise forms.ValidationError(f"Reason code {code} is already in the knowledge base; edit that entry.")
         return code
 
 
@@ -58,7 +68,7 @@ class PayerPolicyForm(forms.ModelForm):
         self.fields["effective_date"].error_messages["invalid"] = "Write the date as YYYY-MM-DD."
 
     def clean_payer(self) -> str:
-        return " ".join(self.cleaned_data["payer"].split())
+        return normalize_payer(self.cleaned_data["payer"])
 
 
 class KnowledgeSearchForm(forms.Form):

@@ -166,3 +166,12 @@ def test_it_keeps_the_openapi_schema_valid(owner_client):
     schema = owner_client.get("/api/schema/").content.decode()
     assert "/api/v1/knowledge/denial-codes" in schema
     assert "/api/v1/knowledge/payer-policies/{id}" in schema
+
+
+def test_it_tidies_a_changed_payer_name_as_the_pages_do(api, practice):
+    policy = PayerPolicyFactory(practice=practice, payer="Aetna")
+
+    response = api.patch(f"{POLICIES}/{policy.pk}", {"payer": "  Blue   Cross  "}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["payer"] == "Blue Cross"
