@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -120,5 +121,6 @@ def errors_csv(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
 
     name = claim_import.original_name.rsplit(".", 1)[0]
     response = StreamingHttpResponse(lines(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{name}-rejected-rows.csv"'
+    # Django quotes and encodes the name: an upload's name may hold quotes or non-ASCII letters.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}-rejected-rows.csv")
     return response

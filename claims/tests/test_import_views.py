@@ -140,6 +140,15 @@ def test_it_downloads_the_rejected_rows(teammate_client, practice):
 
 
 @pytest.mark.django_db
+def test_it_quotes_and_encodes_the_report_file_name(teammate_client, practice):
+    claim_import = ClaimImportFactory(practice=practice, original_name='März "final".csv')
+
+    response = teammate_client.get(f"/claims/import/{claim_import.pk}/rejected-rows.csv")
+
+    assert response["Content-Disposition"] == ("attachment; filename*=utf-8''M%C3%A4rz%20%22final%22-rejected-rows.csv")
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("suffix", ["", "columns/", "rejected-rows.csv"])
 def test_it_hides_another_practices_import(owner_client, other_practice, suffix):
     claim_import = ClaimImportFactory(practice=other_practice)
