@@ -142,13 +142,9 @@ def install_starter_set(practice_id: int) -> int:
     """
     have = set(DenialCode.objects.filter(practice_id=practice_id).values_list("code", flat=True))
     new = [DenialCode(practice_id=practice_id, **entry) for entry in _starter() if entry["code"] not in have]
-    created = DenialCode.objects.bulk_create(new, ignore_conflicts=False)
-    pks = list(
-        DenialCode.objects.filter(practice_id=practice_id, code__in=[c.code for c in created]).values_list(
-            "pk", flat=True
-        )
-    )
-    knowledge.sync_on_commit(DENIAL_CODES, pks)
+    # PostgreSQL and SQLite (3.35+) hand back the new rows' keys, so nothing is read again.
+    created = DenialCode.objects.bulk_create(new)
+    knowledge.sync_on_commit(DENIAL_CODES, [entry.pk for entry in created])
     return len(created)
 
 
