@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from claims import tasks
+from claims import services
 from claims.importing import engine
 from claims.importing.errors import ImportFileError
 from claims.importing.headers import validate_mapping
@@ -106,12 +105,8 @@ class ClaimImportUploadViewSet(viewsets.GenericViewSet):
                 claim_import.file.delete(save=False)
                 transaction.set_rollback(True)
                 return Response({"file": problems}, status=status.HTTP_400_BAD_REQUEST)
-            engine.start(claim_import)
-        if claim_import.total_rows is not None and claim_import.total_rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
-            engine.run_import_now(claim_import.pk)
-            code = status.HTTP_201_CREATED
-        else:
-            tasks.run_claim_import.delay(claim_import.pk)
-            code = status.HTTP_202_ACCEPTED
+        services.start_import(claim_import)
         claim_import.refresh_from_db()
+        # Imported already (done or failed): 201; still queued for the worker: 202.
+        code = status.HTTP_201_CREATED if claim_import.is_finished else status.HTTP_202_ACCEPTED
         return Response(ClaimImportSerializer(claim_import).data, status=code)

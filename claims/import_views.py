@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 
-from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
-from claims import tasks
+from claims import services
 from claims.importing import engine
 from claims.importing.errors import ImportFileError
 from claims.importing.forms import MappingForm, UploadForm
@@ -63,7 +61,7 @@ def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         problems = engine.save_mapping(claim_import, form.mapping(), form.cleaned_data["payer"])
         if not problems:
-            _start(claim_import)
+            services.start_import(claim_import)
             return redirect("claims:import_detail", claim_import.pk)
     preview = engine.preview_rows(claim_import)
     columns = [
@@ -72,17 +70,6 @@ def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
     ]
     context = {"claim_import": claim_import, "form": form, "problems": problems, "columns": columns}
     return render(request, "claims/import_mapping.html", context, status=400 if problems else 200)
-
-
-def _start(claim_import: ClaimImport) -> None:
-    """Small files import now; large ones in the background, after this request commits."""
-    if not engine.start(claim_import):
-        return
-    rows = claim_import.total_rows
-    if rows is not None and rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
-        engine.run_import_now(claim_import.pk)
-    else:
-        transaction.on_commit(lambda: tasks.run_claim_import.delay(claim_import.pk))
 
 
 @require_GET

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from billingpulse.models import User
-from claims.models import Claim, ClaimEvent, ClaimLine
+from claims import tasks
+from claims.importing import engine
+from claims.models import Claim, ClaimEvent, ClaimImport, ClaimLine
 from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status, missing_reason_message
 
 
@@ -119,3 +122,19 @@ def add_note(claim: Claim, text: str, *, actor: User | None) -> ClaimEvent:
     if not text:
         raise ValidationError("Write the note first.")
     return ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.NOTE, message=text, actor=actor)
+
+
+def start_import(claim_import: ClaimImport) -> bool:
+    """Start an import whose columns are checked: small files now, large ones in the background.
+
+    Returns False if the import had already left the column check (a second submit).
+    The background task is queued once this transaction commits, so it finds the import.
+    """
+    if not engine.start(claim_import):
+        return False
+    rows = claim_import.total_rows
+    if rows is not None and rows <= settings.CLAIM_IMPORT_INLINE_ROWS:
+        engine.run_import_now(claim_import.pk)
+    else:
+        transaction.on_commit(lambda: tasks.run_claim_import.delay(claim_import.pk))
+    return True

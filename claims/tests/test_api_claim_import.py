@@ -60,10 +60,13 @@ def test_it_refuses_a_file_that_is_not_a_spreadsheet(teammate_api):
 
 
 @pytest.mark.django_db
-def test_it_queues_large_files(teammate_api, aetna, settings):
+def test_it_queues_large_files(teammate_api, aetna, settings, django_capture_on_commit_callbacks):
     settings.CLAIM_IMPORT_INLINE_ROWS = 1
 
-    with mock.patch("claims.import_api.tasks.run_claim_import.delay") as delay:
+    with (
+        mock.patch("claims.services.tasks.run_claim_import.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = post(teammate_api, payer_id="60054")
 
     assert response.status_code == 202

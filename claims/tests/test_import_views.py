@@ -99,7 +99,7 @@ def test_it_runs_large_files_in_the_background(owner_client, aetna, settings, dj
         for i, f in enumerate(["claim_number", "patient_name", "patient_dob", "date_of_service", "amount", "payer_id"])
     }
 
-    delay_path = "claims.import_views.tasks.run_claim_import.delay"
+    delay_path = "claims.services.tasks.run_claim_import.delay"
     with mock.patch(delay_path) as delay, django_capture_on_commit_callbacks(execute=True):
         owner_client.post(f"/claims/import/{claim_import.pk}/columns/", mapping)
 
