@@ -47,6 +47,9 @@ class PayerSerializer(serializers.ModelSerializer):
         return payer
 
     def validate_payer_id(self, value: str) -> str:
+        # Upper-cased as on the payer page: imports match payer IDs without regard to case,
+        # so "sx123" and "SX123" must not become two payers.
+        value = value.upper()
         practice = self.context["request"].user.practice
         others = Payer.objects.filter(practice=practice, payer_id=value)
         if others.exclude(pk=getattr(self.instance, "pk", None)).exists():

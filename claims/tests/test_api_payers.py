@@ -133,6 +133,19 @@ def test_it_rejects_a_payer_id_my_practice_already_has(api, practice):
 
 
 @pytest.mark.django_db
+def test_it_upper_cases_payer_ids_so_case_cannot_make_a_second_payer(api, practice):
+    PayerFactory(practice=practice, payer_id="SX123")
+
+    response = api.post("/api/v1/payers", _body(payer_id=" sx123 "), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["payer_id"] == ["Another payer in this practice has this payer ID."]
+    created = api.post("/api/v1/payers", _body(payer_id="ab7"), format="json")
+    assert created.status_code == 201
+    assert created.json()["payer_id"] == "AB7"
+
+
+@pytest.mark.django_db
 def test_it_allows_a_payer_id_another_practice_has(api, other_practice):
     PayerFactory(practice=other_practice, payer_id="60054")
 
