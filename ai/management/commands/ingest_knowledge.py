@@ -20,6 +20,7 @@ from django.db import transaction
 
 from ai import knowledge, services
 from ai.knowledge import DENIAL_CODES, PAYER_POLICIES
+from billingpulse.management.practice import practice_from_option
 from billingpulse.models import Practice
 
 KIND_OPTIONS = {"denial-codes": DENIAL_CODES, "payer-policies": PAYER_POLICIES}
@@ -44,7 +45,7 @@ class Command(BaseCommand):
     ):
         if not (file or starter or reindex):
             raise CommandError("Nothing to do: give a FILE, --starter or --reindex.")
-        chosen = [self._practice(practice)] if practice else None
+        chosen = [practice_from_option(practice)] if practice else None
         if file:
             if chosen is None and not all_practices:
                 raise CommandError("Say whose knowledge base gets the file: --practice ID or --all-practices.")
@@ -109,12 +110,3 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was saved. {invalid}") from None
         # Said once the whole file is in: a line per practice must not suggest a partial load.
         self.stdout.write("\n".join(report))
-
-    def _practice(self, value: str) -> Practice:
-        found = Practice.objects.filter(pk=int(value)) if value.isdigit() else Practice.objects.filter(name=value)
-        try:
-            return found.get()
-        except Practice.DoesNotExist:
-            raise CommandError(f"No practice with id or name {value!r}.") from None
-        except Practice.MultipleObjectsReturned:
-            raise CommandError(f"Several practices are named {value!r}: give the practice's id.") from None

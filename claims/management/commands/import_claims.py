@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from billingpulse.management.practice import practice_from_option
 from billingpulse.models import Practice
 from claims.importing import engine
 from claims.importing.errors import ImportFileError
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--payer", help="Payer ID for every row, when the file has no payer column.")
 
     def handle(self, *args, path: str, practice: str, payer: str | None, **options):
-        target = self._practice(practice)
+        target = practice_from_option(practice)
         default_payer = self._payer(target, payer) if payer else None
         file_path = Path(path)
         if not file_path.is_file():
@@ -49,13 +50,6 @@ class Command(BaseCommand):
         if result.rejected_count:
             for error in result.row_errors.all()[:20]:
                 self.stderr.write(f"  row {error.row_number}, {error.column}: {error.message}")
-
-    def _practice(self, value: str) -> Practice:
-        found = Practice.objects.filter(pk=int(value)) if value.isdigit() else Practice.objects.filter(name=value)
-        try:
-            return found.get()
-        except Practice.DoesNotExist:
-            raise CommandError(f"No practice with id or name {value!r}.") from None
 
     def _payer(self, practice: Practice, payer_id: str) -> Payer:
         try:
