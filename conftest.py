@@ -42,6 +42,17 @@ def _chroma_path(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager():
+    """Celery tasks run in-process when queued, as a worker would run them: tests never leave
+    messages in a broker (tests of real workers send theirs with ``send_task``)."""
+    from billingpulse.celery import app
+
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = False, False
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     # Uploaded files from tests go to the test's own folder, never var/media.
     settings.MEDIA_ROOT = tmp_path / "media"

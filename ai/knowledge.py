@@ -1,9 +1,9 @@
 """The knowledge base's search index: denial codes and payer policies in Chroma.
 
 The database is the source of truth (``ai.models``); Chroma holds one vector per entry so a
-call can find the entries that matter to it by meaning. The services keep the index in step
-after each commit (``sync_on_commit``) and ``manage.py ingest_knowledge --reindex`` rebuilds
-it from the database.
+call can find the entries that matter to it by meaning. The services keep the index in step:
+after each commit a Celery task updates it (``sync_on_commit``, ``ai.tasks.sync_index``), and
+``manage.py ingest_knowledge --reindex`` rebuilds it from the database.
 
 * Client: ``chromadb.HttpClient`` when ``CHROMA_URL`` is set (use it when several processes
   write: web and worker), otherwise an embedded ``PersistentClient`` in ``CHROMA_PATH``.
@@ -148,16 +148,16 @@ def sync(kind: str, pks: Iterable[int]) -> None:
 
 
 def sync_on_commit(kind: str, pks: Iterable[int]) -> None:
-    """Update the index once the current transaction commits; a failure is logged, never raised."""
-    transaction.on_commit(partial(_sync_quietly, kind, list(pks)))
+    """Update the index in the worker once the current transaction commits.
 
+    Embedding runs in Celery (the starter set takes seconds), so saving an entry or creating a
+    practice never waits for it; a worker retries while Chroma is away.
+    """
+    from ai import tasks
 
-def _sync_quietly(kind: str, pks: list[int]) -> None:
-    try:
-        sync(kind, pks)
-    except Exception:
-        # The database already holds the change; `ingest_knowledge --reindex` repairs the index.
-        logger.exception("Knowledge index update failed for %s %s", kind, pks[:10])
+    pks = list(pks)
+    if pks:
+        transaction.on_commit(partial(tasks.sync_index.delay, kind, pks))
 
 
 def reindex(practice_id: int | None = None) -> dict[str, int]:

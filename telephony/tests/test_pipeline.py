@@ -12,7 +12,6 @@ from django.core import mail
 from django.utils import timezone
 
 from ai.outcome import CallOutcome
-from billingpulse.celery import app as celery_app
 from billingpulse.tests.factories import PatientFactory, PracticeFactory, UserFactory
 from claims.models import Claim, ClaimEvent
 from claims.tests.factories import ClaimFactory, PayerFactory
@@ -44,16 +43,6 @@ AI: That's R471229?
 User: That's correct.
 AI: Thank you Janelle, have a good day.
 """
-
-
-@pytest.fixture
-def eager():
-    """Run Celery tasks in-process, as the worker would, for end-to-end tests through the webhook."""
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
 
 
 @pytest.fixture
@@ -113,7 +102,7 @@ def _report(call: Call) -> bytes:
 
 
 def test_a_reprocessing_promise_ends_in_reprocessing_a_follow_up_in_five_days_and_an_email(
-    client, settings, claim, users, eager, time_machine, django_capture_on_commit_callbacks
+    client, settings, claim, users, time_machine, django_capture_on_commit_callbacks
 ):
     """Through the webhook: the rep says they'll reprocess it and to call back in five days."""
     settings.VAPI_WEBHOOK_SECRET, settings.VAPI_WEBHOOK_HMAC_SECRET = "", "hmac-secret"
@@ -146,7 +135,7 @@ def test_a_reprocessing_promise_ends_in_reprocessing_a_follow_up_in_five_days_an
     assert outcome.evidence["reference_number"]  # the value carries the lines it came from
 
 
-def test_each_step_runs_once_however_often_the_task_runs(claim, users, eager, django_capture_on_commit_callbacks):
+def test_each_step_runs_once_however_often_the_task_runs(claim, users, django_capture_on_commit_callbacks):
     call = _call(claim)
 
     for _ in range(3):
@@ -192,9 +181,7 @@ def test_a_flagged_outcome_waits_for_review_and_changes_nothing(claim, users, se
     assert pipeline.notify(call.pk) is False and not mail.outbox
 
 
-def test_approving_a_reviewed_outcome_applies_it_with_the_corrections(
-    claim, users, eager, django_capture_on_commit_callbacks
-):
+def test_approving_a_reviewed_outcome_applies_it_with_the_corrections(claim, users, django_capture_on_commit_callbacks):
     call = _call(claim)
     outcome = CallOutcome(claim_status="in_process", call_outcome="follow_up", follow_up_days=10, human_reached=True)
     outcome.flag("Low confidence.")
