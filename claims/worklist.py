@@ -17,6 +17,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 
+from billingpulse import paging
 from claims.importing import values
 from claims.models import ZERO, Claim, Payer, validate_denial_code
 from claims.status import OPEN, ClaimStatus
@@ -266,9 +267,4 @@ def sort_columns(filters: WorklistFilters, current: str) -> dict[str, SortColumn
 
 def page_links(filters: WorklistFilters, page: Page) -> dict[str, str]:
     """Real hrefs for the previous and next pages (empty at either end)."""
-    links = {"previous": "", "next": ""}
-    if page.has_previous():
-        links["previous"] = "?" + query_string(filters, page=str(page.previous_page_number()))
-    if page.has_next():
-        links["next"] = "?" + query_string(filters, page=str(page.next_page_number()))
-    return links
+    return paging.page_links(page, lambda number: "?" + query_string(filters, page=str(number)))

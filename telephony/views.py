@@ -26,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
 
 from ai.outcome import CallOutcome
+from billingpulse import paging
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.models import Claim, Payer
 from telephony import pacing, pipeline, services
@@ -345,12 +346,12 @@ def _page_links(request: AuthedRequest, page) -> dict:
     for name in list(query):
         if name not in FILTER_PARAMS:
             del query[name]
-    links = {}
-    for key, number in (("previous", page.previous_page_number), ("next", page.next_page_number)):
-        if getattr(page, f"has_{key}")():
-            query["page"] = number()
-            links[key] = f"?{query.urlencode()}"
-    return links
+
+    def href(number: int) -> str:
+        query["page"] = number
+        return f"?{query.urlencode()}"
+
+    return paging.page_links(page, href)
 
 
 def _messages_html(request: AuthedRequest) -> str:
