@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ai import knowledge
-from ai.extraction import extract_outcome
+from ai.extraction import add_usual_remedy, extract_outcome
 from ai.models import DenialCode
 from ai.outcome import CallOutcome, ClaimContext
 from billingpulse.models import User
@@ -137,6 +137,12 @@ def extract(call: Call) -> CallOutcome:
         payer_id=call.payer.payer_id,
     )
     outcome = extract_outcome(call.transcript, claim_context(call), hits)
+    if outcome.denial_code and not outcome.knowledge_used:
+        # A denial first heard on this call: the offline reader's remedy comes from its own entry.
+        heard = knowledge.search_for_call(
+            call.practice_id, denial_code=outcome.denial_code, payer=call.payer.name, limit=1
+        )
+        add_usual_remedy(outcome, heard)
     if _reached_nobody(call, outcome):
         # Nothing a person could correct: the failure policy decides what happens next.
         outcome.call_outcome, outcome.needs_review, outcome.review_reasons = "failed", False, []

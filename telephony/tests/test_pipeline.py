@@ -347,3 +347,33 @@ def test_it_waits_for_the_report_and_tolerates_a_deleted_call(claim):
     assert pipeline.run_post_call_pipeline(call.pk) == "no report"
     assert pipeline.run_post_call_pipeline(call.pk + 1000) == "no report"
     assert not ClaimEvent.objects.exists()
+
+
+def test_a_denial_first_heard_on_the_call_gets_its_usual_fix_from_the_knowledge_base(claim, users):
+    from ai.models import DenialCode
+
+    Claim.objects.filter(pk=claim.pk).update(status="submitted", denial_code="")
+    claim.refresh_from_db()
+    entry = DenialCode.objects.get(practice=claim.practice, code="50")  # from the practice's starter set
+    call = _call(
+        claim,
+        transcript=(
+            "User: Provider services, this is Dana.\n"
+            "AI: Hi Dana, I'm calling about claim C-1001 for Maria Lopez.\n"
+            "User: That claim was denied, C O fifty, not medically necessary.\n"
+            "AI: What do we need to do?\n"
+            "User: Send the office notes with an appeal.\n"
+            "AI: And a reference for this call?\n"
+            "User: Reference 7 7 0 3 1 1 2.\n"
+        ),
+    )
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    call.refresh_from_db()
+    outcome = CallOutcome.from_json(call.outcome)
+    assert outcome.denial_code == "CO-50" and outcome.call_outcome == "action_required"
+    assert f"Usual fix for 50: {entry.remedy}" in outcome.next_steps
+    assert outcome.knowledge_used == [f"denial-code:{entry.pk}"]
+    claim.refresh_from_db()
+    assert claim.denial_reason == entry.description[:300]
