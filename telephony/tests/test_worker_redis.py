@@ -101,6 +101,7 @@ WHERE c.report_received_at IS NOT NULL AND c.attempt = 1 ORDER BY c.id
 
 
 def test_it_paces_and_finishes_every_call_through_a_killed_worker(tmp_path):
+    app.conf.task_always_eager = False  # this test's tasks go to the real workers through Redis
     with _database(tmp_path) as (database_url, db), SmtpSink() as smtp:
         port = _free_port()
         env = _env(tmp_path, database_url, port) | {
