@@ -1,10 +1,43 @@
-"""Validators for identifiers used across the product (NPI, tax id, phone numbers)."""
+"""Validators shared across the product: identifiers (NPI, tax id, phone numbers) and the
+bounds every date and id must stay within, whichever door a value comes in by (model, form,
+serializer, import, query parameter)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+
+# The dates a practice can mean: birth dates from 1900, service, filing and follow-up dates
+# up to 2199. Far enough for any real date; far enough from year 9999 that arithmetic on a
+# date (a deadline, a follow-up interval) can never overflow.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+# The largest primary key a BigAutoField holds; a larger "id" names no row.
+MAX_ID = 2**63 - 1
+
+
+def validate_date_in_range(value: date) -> None:
+    if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
+        raise ValidationError(
+            "Enter a date between %(earliest)s and %(latest)s.",
+            code="date_out_of_range",
+            params={"earliest": EARLIEST_DATE.strftime("%m/%d/%Y"), "latest": LATEST_DATE.strftime("%m/%d/%Y")},
+        )
+
+
+def add_days(start: date, days: int) -> date:
+    """``start`` plus ``days``, held at the last representable date instead of overflowing."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether ``value`` could be a primary key: a positive integer a BigAutoField can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def luhn_valid(digits: str) -> bool:
