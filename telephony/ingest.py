@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,8 @@ VAPI_STATUS = {
     "ended": CallStatus.ENDED,
 }
 MAX_COST = Decimal("999999.9999")
+# A week: longer than any call, and within the duration column's range.
+MAX_DURATION_SECONDS = 7 * 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -530,34 +533,34 @@ def _message_time(message: dict) -> datetime:
     return timezone.now()
 
 
-def _number(value: Any, name: str) -> float | None:
+def _number(value: Any, name: str, *, maximum: float) -> float | None:
+    """A JSON number between 0 and ``maximum``, or None when absent; anything else is refused."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadMessage(f"message.{name} must be a number.")
+    if not (math.isfinite(value) and 0 <= value <= maximum):
+        raise BadMessage(f"message.{name} is out of range.")
     return float(value)
 
 
 def _cost(value: Any) -> Decimal | None:
-    number = _number(value, "cost")
+    number = _number(value, "cost", maximum=float(MAX_COST))
     if number is None:
         return None
     try:
-        cost = Decimal(str(number)).quantize(Decimal("0.0001"))
+        return min(Decimal(str(number)).quantize(Decimal("0.0001")), MAX_COST)
     except InvalidOperation:
         raise BadMessage("message.cost must be a number.") from None
-    if not Decimal(0) <= cost <= MAX_COST:
-        raise BadMessage("message.cost is out of range.")
-    return cost
 
 
 def _duration(message: dict, started_at: datetime | None, ended_at: datetime | None) -> int | None:
-    seconds = _number(message.get("durationSeconds"), "durationSeconds")
+    seconds = _number(message.get("durationSeconds"), "durationSeconds", maximum=MAX_DURATION_SECONDS)
     if seconds is None and started_at and ended_at:
         seconds = (ended_at - started_at).total_seconds()
     if seconds is None:
         return None
-    return max(0, round(seconds))
+    return min(max(0, round(seconds)), MAX_DURATION_SECONDS)
 
 
 def _url(value: str) -> str:

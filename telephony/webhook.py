@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import math
 import time
@@ -31,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billingpulse.lib import strict_json
 from telephony import ingest
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ def vapi_webhook(request: Request) -> Response:
     if not _signature_ok(request._request, body):
         return Response(status=401)
     try:
-        envelope = json.loads(body)
-    except (ValueError, RecursionError):
-        return Response({"detail": "The body is not valid JSON."}, status=400)
+        envelope = strict_json.loads(body)
+    except strict_json.StrictJSONError as error:
+        return Response({"detail": str(error)}, status=400)
     message = envelope.get("message") if isinstance(envelope, dict) else None
     if not isinstance(message, dict):
         return Response({"detail": 'Expected a JSON object {"message": {...}}.'}, status=400)

@@ -182,18 +182,54 @@ def test_it_refuses_everything_when_no_secret_is_configured(client, call, settin
     [
         (b'{"message": {"type": "status-update"', "The body is not valid JSON."),
         (b"\xff\xfe", "The body is not valid JSON."),
-        (b"[" * 50_000, "The body is not valid JSON."),
+        (b"[" * 50_000, "The JSON is nested more than 32 levels deep."),
+        (b"[" * 1_000 + b"]" * 1_000, "The JSON is nested more than 32 levels deep."),
+        (b'{"message": {"type": "status-update", "cost": NaN}}', "NaN is not a JSON number."),
+        (b'{"message": {"type": "status-update", "cost": -Infinity}}', "-Infinity is not a JSON number."),
+        (b'{"message": {"type": "status-update", "cost": 1e400}}', "The number 1e400 is too large."),
+        (
+            b'{"message": {"type": "status-update", "text": "ab\\ud800cd"}}',
+            "The JSON holds text with an invalid character (a lone surrogate).",
+        ),
         (b'["message"]', 'Expected a JSON object {"message": {...}}.'),
         (b'{"type": "status-update"}', 'Expected a JSON object {"message": {...}}.'),
         (b'{"message": {"status": "ringing"}}', "message.type is missing."),
     ],
-    ids=["truncated", "not utf-8", "too deep", "a list", "no envelope", "no type"],
+    ids=[
+        "truncated",
+        "not utf-8",
+        "too deep",
+        "deep but closed",
+        "NaN",
+        "-Infinity",
+        "beyond a float",
+        "lone surrogate",
+        "a list",
+        "no envelope",
+        "no type",
+    ],
 )
 def test_it_answers_400_with_a_reason_for_a_malformed_delivery(client, call, body, detail):
     response = _deliver(client, body)
 
     assert response.status_code == 400
     assert response.json() == {"detail": detail}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cost", 1e300), ("cost", -1), ("durationSeconds", 1e300), ("durationSeconds", -5)],
+)
+def test_it_answers_400_for_a_report_number_out_of_range_and_leaves_the_call(client, call, field, value, pipeline):
+    report = message("end-of-call-report", call)
+    report[field] = value
+
+    response = _deliver(client, json.dumps({"message": report}).encode())
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"message.{field} is out of range."}
+    assert Call.objects.get(pk=call.pk).status == S.DIALING
+    pipeline.assert_not_called()
 
 
 def test_it_answers_413_when_content_length_is_over_the_limit(client, call, settings):
