@@ -56,7 +56,6 @@ class _KnowledgeViewSet(
     kind = ""
     permission_classes = [IsPracticeAdminOrReadOnly]
     filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, filters.SearchFilter]
-    lookup_value_regex = r"[0-9]+"
 
     def create(self, request: Request) -> Response:
         try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rest_framework.routers import SimpleRouter
-
 from ai.api import DenialCodeViewSet, PayerPolicyViewSet
+from billingpulse.lib.rest import NestedRouter
 
 app_name = "knowledge_api"
 
-# SimpleRouter: /api/v1/ already has the API's root page.
-router = SimpleRouter(trailing_slash=False)
+# /api/v1/ already has the API's root page.
+router = NestedRouter(trailing_slash=False)
 router.register("denial-codes", DenialCodeViewSet, basename="denial-code")
 router.register("payer-policies", PayerPolicyViewSet, basename="payer-policy")
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
+from billingpulse.lib.rest import Router
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
 from telephony.api import CallViewSet, ScheduledCallViewSet
 
 app_name = "api"
 
-router = DefaultRouter(trailing_slash=False)
+router = Router(trailing_slash=False)
 router.register("patients", PatientViewSet)
 router.register("providers", ProviderViewSet)
 router.register("payers", PayerViewSet)
@@ -24,7 +24,7 @@ router.register("scheduled-calls", ScheduledCallViewSet)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
-    # Claim ids are digits only (ClaimViewSet.lookup_value_regex), so "import" is never one.
+    # Ids are digits only (the router's lookup pattern), so "import" is never taken for a claim id.
     path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
     *router.urls,
 ]

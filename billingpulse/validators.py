@@ -16,6 +16,21 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 # The largest primary key a BigAutoField holds; a larger "id" names no row.
 MAX_ID = 2**63 - 1
+# An id in a URL: up to 18 digits, so every match fits MAX_ID and the database never sees
+# an integer it cannot hold; a longer one is simply not a route (404).
+ID_REGEX = "[0-9]{1,18}"
+
+
+class IdConverter:
+    """``<id:pk>`` in URL patterns: a primary key that fits the database."""
+
+    regex = ID_REGEX
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 def validate_date_in_range(value: date) -> None:

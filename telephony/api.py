@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billingpulse.tenancy import IsPracticeMember
+from billingpulse.validators import MAX_ID
 from claims.api.fields import PracticePrimaryKeyField, choice_params, int_param
 from claims.models import Claim
 from telephony import services
@@ -106,7 +107,7 @@ class CallDetailSerializer(CallSerializer):
 
 class EnqueueSerializer(serializers.Serializer):
     claim_ids = serializers.ListField(
-        child=ClaimIdField(min_value=1), allow_empty=False, max_length=MAX_CLAIMS_PER_REQUEST
+        child=ClaimIdField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=MAX_CLAIMS_PER_REQUEST
     )
 
 
@@ -136,7 +137,6 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     queryset = Call.objects.all()
     permission_classes = [IsPracticeMember]
-    lookup_value_regex = "[0-9]+"
 
     def get_serializer_class(self):
         return CallDetailSerializer if self.action == "retrieve" else CallSerializer
@@ -221,7 +221,6 @@ class ScheduledCallViewSet(
     queryset = ScheduledCall.objects.all()
     serializer_class = ScheduledCallSerializer
     permission_classes = [IsPracticeMember]
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self) -> QuerySet[ScheduledCall]:
         queryset = super().get_queryset().select_related("claim")

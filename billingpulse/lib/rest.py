@@ -1,4 +1,5 @@
-"""DRF plumbing every API endpoint shares: strict JSON parsing and one exception handler.
+"""DRF plumbing every API endpoint shares: routers whose ids fit the database, and one
+exception handler (the strict JSON parser is in ``billingpulse.lib.parsers``).
 
 The handler turns the errors a request can provoke into answers an integrator can act on:
 
@@ -20,26 +21,30 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter, SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from billingpulse.lib import strict_json
+from billingpulse.validators import ID_REGEX
 
 logger = logging.getLogger(__name__)
 
 
-class StrictJSONParser(JSONParser):
-    """JSON without NaN/Infinity, absurd nesting or unstorable text; a 400 says which."""
+class _IdLookupMixin:
+    """Detail routes match only ids the database can hold (``ID_REGEX``) unless a viewset sets its own
+    ``lookup_value_regex``: a longer number is no route (404), never an integer the database refuses."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", "utf-8")
-        try:
-            return strict_json.loads(stream.read().decode(encoding))
-        except UnicodeDecodeError:
-            raise exceptions.ParseError(f"The body is not valid {encoding} text.") from None
-        except strict_json.StrictJSONError as error:
-            raise exceptions.ParseError(str(error)) from None
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._default_value_pattern = ID_REGEX
+
+
+class Router(_IdLookupMixin, DefaultRouter):
+    pass
+
+
+class NestedRouter(_IdLookupMixin, SimpleRouter):
+    """For route groups included under the API root: no root page of their own."""
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

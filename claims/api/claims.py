@@ -66,8 +66,6 @@ class ClaimViewSet(
     queryset = Claim.objects.all()
     serializer_class = ClaimSerializer
     permission_classes = [IsPracticeMember]
-    # Digits only, so claims/import (registered separately) is never taken for a claim id.
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self) -> QuerySet[Claim]:
         queryset = super().get_queryset().select_related("patient", "payer", "provider", "policy")

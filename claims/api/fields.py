@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from billingpulse.tenancy import scoped
+from billingpulse.validators import MAX_ID
 
 
 class PracticePrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -15,6 +16,13 @@ class PracticePrimaryKeyField(serializers.PrimaryKeyRelatedField):
     exists nowhere, so a request can neither link across practices nor learn that the row exists.
     """
 
+    def to_internal_value(self, data):
+        # A number too large for any id names no row: the database must never be asked.
+        digits = str(data).strip() if isinstance(data, int | str) and not isinstance(data, bool) else ""
+        if digits.isdigit() and int(digits) > MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
     def get_queryset(self):
         queryset = super().get_queryset()
         request = self.context.get("request")
@@ -23,12 +31,15 @@ class PracticePrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 
 def int_param(request: Request, name: str) -> int | None:
-    """The query parameter ``name`` as a positive integer, None if absent, or a 400 naming it."""
+    """The query parameter ``name`` as an id (a positive integer that fits the database), None if
+    absent, or a 400 naming it."""
     raw = request.query_params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise serializers.ValidationError({name: ["A valid integer is required."]})
+    if int(raw) > MAX_ID:
+        raise serializers.ValidationError({name: [f"Ensure this value is less than or equal to {MAX_ID}."]})
     return int(raw)
 
 

@@ -538,6 +538,31 @@ def test_it_answers_400_to_an_id_filter_that_is_not_a_number(api, param):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("param", ["payer", "patient"])
+def test_it_answers_400_to_an_id_filter_beyond_any_id(api, param):
+    response = api.get(f"/api/v1/claims?{param}=99999999999999999999")
+
+    assert response.status_code == 400
+    assert response.json() == {param: ["Ensure this value is less than or equal to 9223372036854775807."]}
+
+
+@pytest.mark.django_db
+def test_it_answers_404_to_a_claim_id_beyond_any_id(api):
+    assert api.get("/api/v1/claims/99999999999999999999").status_code == 404
+    assert api.patch("/api/v1/claims/99999999999999999999", {}, format="json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_answers_400_to_a_payer_id_beyond_any_id_in_the_body(api, practice):
+    claim = ClaimFactory(practice=practice)
+
+    response = api.patch(f"/api/v1/claims/{claim.pk}", {"payer": 10**20}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"payer": [f'Invalid pk "{10**20}" - object does not exist.']}
+
+
+@pytest.mark.django_db
 def test_it_searches_claim_numbers_and_patient_names(api, practice):
     ann = PatientFactory(practice=practice, first_name="Ann", last_name="Lee")
     anna = PatientFactory(practice=practice, first_name="Anna", last_name="Ortiz")

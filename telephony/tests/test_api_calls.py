@@ -78,6 +78,7 @@ def test_it_says_why_claims_were_skipped_without_revealing_other_practices(api, 
         {"claim_ids": [True]},
         {"claim_ids": [0]},
         {"claim_ids": [None]},
+        {"claim_ids": [10**20]},
         {"claim_ids": list(range(1, 502))},
     ],
 )
