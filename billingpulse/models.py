@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from billingpulse.validators import validate_npi, validate_phone, validate_tax_id
+from billingpulse.validators import validate_date_in_range, validate_npi, validate_phone, validate_tax_id
 
 US_TIME_ZONES = [
     ("America/New_York", "Eastern (New York)"),
@@ -23,6 +23,9 @@ US_TIME_ZONES = [
 
 validate_state = RegexValidator(r"^[A-Z]{2}$", "Use the two-letter state code, like TX.")
 validate_zip = RegexValidator(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code, or ZIP+4 like 78701-1234.")
+
+# Sign-up says so plainly (the usual trade-off, rate-limited); team invitations never do.
+EMAIL_TAKEN = "An account with this email already exists. Sign in instead, or reset your password."
 
 
 class TimestampedModel(models.Model):
@@ -95,7 +98,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ADMIN = "admin", "Admin"
         STAFF = "staff", "Staff"
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(unique=True, error_messages={"unique": EMAIL_TAKEN})
     full_name = models.CharField(max_length=150, blank=True)
     # Operators (superusers) may have no practice; every practice user has exactly one.
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, null=True, blank=True, related_name="users")
@@ -112,7 +115,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique", violation_error_message=EMAIL_TAKEN)
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -134,7 +139,7 @@ class Patient(PracticeOwned):
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(validators=[validate_date_in_range])
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     account_number = models.CharField(
         "account number", max_length=40, blank=True, help_text="The practice's own patient or chart number."
@@ -154,6 +159,7 @@ class Patient(PracticeOwned):
                 fields=["practice", "account_number"],
                 condition=~models.Q(account_number=""),
                 name="patient_account_number_unique_per_practice",
+                violation_error_message="Another patient in this practice has this account number.",
             )
         ]
 
@@ -175,7 +181,13 @@ class Provider(PracticeOwned):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        constraints = [models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique_per_practice")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "npi"],
+                name="provider_npi_unique_per_practice",
+                violation_error_message="Another provider in this practice has this NPI.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}, {self.credentials}" if self.credentials else self.full_name

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, time
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
 
 from billingpulse.models import US_TIME_ZONES, Patient, PracticeOwned, Provider, TimestampedModel
-from billingpulse.validators import validate_phone
+from billingpulse.validators import add_days, validate_date_in_range, validate_phone
 from claims.ivr import validate_ivr_config
 from claims.status import ClaimStatus, allowed_targets
 
@@ -58,7 +58,9 @@ class Payer(PracticeOwned):
         help_text="The provider services line for claim status, like +18005550100.",
     )
     phone_extension = models.CharField(max_length=10, blank=True)
-    ivr_notes = models.TextField("IVR notes", blank=True, help_text="Anything a caller should know about the menu.")
+    ivr_notes = models.TextField(
+        "IVR notes", max_length=2000, blank=True, help_text="Anything a caller should know about the menu."
+    )
     ivr_config = models.JSONField(
         "IVR menu", default=dict, blank=True, validators=[validate_ivr_config], help_text="Structured menu steps."
     )
@@ -71,17 +73,31 @@ class Payer(PracticeOwned):
         validators=[RegexValidator(r"^[0-6]{1,7}$", "List open days as digits, Monday = 0 … Sunday = 6.")],
         help_text="Days the line is open, Monday = 0 … Sunday = 6.",
     )
+    # Ten years is past any payer's filing limit; the bound keeps every deadline a real date.
     timely_filing_days = models.PositiveIntegerField(
-        default=90, validators=[MinValueValidator(1)], help_text="Days after the date of service to file a claim."
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Days after the date of service to file a claim.",
     )
     max_calls_per_window = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty: the default limit of calls to this payer."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1000)],
+        help_text="Empty: the default limit of calls to this payer.",
     )
-    call_window_minutes = models.PositiveIntegerField(null=True, blank=True)
+    call_window_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["practice", "payer_id"], name="payer_id_unique_per_practice")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "payer_id"],
+                name="payer_id_unique_per_practice",
+                violation_error_message="Another payer in this practice has this payer ID.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.payer_id})"
@@ -102,14 +118,18 @@ class InsurancePolicy(PracticeOwned):
     )
     subscriber_relationship = models.CharField(max_length=20, blank=True, default="self")
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.PRIMARY)
-    effective_from = models.DateField(null=True, blank=True)
-    effective_to = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
+    effective_to = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
 
     class Meta:
         ordering = ["patient", "priority"]
         verbose_name_plural = "insurance policies"
         constraints = [
-            models.UniqueConstraint(fields=["patient", "payer", "member_id"], name="policy_unique_member_per_payer")
+            models.UniqueConstraint(
+                fields=["patient", "payer", "member_id"],
+                name="policy_unique_member_per_payer",
+                violation_error_message="This patient already has a policy with this payer and member ID.",
+            )
         ]
 
     def __str__(self) -> str:
@@ -136,8 +156,8 @@ class Claim(PracticeOwned):
     claim_number = models.CharField(max_length=50)
     claim_type = models.CharField(max_length=15, choices=Type.choices, default=Type.PROFESSIONAL)
     claim_form = models.CharField("form", max_length=10, choices=Form.choices, default=Form.CMS_1500)
-    service_date_from = models.DateField("date of service")
-    service_date_to = models.DateField("service to", null=True, blank=True)
+    service_date_from = models.DateField("date of service", validators=[validate_date_in_range])
+    service_date_to = models.DateField("service to", null=True, blank=True, validators=[validate_date_in_range])
     diagnosis_codes = models.JSONField(
         "ICD-10 codes", default=list, blank=True, validators=[validate_icd10_list], help_text="In pointer order."
     )
@@ -150,11 +170,13 @@ class Claim(PracticeOwned):
     denial_code = models.CharField(max_length=10, blank=True, validators=[validate_denial_code])
     denial_reason = models.CharField(max_length=300, blank=True)
     remark_codes = models.JSONField("remark codes (RARC)", default=list, blank=True)
-    last_call_outcome = models.TextField(blank=True)
+    last_call_outcome = models.TextField(max_length=2000, blank=True)
     call_reference_number = models.CharField(max_length=60, blank=True)
-    next_steps = models.TextField(blank=True, help_text="What has to happen next, from the last call or a biller.")
+    next_steps = models.TextField(
+        max_length=2000, blank=True, help_text="What has to happen next, from the last call or a biller."
+    )
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
-    next_follow_up_date = models.DateField(null=True, blank=True)
+    next_follow_up_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     # Stored (not computed in queries) so the worklist can filter and sort on it.
     timely_filing_deadline = models.DateField(null=True, blank=True, editable=False)
     # The import that last wrote this claim: a second row with the same claim number in
@@ -166,7 +188,11 @@ class Claim(PracticeOwned):
     class Meta:
         ordering = ["-service_date_from", "claim_number"]
         constraints = [
-            models.UniqueConstraint(fields=["practice", "claim_number"], name="claim_number_unique_per_practice")
+            models.UniqueConstraint(
+                fields=["practice", "claim_number"],
+                name="claim_number_unique_per_practice",
+                violation_error_message="Another claim in this practice has this claim number.",
+            )
         ]
         indexes = [
             models.Index(fields=["practice", "status", "-service_date_from"]),
@@ -189,7 +215,7 @@ class Claim(PracticeOwned):
     def compute_timely_filing_deadline(self) -> date | None:
         if not self.service_date_from or not self.payer_id:
             return None
-        return self.service_date_from + timedelta(days=self.payer.timely_filing_days)
+        return add_days(self.service_date_from, self.payer.timely_filing_days)
 
     @property
     def outstanding_balance(self) -> Decimal:
@@ -215,7 +241,7 @@ class ClaimLine(TimestampedModel):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
     line_number = models.PositiveSmallIntegerField()
-    service_date = models.DateField(null=True, blank=True)
+    service_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     procedure_code = models.CharField("CPT/HCPCS", max_length=5, validators=[validate_procedure_code])
     modifiers = models.JSONField(default=list, blank=True)
     units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(0)])

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billingpulse.tenancy import IsPracticeMember
-from billingpulse.validators import MAX_ID
+from billingpulse.validators import MAX_ID, validate_date_in_range
 from claims.api.fields import PracticePrimaryKeyField, choice_params, int_param
 from claims.models import Claim
 from telephony import services
@@ -47,6 +47,12 @@ class AwareDateTimeField(serializers.DateTimeField):
                 parsed = None
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
+            if parsed is not None:
+                # Checked before DRF converts the time zone, which overflows past year 9999.
+                try:
+                    validate_date_in_range(parsed.date())
+                except DjangoValidationError as error:
+                    raise serializers.ValidationError(error.messages) from None
         return super().to_internal_value(value)
 
 

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ai.outcome import CLAIM_STATUSES, VALUE_FIELDS, CallOutcome
+from billingpulse.validators import validate_date_in_range
 from claims.models import Payer, validate_denial_code
 from claims.status import ClaimStatus
 from telephony.models import Call
@@ -64,7 +65,9 @@ class CallFilters(forms.Form):
 class FollowUpForm(forms.Form):
     """A follow-up call about a claim, at a date and time in the practice's time zone."""
 
-    call_date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    call_date = forms.DateField(
+        label="Date", validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     call_time = forms.TimeField(label="Time", initial=time(9), widget=forms.TimeInput(attrs={"type": "time"}))
     reason = forms.CharField(
         # Not "Reason": the claim page's status form has that label already.
@@ -131,7 +134,9 @@ class OutcomeReviewForm(forms.Form):
     )
     paid_amount = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
     check_or_eft_number = forms.CharField(label="Check / EFT #", required=False, max_length=40)
-    payment_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    payment_date = forms.DateField(
+        required=False, validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     follow_up_days = forms.IntegerField(
         label="Call back in (days)", required=False, min_value=1, max_value=365, help_text="Empty: no call needed."
     )

@@ -176,7 +176,7 @@ def apply(call: Call, outcome: CallOutcome, actor: User | None = None) -> bool:
         if outcome.reference_number:
             changes["call_reference_number"] = outcome.reference_number
         if outcome.denial_code:
-            changes["denial_code"] = outcome.denial_code[:10]
+            changes["denial_code"] = outcome.denial_code
             changes["denial_reason"] = _denial_reason(call.practice_id, outcome.denial_code) or claim.denial_reason
         if outcome.remark_codes:
             changes["remark_codes"] = outcome.remark_codes
@@ -184,10 +184,19 @@ def apply(call: Call, outcome: CallOutcome, actor: User | None = None) -> bool:
             changes["paid_amount"] = outcome.paid_amount
         if outcome.next_steps:
             changes["next_steps"] = outcome.next_steps
-        Claim.objects.filter(pk=claim.pk).update(**changes)
+        Claim.objects.filter(pk=claim.pk).update(**_fitted(changes))
         message = changes["last_call_outcome"] + (f" {status_note}" if status_note else "")
         ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CALL, message=message, actor=actor, source="call")
     return True
+
+
+def _fitted(changes: dict) -> dict:
+    """Text cut to each claim field's length: however long a call's words, the update must not fail."""
+    for name, value in changes.items():
+        limit = getattr(Claim._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str):
+            changes[name] = value[:limit]
+    return changes
 
 
 def _apply_status(claim: Claim, outcome: CallOutcome, call: Call, actor: User | None) -> str:
