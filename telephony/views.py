@@ -7,6 +7,7 @@ partial answers 286 (``HttpResponseStopPolling``) and the polling stops.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,14 +21,15 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
 
 from ai.outcome import CallOutcome
 from billingpulse import paging
+from billingpulse.lib.http import redirect_back
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
+from billingpulse.validators import ID_REGEX
 from claims.models import Claim, Payer
 from telephony import pacing, pipeline, services
 from telephony.forms import FILTER_PARAMS, CadenceForm, CallFilters, FollowUpForm, OutcomeReviewForm
@@ -168,7 +170,7 @@ def followup_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Follow-up call about {scheduled.claim.claim_number} canceled.")
     if not request.htmx:
-        return redirect(_next_url(request) or "telephony:followups")
+        return redirect_back(request, "telephony:followups")
     if request.htmx.target == "claim-calls":
         return _claim_calls_response(request, scheduled.claim)
     html = render_to_string(f"{FOLLOWUPS}#followup-lists", _followups_context(request), request=request)
@@ -209,7 +211,7 @@ def claim_calls(request: AuthedRequest, claim_pk: int) -> HttpResponse:
 @member_required
 def call_selected(request: AuthedRequest) -> HttpResponse:
     """Queue a call for each selected claim ("Call selected" on the worklist, "Call payer" on a claim)."""
-    claim_ids = [int(value) for value in request.POST.getlist("claim_ids") if value.strip().isdigit()]
+    claim_ids = [int(value) for value in request.POST.getlist("claim_ids") if _is_id(value)]
     queued = 0
     if not claim_ids:
         messages.warning(request, "Select the claims to call first.")
@@ -219,7 +221,7 @@ def call_selected(request: AuthedRequest) -> HttpResponse:
         level = messages.success if queued and not result.skipped else messages.warning
         level(request, enqueue_message(result, requested=len(set(claim_ids))))
     if not request.htmx:
-        return redirect(_next_url(request) or "claims:index")
+        return redirect_back(request, "claims:index")
     # The messages replace the message area; the worklist table and claim cards refresh on the event.
     response = reswap(retarget(HttpResponse(_messages_html(request)), "#messages"), "outerHTML")
     return trigger_client_event(response, "calls-queued", {"queued": queued})
@@ -362,9 +364,8 @@ def _messages_oob(request: AuthedRequest) -> str:
     return render_to_string("base.html#messages", {"oob": True}, request=request)
 
 
-def _next_url(request: AuthedRequest) -> str:
-    url = request.POST.get("next", "")
-    return url if url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()) else ""
+def _is_id(value: str) -> bool:
+    return re.fullmatch(ID_REGEX, value.strip()) is not None
 
 
 def _local(request: AuthedRequest, moment: datetime) -> str:

@@ -88,10 +88,30 @@ def test_it_lets_teammates_call(teammate_client, claims):
     assert Call.objects.count() == 3
 
 
-def test_it_redirects_to_the_worklist_without_a_safe_next_page(owner_client, claims):
-    response = owner_client.post(URL, {"claim_ids": _ids(claims), "next": "https://evil.example/"})
+@pytest.mark.parametrize(
+    "next_page",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "claims:detail",
+        "x" * 5000,
+        "\x00",
+        "javascript:alert(1)",
+    ],
+)
+def test_it_redirects_to_the_worklist_without_a_safe_next_page(owner_client, claims, next_page):
+    response = owner_client.post(URL, {"claim_ids": _ids(claims), "next": next_page})
 
+    assert response.status_code == 302
     assert response.url == "/claims/"
+
+
+def test_it_ignores_claim_ids_too_large_for_any_claim(owner_client, claims):
+    response = owner_client.post(URL, {"claim_ids": ["99999999999999999999", str(claims[0].pk)]})
+
+    assert response.status_code == 302
+    assert Call.objects.count() == 1
 
 
 def test_it_answers_htmx_with_the_messages_and_an_event(owner_client, claims):
