@@ -24,6 +24,19 @@ def test_it_explains_a_failed_sign_in(client, owner):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("a%" * 500_000, "wrong"), ("alice@alpha.example", "x" * 1_000_000), ("alice@alpha.example\x00", "wrong")],
+    ids=["1 MB email of wildcards", "1 MB password", "NUL byte"],
+)
+def test_it_explains_a_failed_sign_in_with_oversized_or_odd_input(client, owner, username, password):
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+
+    assert response.status_code == 200
+    assert b"do not match an active account" in response.content
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_deactivated_user(client, owner):
     owner.is_active = False
     owner.save()
