@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from rest_framework import serializers
 
+from billingpulse.lib import unique
 from billingpulse.models import Patient, Provider
 from claims import services
 from claims.api.fields import PracticePrimaryKeyField
@@ -117,7 +118,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         practice = self.context["request"].user.practice
         others = Claim.objects.filter(practice=practice, claim_number=value)
         if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("Another claim in this practice has this claim number.")
+            raise serializers.ValidationError(unique.message(Claim, "claim_number_unique_per_practice"))
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -131,6 +132,15 @@ class ClaimSerializer(serializers.ModelSerializer):
         if policy is not None and (policy.patient_id != patient.pk or policy.payer_id != payer.pk):
             raise serializers.ValidationError({"policy": ["This policy is not the patient's policy with this payer."]})
         return attrs
+
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        """New lines replace the old ones whole, so each needs its required fields even in a PATCH
+        (where DRF would otherwise let every field be left out)."""
+        required = [name for name, field in ClaimLineSerializer().fields.items() if field.required]
+        errors = [{name: ["This field is required."] for name in required if name not in line} for line in lines]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return lines
 
     def create(self, validated_data: dict) -> Claim:
         lines = validated_data.pop("lines", [])

@@ -547,6 +547,23 @@ def test_it_answers_400_to_an_id_filter_beyond_any_id(api, param):
 
 
 @pytest.mark.django_db
+def test_it_answers_field_errors_for_a_line_missing_its_fields_in_a_patch(api, practice):
+    claim = ClaimFactory(practice=practice)
+    line = ClaimLineFactory(claim=claim)
+
+    response = api.patch(f"/api/v1/claims/{claim.pk}", {"lines": [{}, {"procedure_code": "99213"}]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "lines": [
+            {"procedure_code": ["This field is required."], "charge": ["This field is required."]},
+            {"charge": ["This field is required."]},
+        ]
+    }
+    assert list(claim.lines.all()) == [line]
+
+
+@pytest.mark.django_db
 def test_it_answers_404_to_a_claim_id_beyond_any_id(api):
     assert api.get("/api/v1/claims/99999999999999999999").status_code == 404
     assert api.patch("/api/v1/claims/99999999999999999999", {}, format="json").status_code == 404
