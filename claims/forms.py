@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from billingpulse.forms import PhoneNormalizingMixin
+from billingpulse.lib import strict_json
 from billingpulse.models import Provider
 from claims.ivr import validate_ivr_config
 from claims.models import ZERO, Claim, Payer, validate_icd10
@@ -205,13 +206,9 @@ class IvrConfigField(forms.CharField):
         if not text:
             return {}
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValidationError(
-                "This is not valid JSON: %(problem)s at line %(line)s, column %(column)s.",
-                params={"problem": error.msg, "line": error.lineno, "column": error.colno},
-                code="invalid_json",
-            ) from None
+            return strict_json.loads(text)
+        except strict_json.StrictJSONError as error:
+            raise ValidationError(str(error), code="invalid_json") from None
 
     def validate(self, value) -> None:
         super().validate(value)

@@ -18,7 +18,11 @@ MAX_DEPTH = 32
 
 
 class StrictJSONError(ValueError):
-    pass
+    """Why a text is refused; for text that is not JSON at all, where (``line``, ``column``)."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
 def _refuse_constant(name: str) -> None:
@@ -40,8 +44,14 @@ def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         raise
     except RecursionError:
         raise StrictJSONError(f"The JSON is nested more than {max_depth} levels deep.") from None
+    except json.JSONDecodeError as error:
+        raise StrictJSONError(
+            f"This is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+            line=error.lineno,
+            column=error.colno,
+        ) from None
     except (ValueError, TypeError):
-        raise StrictJSONError("The body is not valid JSON.") from None
+        raise StrictJSONError("This is not valid JSON.") from None
     check(value, max_depth=max_depth)
     return value
 

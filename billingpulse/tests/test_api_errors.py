@@ -26,7 +26,7 @@ def _post_raw(api, url: str, body: str):
         ('{"first_name": Infinity}', "Infinity is not a JSON number."),
         ('{"first_name": 1e999}', "The number 1e999 is too large."),
         ('{"first_name": "ab\\ud800cd"}', "The JSON holds text with an invalid character (a lone surrogate)."),
-        ('{"first_name": ', "The body is not valid JSON."),
+        ('{"first_name": ', "This is not valid JSON: Expecting value at line 1, column 16."),
     ],
     ids=["1,000 levels", "100,000 levels", "NaN", "Infinity", "beyond a float", "lone surrogate", "truncated"],
 )

@@ -93,6 +93,21 @@ def test_it_points_at_broken_json(owner_client):
     assert not Payer.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("menu", "message"),
+    [
+        ("[" * 100_000, "The JSON is nested more than 32 levels deep."),
+        ('{"steps": [], "x": NaN}', "NaN is not a JSON number."),
+    ],
+)
+def test_it_refuses_a_menu_too_deep_or_with_nan(owner_client, menu, message):
+    response = owner_client.post("/claims/payers/new/", _data(ivr_config=menu))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Payer.objects.exists()
+
+
 def test_it_lists_each_problem_in_the_menu(owner_client):
     menu = {"steps": [{"prompt": "ok"}, {"options": {"9": "claims"}}, {"prompt": "x", "options": {"12345": "y"}}]}
 

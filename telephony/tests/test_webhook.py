@@ -180,8 +180,11 @@ def test_it_refuses_everything_when_no_secret_is_configured(client, call, settin
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
-        (b'{"message": {"type": "status-update"', "The body is not valid JSON."),
-        (b"\xff\xfe", "The body is not valid JSON."),
+        (
+            b'{"message": {"type": "status-update"',
+            "This is not valid JSON: Expecting ',' delimiter at line 1, column 37.",
+        ),
+        (b"\xff\xfe", "This is not valid JSON: Expecting value at line 1, column 1."),
         (b"[" * 50_000, "The JSON is nested more than 32 levels deep."),
         (b"[" * 1_000 + b"]" * 1_000, "The JSON is nested more than 32 levels deep."),
         (b'{"message": {"type": "status-update", "cost": NaN}}', "NaN is not a JSON number."),
