@@ -8,9 +8,10 @@ Key presses and the end of the call come from the agent's tool calls.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
+
+from billingpulse.lib import strict_json
 
 # A person introducing themselves, not "this is a recorded line" nor the payer's own name.
 _INTRODUCTION = re.compile(
@@ -58,7 +59,8 @@ def _from_messages(messages: list) -> list[Line]:
             kind = "agent" if role in {"bot", "assistant"} else "payer"
             lines.append(Line(kind, "", str(message["message"]).strip(), seconds))
             if seconds is not None:
-                last_end = seconds + float(message.get("duration") or 0) / 1000
+                duration = message.get("duration")
+                last_end = seconds + (float(duration) / 1000 if isinstance(duration, int | float) else 0)
         elif role == "tool_calls":
             lines.extend(Line(kind, "", text, seconds) for kind, text in _tool_actions(message.get("toolCalls")))
     return lines
@@ -67,21 +69,27 @@ def _from_messages(messages: list) -> list[Line]:
 def _tool_actions(tool_calls: object) -> list[tuple[str, str]]:
     actions = []
     for tool_call in tool_calls if isinstance(tool_calls, list) else []:
-        function = (tool_call or {}).get("function") or {}
-        name, arguments = function.get("name", ""), function.get("arguments") or {}
+        # Stored as the platform sent it: read each level only if it has the expected shape.
+        function = _object(tool_call.get("function") if isinstance(tool_call, dict) else None)
+        name, arguments = str(function.get("name") or ""), function.get("arguments")
         if isinstance(arguments, str):
             try:
-                arguments = json.loads(arguments)
-            except ValueError:
-                arguments = {}
+                arguments = strict_json.loads(arguments)
+            except strict_json.StrictJSONError:
+                arguments = None
+        arguments = _object(arguments)
         if name == "dtmf":
-            keys = str((arguments or {}).get("keys", "")).replace("w", "").replace("W", "")
+            keys = str(arguments.get("keys", "")).replace("w", "").replace("W", "")
             actions.append(("keys", f"Pressed {keys}" if keys else "Pressed keys"))
         elif name == "endCall":
             actions.append(("action", "Ended the call"))
         elif name:
             actions.append(("action", f"Used {name}"))
     return actions
+
+
+def _object(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _from_text(transcript: str) -> list[Line]:

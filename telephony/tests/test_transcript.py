@@ -68,3 +68,23 @@ def test_it_prefers_the_messages_with_their_times_and_key_presses():
         ("hold", "On hold about 5 minutes", 3.0),
         ("representative", "This is Renee.", 300.0),
     ]
+
+
+def test_it_shows_what_it_can_of_messages_of_the_wrong_shape():
+    hostile_arguments = "[" * 100_000
+    messages = [
+        {"role": "user", "message": "For claims press 2.", "secondsFromStart": 1.0, "duration": "long"},
+        {"role": "tool_calls", "secondsFromStart": 2, "toolCalls": ["dtmf", None, {"function": ["x"]}]},
+        {"role": "tool_calls", "toolCalls": [{"function": {"name": "dtmf", "arguments": hostile_arguments}}]},
+        {"role": "tool_calls", "toolCalls": [{"function": {"name": "dtmf", "arguments": "[1, 2]"}}]},
+        {"role": "tool_calls", "toolCalls": [{"function": {"name": "endCall", "arguments": ["x"]}}]},
+    ]
+
+    lines = transcript_lines(messages, "", "Aetna")
+
+    assert [(line.kind, line.text) for line in lines] == [
+        ("menu", "For claims press 2."),
+        ("keys", "Pressed keys"),
+        ("keys", "Pressed keys"),
+        ("action", "Ended the call"),
+    ]
