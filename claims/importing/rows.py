@@ -32,6 +32,7 @@ from claims.importing.values import (
 
 # The longest text the claim, policy and patient tables keep for these fields.
 MAX_LENGTHS = {"claim_number": 50, "group_number": 40, "account_number": 40}
+MAX_NAME_LENGTH = 100
 MAX_SHOWN_VALUE = 500
 
 _TOTAL_LABEL_RE = re.compile(r"^(?:(?:grand|sub)[\s\-]*)?totals?\s*(?::.*|\(.*\)|for\b.*|\d.*)?$|^sum\s*:?$", re.I)
@@ -169,6 +170,10 @@ class RowParser:
         for name in ("claim_number", "group_number", "account_number"):
             if len(parsed.get(name, "")) > MAX_LENGTHS[name]:
                 fail(name, f"{LABELS[name]} is longer than {MAX_LENGTHS[name]} characters.")
+        for name, part in (("patient_first_name", first_name), ("patient_last_name", last_name)):
+            if len(part) > MAX_NAME_LENGTH:
+                column = name if name in self._name_indexes else "patient_name"
+                fail(column, f"{LABELS[name]} is longer than {MAX_NAME_LENGTH} characters.")
         if dob and dob > self.today:
             fail("patient_dob", "Date of birth is in the future.")
         if dob and date_of_service and date_of_service < dob:

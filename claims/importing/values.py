@@ -17,7 +17,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from billingpulse.validators import luhn_valid
+from django.core.exceptions import ValidationError
+
+from billingpulse.validators import luhn_valid, validate_date_in_range
 
 EXCEL_EPOCH = date(1899, 12, 30)
 # Excel serial numbers this side of 1954-10-03 … 2119-01-11 are taken as dates; smaller or larger
@@ -98,14 +100,16 @@ def parse_date(value: object, *, this_year: int | None = None) -> date:
     Accepted text: ``03/14/2026``, ``3/4/2026``, ``03/14/26``, ``03-14-2026``, ``2026-03-14``,
     ``20260314``, ``14-Mar-2026``, ``Mar 14, 2026``, ``March 14 2026``, and Excel serials such
     as ``46095``. Day-first dates are not guessed: ``14/03/2026`` is an error, not 14 March.
+    Every date must lie within ``validate_date_in_range`` (1900 … 2199), whatever form it came in:
+    ``12/31/9999`` is an error, so that nothing computed from it later can overflow.
     A two-digit year is this century unless that would be more than a year ahead
     (``05/12/40`` is 1940), which suits both dates of service and dates of birth.
     ``this_year`` saves asking the clock on every call when parsing many rows.
     """
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date(), value)
     if isinstance(value, date):
-        return value
+        return _in_range(value, value)
     if value is None or isinstance(value, bool):
         raise ValueError("The date is missing.")
     text = cell_text(value)
@@ -122,7 +126,7 @@ def _parse_date_text(text: str, this_year: int) -> date:
     if serial:
         days = int(serial[1])
         if EXCEL_SERIAL_MIN <= days <= EXCEL_SERIAL_MAX:
-            return EXCEL_EPOCH + timedelta(days=days)
+            return _in_range(EXCEL_EPOCH + timedelta(days=days), text)
         raise ValueError(_not_a_date(text))
     bare = _TIME_RE.sub("", text)
     if match := _US_RE.match(bare):
@@ -151,12 +155,20 @@ def _make_date(text: str, year: str, month: str | int, day: str, this_year: int)
         full_year += 2000
         if full_year > this_year + 1:
             full_year -= 100
-    if full_year < 1900:
-        raise ValueError(f"{text} is not a real date. Use MM/DD/YYYY.")
     try:
-        return date(full_year, int(month), int(day))
+        parsed = date(full_year, int(month), int(day))
     except ValueError:
         raise ValueError(f"{text} is not a real date. Use MM/DD/YYYY.") from None
+    return _in_range(parsed, text)
+
+
+def _in_range(parsed: date, cell: object) -> date:
+    """``parsed`` if the shared validator accepts it; else a ValueError naming the cell as written."""
+    try:
+        validate_date_in_range(parsed)
+    except ValidationError as error:
+        raise ValueError(f"{cell_text(cell)} is outside the dates we accept. {error.messages[0]}") from None
+    return parsed
 
 
 def _not_a_date(text: str) -> str:
@@ -220,9 +232,11 @@ def _parse_money_text(text: str) -> Decimal:
 
 
 def _check_amount(amount: Decimal, text: str) -> Decimal:
-    if abs(amount) >= MAX_AMOUNT:
+    # Checked before rounding (a huge number cannot be rounded to cents) and after it
+    # (9999999999.995 rounds up to 13 digits, one more than the column holds).
+    if abs(amount) >= MAX_AMOUNT or abs(rounded := amount.quantize(CENTS, rounding=ROUND_HALF_UP)) >= MAX_AMOUNT:
         raise ValueError(f"{text} is too large for an amount.")
-    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
+    return rounded
 
 
 def parse_units(value: object) -> Decimal:
@@ -231,13 +245,16 @@ def parse_units(value: object) -> Decimal:
     if not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
         raise ValueError(f"{text} is not a number of units. Write a number like 1 or 2.5.")
     units = Decimal(text)
+    if units >= MAX_UNITS:
+        raise ValueError(f"{text} is too many units.")
+    # Rounded before the checks: 0.001 would be stored as 0 units, and 99999.999 as 100000.00,
+    # more digits than the column holds.
+    units = units.quantize(Decimal(1)) if units == units.to_integral_value() else units.quantize(CENTS, ROUND_HALF_UP)
     if units <= 0:
         raise ValueError("Units must be more than zero.")
     if units >= MAX_UNITS:
         raise ValueError(f"{text} is too many units.")
-    if units == units.to_integral_value():
-        return units.quantize(Decimal(1))
-    return units.quantize(CENTS, rounding=ROUND_HALF_UP)
+    return units
 
 
 # ---------------------------------------------------------------------------- names

@@ -169,6 +169,9 @@ def test_it_names_a_missing_column_by_its_label():
     ]
 
 
+IN_RANGE = "Enter a date between 01/01/1900 and 12/31/2199."
+
+
 @pytest.mark.parametrize(
     ("index", "value", "column", "message"),
     [
@@ -179,12 +182,21 @@ def test_it_names_a_missing_column_by_its_label():
         (1, "Maria", "Patient", "Write the patient's first and last name."),
         (8, "W" * 41, "Member ID", f"{'W' * 41} is too long for a member ID (at most 40 characters)."),
         (0, "C" * 51, "Claim #", "Claim number is longer than 50 characters."),
+        (3, "12/31/9999", "DOS", f"12/31/9999 is outside the dates we accept. {IN_RANGE}"),
+        (2, "0001-01-01", "DOB", f"0001-01-01 is outside the dates we accept. {IN_RANGE}"),
+        (1, "Maria " + "L" * 101, "Patient", "Patient last name is longer than 100 characters."),
     ],
 )
 def test_it_reports_each_kind_of_bad_value(index, value, column, message):
     values = list(GOOD)
     values[index] = value
     assert _messages(values) == [(column, value, message)]
+
+
+def test_it_names_the_column_of_a_first_name_too_long_to_store():
+    headers = ["Claim #", "First Name", "Last Name", "DOS", "Balance"]
+    messages = _messages(["CLM-1", "M" * 101, "Lopez", "03/14/2026", "85"], headers)
+    assert messages == [("First Name", "M" * 101, "Patient first name is longer than 100 characters.")]
 
 
 def test_it_rejects_a_date_of_birth_in_the_future():

@@ -86,11 +86,38 @@ def test_it_pivots_two_digit_years_at_next_year(text, expected):
     assert parse_date(text, this_year=2026) == expected
 
 
-@pytest.mark.parametrize("text", ["13/45/2026", "02/30/2026", "00/10/2026", "2026-02-29", "14/03/2026", "03/14/1850"])
+@pytest.mark.parametrize("text", ["13/45/2026", "02/30/2026", "00/10/2026", "2026-02-29", "14/03/2026", "00/00/0000"])
 def test_it_rejects_impossible_dates(text):
     with pytest.raises(ValueError) as error:
         parse_date(text)
     assert str(error.value) == f"{text} is not a real date. Use MM/DD/YYYY."
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("12/31/9999", "12/31/9999"),
+        ("01/01/0001", "01/01/0001"),
+        ("03/14/1850", "03/14/1850"),
+        ("2200-01-01", "2200-01-01"),
+        ("12319999", "12319999"),
+        (date(9999, 12, 31), "12/31/9999"),
+        (datetime(1899, 12, 25), "12/25/1899"),
+    ],
+    ids=repr,
+)
+def test_it_rejects_dates_outside_the_shared_range(value, shown):
+    with pytest.raises(ValueError) as error:
+        parse_date(value)
+    assert str(error.value) == (
+        f"{shown} is outside the dates we accept. Enter a date between 01/01/1900 and 12/31/2199."
+    )
+
+
+def test_it_accepts_the_ends_of_the_shared_range():
+    assert parse_date("01/01/1900") == date(1900, 1, 1)
+    assert parse_date("12/31/2199") == date(2199, 12, 31)
+    assert parse_date(datetime(2199, 12, 31, 23, 59)) == date(2199, 12, 31)
 
 
 @pytest.mark.parametrize("text", ["abc", "3rd", "Smarch 3, 2026", "2026", "3/14"])
@@ -149,9 +176,24 @@ def test_it_rejects_text_that_is_not_an_amount(text):
     assert str(error.value) == f"{text} is not an amount. Write it like 1250.00 or $1,250.00."
 
 
-def test_it_rejects_amounts_too_large_to_store():
+@pytest.mark.parametrize(
+    "value",
+    ["$12,345,678,901.00", "9999999999.995", "-9999999999.999", 10**30, 1e300, Decimal("1E+999999")],
+    ids=repr,
+)
+def test_it_rejects_amounts_too_large_to_store(value):
+    # 12 digits, 2 after the point: 9,999,999,999.99 is the most a claim amount can hold,
+    # also once rounded to cents.
     with pytest.raises(ValueError, match="too large"):
-        parse_money("$12,345,678,901.00")
+        parse_money(value)
+
+
+def test_it_accepts_the_largest_amount_that_fits():
+    assert parse_money("9999999999.994") == Decimal("9999999999.99")
+    assert parse_money("-$9,999,999,999.99") == Decimal("-9999999999.99")
+
+
+def test_it_says_not_a_number_is_not_an_amount():
     with pytest.raises(ValueError, match="is not an amount"):
         parse_money(float("nan"))
 
@@ -402,8 +444,17 @@ def test_it_pads_place_of_service_codes():
 def test_it_parses_units():
     assert parse_units("1") == Decimal("1")
     assert parse_units(2.5) == Decimal("2.50")
+    assert parse_units("99999.99") == Decimal("99999.99")
     with pytest.raises(ValueError, match="more than zero"):
         parse_units("0")
+    # Stored with 2 decimal places: this would be 0 units.
+    with pytest.raises(ValueError, match="more than zero"):
+        parse_units("0.001")
+    # 7 digits at most: this rounds up to 100000.00.
+    with pytest.raises(ValueError, match="too many units"):
+        parse_units("99999.999")
+    with pytest.raises(ValueError, match="too many units"):
+        parse_units("1" * 400)
     with pytest.raises(ValueError, match="is not a number of units"):
         parse_units("two")
 
