@@ -9,6 +9,12 @@
    ``ClaimImportError`` rows for the report; good rows are imported. Memory stays flat
    whatever the file size, and running the same import again gives the same result.
 
+No row can fail the whole import: a row that the parser, our code or the database refuses in
+a way nobody foresaw is rejected with the reason, and the others are imported. Only a failure
+of the import itself (the database or the stored file gone) stops it; then the batch being
+written is rolled back, the import is marked failed with the rows that were imported, and a
+retried task carries on from the last batch that committed.
+
 On PostgreSQL the claims, events, lines, patients and policies are written with COPY (see
 "Writing with COPY" below); elsewhere with the ORM's bulk operations. Both write the same rows;
 ``bench/compare_import_paths.py`` checks that, and ``bench/import_claims.py`` measures the speed.
@@ -29,9 +35,20 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, models, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    ProgrammingError,
+    connection,
+    models,
+    transaction,
+)
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billingpulse.lib.tasks import TRANSIENT_DB_ERRORS
 from billingpulse.models import Patient, Practice, User
 from claims.importing.errors import ImportFileError, RowError
 from claims.importing.headers import FIELDS, detect_header, validate_mapping
@@ -127,8 +144,19 @@ def start(claim_import: ClaimImport) -> bool:
     )
 
 
-def run_import(import_id: int, progress=None) -> ClaimImport | None:
-    """Run a queued import to the end. Safe to call again: it starts over and upserts.
+def run_import(import_id: int, progress=None, *, can_retry: bool = False) -> ClaimImport | None:
+    """Run a queued import to the end, or carry on with one that stopped part way.
+
+    Each batch commits together with the import's counts and report rows, so the import's
+    page always shows what is in the database. Running an import again (a redelivered or
+    retried task) goes on after the last batch that committed: nothing is written or
+    counted twice. Of two runs at once, the one that falls behind stops without writing.
+
+    A row that fails in a way nobody foresaw is rejected with the reason, and the rest go
+    on. A failure of the import itself (the database or the file gone) rolls back the batch
+    being written, marks the import failed with the rows that were imported, and is raised
+    again. With ``can_retry`` (a task with retries left) a transient database error leaves
+    the import running for the retry instead of failing it.
 
     ``progress(claim_import)`` is called after every batch (the command's progress bar).
     """
@@ -136,32 +164,34 @@ def run_import(import_id: int, progress=None) -> ClaimImport | None:
         pk=import_id, status__in=[ClaimImport.Status.QUEUED, ClaimImport.Status.RUNNING]
     ).update(
         status=ClaimImport.Status.RUNNING,
-        started_at=timezone.now(),
-        processed_rows=0,
-        imported_count=0,
-        updated_count=0,
-        rejected_count=0,
+        started_at=Coalesce("started_at", Value(timezone.now(), output_field=models.DateTimeField())),
     )
     if not claimed:
         return None
     claim_import = ClaimImport.objects.select_related("practice", "default_payer", "uploaded_by").get(pk=import_id)
-    # Starting over after an interruption: forget the earlier attempt's marks and report.
-    ClaimImportError.objects.filter(claim_import=claim_import).delete()
-    Claim.objects.filter(last_import=claim_import).update(last_import=None)
+    position = _Position(first_row=claim_import.header_row + 1, rows_before=claim_import.processed_rows)
     try:
         context = _Context.build(claim_import)
-        for batch in _batched(_data_rows(claim_import, context.parser), BATCH_SIZE):
+        for batch in _batched(_rows_to_do(context, position), BATCH_SIZE):
+            position.stopped_at = batch[0][0]
             _import_batch(context, _parse_batch(context, batch))
-            claim_import.save(
-                update_fields=["processed_rows", "imported_count", "updated_count", "rejected_count", "updated_at"]
-            )
+            position.done_through, position.stopped_at = batch[-1][0], None
             if progress:
                 progress(claim_import)
+    except _Superseded:
+        logger.info("Claim import %s: another run of it went ahead; this one stops", import_id)
+        return None
     except ImportFileError as error:
-        return _fail(claim_import, error.message)
-    except Exception:
+        return _fail(claim_import, f"{error.message} {position.imported()}.")
+    except Exception as error:
+        if can_retry and isinstance(error, TRANSIENT_DB_ERRORS):
+            logger.warning("Claim import %s: database unavailable at row %s; it will be retried", import_id, position)
+            raise
         logger.exception("Claim import %s failed", import_id)
-        _fail(claim_import, "The import stopped because of an error on our side. The rows shown were imported.")
+        try:
+            _fail(claim_import, position.stopped_message())
+        except Exception:
+            logger.exception("Claim import %s: could not mark it failed", import_id)
         raise
     claim_import.status = ClaimImport.Status.DONE
     claim_import.total_rows = claim_import.processed_rows
@@ -186,6 +216,64 @@ def _fail(claim_import: ClaimImport, message: str) -> ClaimImport:
     claim_import.finished_at = timezone.now()
     claim_import.save(update_fields=["status", "failure_message", "finished_at", "updated_at"])
     return claim_import
+
+
+class _Superseded(Exception):
+    """Another run of the same import committed this batch first (see ``_import_batch``)."""
+
+
+@dataclass
+class _Position:
+    """How far a run got, in the file's row numbers, for the message when it stops."""
+
+    first_row: int
+    rows_before: int  # rows an earlier run of this import committed
+    done_through: int | None = None  # the last row of the last batch that committed
+    stopped_at: int | None = None  # the first row of the batch being written
+
+    def __str__(self) -> str:
+        return str(self.stopped_at or self.done_through or self.first_row)
+
+    def imported(self) -> str:
+        """What is in the database: "Rows 2–1,001 were imported"."""
+        if self.done_through == self.first_row:
+            return f"Row {self.first_row:,} was imported"
+        if self.done_through is not None:
+            return f"Rows {self.first_row:,}–{self.done_through:,} were imported"
+        if self.rows_before:
+            return f"The first {self.rows_before:,} rows were imported"
+        return "Nothing was imported"
+
+    def stopped_message(self) -> str:
+        if self.stopped_at:
+            where = f" at row {self.stopped_at:,}"
+        elif self.done_through:
+            where = f" after row {self.done_through:,}"
+        else:
+            where = ""
+        stopped = f"the import stopped{where} because of an error on our side."
+        if self.done_through is None and not self.rows_before:
+            return f"{stopped[0].upper()}{stopped[1:]} Nothing was imported."
+        return f"{self.imported()}; {stopped} {_AGAIN}"
+
+
+# Importing a file again updates the claims it already imported (the upsert), so this is safe advice.
+_AGAIN = "Upload the file again to import the rest: claims already imported are updated, not duplicated."
+
+
+def _rows_to_do(context: _Context, position: _Position) -> Iterator[tuple[int, list]]:
+    """The file's data rows after those an earlier run of this import committed.
+
+    The rows come out of the stored file in the same order every time, so the first
+    ``processed_rows`` of them are exactly the ones already written.
+    """
+    done = context.claim_import.processed_rows
+    for number, values in _data_rows(context.claim_import, context.parser):
+        if done:
+            done -= 1
+            position.done_through = number
+            continue
+        yield number, values
 
 
 def _data_rows(claim_import: ClaimImport, parser: RowParser | None = None) -> Iterator[tuple[int, list]]:
@@ -313,11 +401,17 @@ def _parse_batch(context: _Context, batch: list[tuple[int, list]]) -> _ParsedBat
     good: dict[str, _GoodRow] = {}
     parser = context.row_parser()
     for number, values in batch:
-        row, row_errors = parser.parse(number, values)
-        if row is None:
-            errors += row_errors
+        try:
+            row, row_errors = parser.parse(number, values)
+            if row is None:
+                errors += row_errors
+                continue
+            payer, payer_error = context.payer_for(row)
+        except _IMPORT_FAILURES:
+            raise
+        except Exception as error:
+            errors.append(_row_failed(context, number, error))
             continue
-        payer, payer_error = context.payer_for(row)
         if payer_error:
             errors.append(payer_error)
         elif row.claim_number in good:
@@ -327,9 +421,84 @@ def _parse_batch(context: _Context, batch: list[tuple[int, list]]) -> _ParsedBat
     return _ParsedBatch(len(batch), errors, good)
 
 
-@transaction.atomic
 def _import_batch(context: _Context, parsed: _ParsedBatch) -> None:
-    errors, good = parsed.errors, parsed.good
+    """Write one batch, all or nothing: its claims, its report rows and the import's counts commit together."""
+    claim_import = context.claim_import
+    done = claim_import.processed_rows
+    with transaction.atomic():
+        # Take the batch first. A second run of this import at the same moment (a redelivered
+        # task) waits here until this batch commits, then finds the count moved on and stops.
+        taken = ClaimImport.objects.filter(pk=claim_import.pk, processed_rows=done).update(
+            processed_rows=done + parsed.size, updated_at=timezone.now()
+        )
+        if not taken:
+            raise _Superseded
+        written = _write_rows(context, list(parsed.good.values()))
+        errors = parsed.errors + written.errors
+        ClaimImportError.objects.bulk_create(
+            ClaimImportError(
+                claim_import=claim_import,
+                row_number=error.row,
+                column=error.column[:200],
+                value=str(error.value)[:500],
+                message=error.message[:500],
+            )
+            for error in errors
+        )
+        counts = {
+            "imported_count": claim_import.imported_count + written.created,
+            "updated_count": claim_import.updated_count + written.updated,
+            "rejected_count": claim_import.rejected_count + len({error.row for error in errors}),
+        }
+        ClaimImport.objects.filter(pk=claim_import.pk).update(**counts)
+    # Committed: only now does the import in memory move on with the database.
+    claim_import.processed_rows = done + parsed.size
+    for field, value in counts.items():
+        setattr(claim_import, field, value)
+
+
+class _Written(NamedTuple):
+    created: int
+    updated: int
+    errors: list[RowError]
+
+
+# Failures of the import itself rather than of one row: they stop the import (and roll back the
+# batch) wherever they happen. Every other error while one row is prepared or written rejects it.
+_IMPORT_FAILURES: tuple[type[BaseException], ...] = (
+    *TRANSIENT_DB_ERRORS,
+    ProgrammingError,
+    NotSupportedError,
+    MemoryError,
+)
+
+
+def _write_rows(context: _Context, items: list[_GoodRow]) -> _Written:
+    """Write good rows; if something refuses them, find the rows it refuses by halves and reject those alone.
+
+    Each attempt runs in a savepoint, so a refused attempt leaves nothing behind, and starts
+    from fresh copies of the rows, since an attempt fills in patient and policy ids that its
+    rollback takes back. A file without such rows is written in one attempt, as before.
+    """
+    if not items:
+        return _Written(0, 0, [])
+    try:
+        with transaction.atomic():
+            return _write(context, [_GoodRow(item.row, item.payer) for item in items])
+    except _IMPORT_FAILURES:
+        raise
+    except Exception as error:
+        if len(items) == 1:
+            return _Written(0, 0, [_row_failed(context, items[0].row.row_number, error)])
+    middle = len(items) // 2
+    first, second = _write_rows(context, items[:middle]), _write_rows(context, items[middle:])
+    return _Written(first.created + second.created, first.updated + second.updated, first.errors + second.errors)
+
+
+def _write(context: _Context, items: list[_GoodRow]) -> _Written:
+    """Match patients and policies for good rows, insert their new claims and update those on file."""
+    good = {item.row.claim_number: item for item in items}
+    errors: list[RowError] = []
     fast = _use_copy()
     existing = _stored_claims(context, good) if fast else _existing_claims(context, good)
     # A claim this import already wrote in an earlier batch is a repeat within the file.
@@ -349,22 +518,21 @@ def _import_batch(context: _Context, parsed: _ParsedBatch) -> None:
     else:
         created = _create_claims(context, new)
         updated = _update_claims(context, pairs)
+    return _Written(created, updated, errors)
 
-    ClaimImportError.objects.bulk_create(
-        ClaimImportError(
-            claim_import=context.claim_import,
-            row_number=error.row,
-            column=error.column[:200],
-            value=str(error.value)[:500],
-            message=error.message[:500],
-        )
-        for error in errors
-    )
-    claim_import = context.claim_import
-    claim_import.processed_rows += parsed.size
-    claim_import.imported_count += created
-    claim_import.updated_count += updated
-    claim_import.rejected_count += len({error.row for error in errors})
+
+def _row_failed(context: _Context, row_number: int, error: Exception) -> RowError:
+    """The report entry for a row that failed unexpectedly: the reason in plain words; the details go to the log."""
+    logger.warning("Claim import %s: row %s could not be imported", context.claim_import.pk, row_number, exc_info=error)
+    if isinstance(error, DataError):
+        reason = "a value in it is too long or too large to store."
+    elif isinstance(error, IntegrityError):
+        reason = "the database refused one of its values."
+    elif isinstance(error, ArithmeticError):
+        reason = "a date or number in it is out of range."
+    else:
+        reason = "something went wrong on our side while saving it. We have logged the details."
+    return RowError(row_number, "", "", f"This row could not be imported: {reason}")
 
 
 def _duplicate(context: _Context, row: ClaimRow, first_row: int | None) -> RowError:
@@ -679,7 +847,9 @@ def _copy(model: type[models.Model], given: list[str], rows: Iterable[tuple], no
     """COPY ``rows`` (values of the fields ``given``, in order) into ``model``'s table."""
     statement, defaults, json_positions = _copy_plan(model, tuple(given))
     rest = tuple(now if value is _NOW else value for value in defaults)
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # psycopg's own copy() is not wrapped by Django: turn its errors into Django's (DataError,
+    # OperationalError …), as the rest of the import and the task's retries expect.
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for row in rows:
             if json_positions:
                 row = list(row)
@@ -845,7 +1015,7 @@ def _copy_claim_updates(context: _Context, pairs: list[tuple[_Stored, _GoodRow]]
             events.append((claim.pk, ClaimEvent.Kind.STATUS_CHANGED.value, claim.status, DENIED, _denial_message(row)))
     with connection.cursor() as cursor:
         cursor.execute(_UPDATE_STAGING)
-        with cursor.cursor.copy("COPY claim_import_update FROM STDIN") as copy:
+        with connection.wrap_database_errors, cursor.cursor.copy("COPY claim_import_update FROM STDIN") as copy:
             for update in updates:
                 copy.write_row(update)
         cursor.execute(_UPDATE_CLAIMS, {"now": now, "import_id": context.claim_import.pk})

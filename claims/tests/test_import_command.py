@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from billingpulse.tests.factories import PracticeFactory
 from claims.models import Claim
+from claims.tests.db_faults import fail_database
 from claims.tests.factories import PayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,4 +54,16 @@ def test_a_practice_it_cannot_tell_apart_is_a_clear_error(spreadsheet, practice,
 
     with pytest.raises(CommandError, match=message):
         call_command("import_claims", str(spreadsheet), "--practice", practice)
+    assert not Claim.objects.exists()
+
+
+def test_it_says_which_rows_were_imported_when_the_database_fails(spreadsheet):
+    practice = PracticeFactory(name="Riverbend Family Medicine")
+    PayerFactory(practice=practice, name="Cigna", payer_id="62308")
+    fail_database("claims_claim", "NEW.claim_number = 'CLM-1'")
+
+    with pytest.raises(CommandError) as caught:
+        call_command("import_claims", str(spreadsheet), "--practice", "Riverbend Family Medicine", stderr=StringIO())
+
+    assert str(caught.value) == "The import stopped at row 2 because of an error on our side. Nothing was imported."
     assert not Claim.objects.exists()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from openpyxl import Workbook
 
 from billingpulse.models import Patient
@@ -13,6 +14,7 @@ from billingpulse.tests.factories import PatientFactory, UserFactory
 from claims.importing import engine
 from claims.importing.errors import ImportFileError
 from claims.models import Claim, ClaimEvent, ClaimImport, InsurancePolicy
+from claims.tests.db_faults import fail_database, refuse_rows
 from claims.tests.factories import ClaimFactory, PayerFactory
 
 HEADER = "Claim No,Patient,DOB,DOS,Amount,Code,Denial,Payer ID,Member ID,CPT,ICD10\n"
@@ -175,8 +177,10 @@ def test_it_gives_the_same_result_when_run_again_after_an_interruption(practice,
 
     again = engine.run_import(claim_import.pk)
 
-    assert (again.status, again.imported_count, again.updated_count, again.rejected_count) == ("done", 0, 1, 1)
+    # It carries on after the rows already written: nothing is imported or counted twice.
+    assert (again.status, again.imported_count, again.updated_count, again.rejected_count) == ("done", 1, 0, 1)
     assert Claim.objects.count() == 1
+    assert ClaimEvent.objects.count() == 1
     assert again.row_errors.count() == 1
 
 
@@ -259,3 +263,181 @@ def test_it_marks_the_import_failed_when_the_stored_file_is_gone(practice, owner
     claim_import.refresh_from_db()
     assert claim_import.status == ClaimImport.Status.FAILED
     assert "error on our side" in claim_import.failure_message
+
+
+# --- No row fails the whole import
+
+
+@pytest.mark.django_db
+def test_it_rejects_dates_out_of_range_and_imports_the_other_rows(practice, owner, aetna):
+    upload = csv_file(
+        "A-1,Maria Lopez,03/14/1980,09/01/2026,09/02/2026,100,60054\n"
+        "A-2,Bo Chan,01/01/1990,12/31/9999,,100,60054\n"
+        "A-3,Ann Lee,01/01/0001,09/01/2026,,100,60054\n"
+        "A-4,Joe Ray,01/01/1990,09/01/2026,01/01/2200,100,60054\n"
+        "A-5,Eve Ng,01/01/1990,09/01/2026,,100,60054\n",
+        header="Claim No,Patient,DOB,DOS,DOS To,Amount,Payer ID\n",
+    )
+
+    result = run(practice, owner, upload)
+
+    assert (result.status, result.imported_count, result.rejected_count) == ("done", 2, 3)
+    errors = [(e.row_number, e.column, e.value, e.message) for e in result.row_errors.all()]
+    between = "Enter a date between 01/01/1900 and 12/31/2199."
+    assert errors == [
+        (3, "DOS", "12/31/9999", f"12/31/9999 is outside the dates we accept. {between}"),
+        (4, "DOB", "01/01/0001", f"01/01/0001 is outside the dates we accept. {between}"),
+        (5, "DOS To", "01/01/2200", f"01/01/2200 is outside the dates we accept. {between}"),
+    ]
+    assert sorted(Claim.objects.values_list("claim_number", flat=True)) == ["A-1", "A-5"]
+
+
+@pytest.mark.django_db
+def test_it_rejects_excel_dates_out_of_range(practice, owner, aetna):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["claim_no", "patient_name", "dob", "date_of_service", "amount", "payer_id"])
+    sheet.append(["X-1", "Ann Lee", date(1970, 1, 2), date(9999, 12, 31), 250, "60054"])
+    sheet.append(["X-2", "Bo Chan", date(1970, 1, 2), date(2026, 8, 3), 250, "60054"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    result = run(practice, owner, SimpleUploadedFile("export.xlsx", buffer.getvalue()))
+
+    assert (result.status, result.imported_count, result.rejected_count) == ("done", 1, 1)
+    assert result.row_errors.get().message.startswith("12/31/9999 is outside the dates we accept.")
+
+
+@pytest.mark.django_db
+def test_it_holds_a_deadline_past_year_9999_at_the_last_date(practice, owner):
+    PayerFactory(practice=practice, payer_id="60054", timely_filing_days=2_000_000_000)
+
+    result = run(practice, owner, csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"))
+
+    assert (result.status, result.imported_count) == ("done", 1)
+    assert Claim.objects.get().timely_filing_deadline == date.max
+
+
+@pytest.mark.django_db
+def test_it_rejects_a_row_the_database_refuses_and_imports_the_rest(practice, owner, aetna):
+    refuse_rows("claims_claim", "NEW.claim_number = 'A-2'")
+
+    result = run(
+        practice,
+        owner,
+        csv_file(
+            "A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,W1,99213,\n"
+            "A-2,Bo Chan,01/01/1990,09/01/2026,100,,,60054,W2,99213,\n"
+            "A-3,Ann Lee,02/02/1970,09/01/2026,100,,,60054,W3,99213,\n"
+        ),
+    )
+
+    assert (result.status, result.imported_count, result.updated_count, result.rejected_count) == ("done", 2, 0, 1)
+    error = result.row_errors.get()
+    assert error.row_number == 3
+    assert error.message.startswith("This row could not be imported: ")
+    assert "Traceback" not in error.message and "refused by the test" not in error.message
+    assert sorted(Claim.objects.values_list("claim_number", flat=True)) == ["A-1", "A-3"]
+    # Nothing of the refused row is left behind: not its patient, policy, line or event.
+    assert sorted(Patient.objects.values_list("last_name", flat=True)) == ["Lee", "Lopez"]
+    assert sorted(InsurancePolicy.objects.values_list("member_id", flat=True)) == ["W1", "W3"]
+    assert ClaimEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_it_rejects_an_update_the_database_refuses_and_updates_the_rest(practice, owner, aetna):
+    body = "A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\nA-2,Bo Chan,01/01/1990,09/01/2026,100,,,60054,,,\n"
+    run(practice, owner, csv_file(body))
+    refuse_rows("claims_claim", "NEW.claim_number = 'A-1'", event="UPDATE")
+
+    result = run(practice, owner, csv_file(body.replace(",100,", ",120,")))
+
+    assert (result.status, result.imported_count, result.updated_count, result.rejected_count) == ("done", 0, 1, 1)
+    assert result.row_errors.get().row_number == 2
+    totals = dict(Claim.objects.values_list("claim_number", "total_charge"))
+    assert totals == {"A-1": Decimal("100.00"), "A-2": Decimal("120.00")}
+
+
+@pytest.mark.django_db
+def test_it_rolls_back_the_batch_and_names_the_imported_rows_when_the_database_fails(
+    practice, owner, aetna, monkeypatch
+):
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    # Row 5's claim is written, then its event fails: the database, not the row, is at fault.
+    fail_database("claims_claimevent", "NEW.message LIKE '%row 5.'")
+    upload = csv_file(
+        "A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"
+        "A-2,Bo Chan,01/01/1990,09/01/2026,100,,,60054,,,\n"
+        "A-3,Ann Lee,02/02/1970,09/01/2026,,,,60054,,,\n"
+        "A-4,Joe Ray,03/03/1960,09/01/2026,100,,,60054,,,\n"
+        "A-5,Eve Ng,04/04/1950,09/01/2026,100,,,60054,,,\n"
+    )
+    claim_import = engine.inspect_upload(practice=practice, user=owner, upload=upload)
+    engine.start(claim_import)
+
+    with pytest.raises(OperationalError):
+        engine.run_import(claim_import.pk)
+
+    claim_import.refresh_from_db()
+    assert claim_import.status == ClaimImport.Status.FAILED
+    assert claim_import.failure_message == (
+        "Rows 2–3 were imported; the import stopped at row 4 because of an error on our side. "
+        "Upload the file again to import the rest: claims already imported are updated, not duplicated."
+    )
+    # The first batch is in; nothing of the second (not even row 4's rejection) is.
+    assert sorted(Claim.objects.values_list("claim_number", flat=True)) == ["A-1", "A-2"]
+    assert sorted(Patient.objects.values_list("last_name", flat=True)) == ["Chan", "Lopez"]
+    assert ClaimEvent.objects.count() == 2
+    assert not claim_import.row_errors.exists()
+    counts = (claim_import.processed_rows, claim_import.imported_count, claim_import.rejected_count)
+    assert counts == (2, 2, 0)
+
+
+@pytest.mark.django_db
+def test_it_names_no_rows_when_the_first_batch_fails(practice, owner, aetna):
+    fail_database("claims_claim", "1 = 1")
+    claim_import = engine.inspect_upload(
+        practice=practice, user=owner, upload=csv_file("A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n")
+    )
+    engine.start(claim_import)
+
+    with pytest.raises(OperationalError):
+        engine.run_import(claim_import.pk)
+
+    claim_import.refresh_from_db()
+    assert claim_import.failure_message == (
+        "The import stopped at row 2 because of an error on our side. Nothing was imported."
+    )
+    assert not Claim.objects.exists()
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_leaves_the_import_running_for_a_retry_and_carries_on_without_counting_twice(
+    practice, owner, aetna, monkeypatch
+):
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    fail_database("claims_claimevent", "NEW.message LIKE '%row 5.'", times=1)
+    upload = csv_file(
+        "A-1,Maria Lopez,03/14/1980,09/01/2026,100,,,60054,,,\n"
+        "A-2,Bo Chan,01/01/1990,09/01/2026,,,,60054,,,\n"
+        "A-3,Ann Lee,02/02/1970,09/01/2026,100,,,60054,,,\n"
+        "A-4,Joe Ray,03/03/1960,09/01/2026,100,,,60054,,,\n"
+        "A-5,Eve Ng,04/04/1950,09/01/2026,100,,,60054,,,\n"
+    )
+    claim_import = engine.inspect_upload(practice=practice, user=owner, upload=upload)
+    engine.start(claim_import)
+
+    with pytest.raises(OperationalError):
+        engine.run_import(claim_import.pk, can_retry=True)
+    claim_import.refresh_from_db()
+    # The biller still sees it importing, with the first batch counted.
+    assert claim_import.status == ClaimImport.Status.RUNNING
+    assert (claim_import.processed_rows, claim_import.imported_count, claim_import.rejected_count) == (2, 1, 1)
+
+    again = engine.run_import(claim_import.pk, can_retry=True)
+
+    assert (again.status, again.processed_rows, again.imported_count, again.rejected_count) == ("done", 5, 4, 1)
+    assert Claim.objects.count() == 4
+    assert ClaimEvent.objects.count() == 4
+    assert list(again.row_errors.values_list("row_number", flat=True)) == [3]

@@ -40,7 +40,13 @@ class Command(BaseCommand):
             claim_import.delete()
             raise CommandError(" ".join(problems))
         engine.start(claim_import)
-        result = engine.run_import(claim_import.pk, progress=self._progress)
+        try:
+            result = engine.run_import(claim_import.pk, progress=self._progress)
+        except Exception:
+            # Logged, and the import marked failed with the rows that were imported: say that.
+            self.stderr.write("")
+            claim_import.refresh_from_db()
+            raise CommandError(claim_import.failure_message or "The import stopped because of an error.") from None
         self.stderr.write("")  # end the progress line
         if result is None or result.status == ClaimImport.Status.FAILED:
             raise CommandError(result.failure_message if result else "The import did not run.")
