@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
+from billingpulse.lib.csv_export import csv_response
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
 from claims import services
 from claims.importing import engine
@@ -89,25 +87,13 @@ def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "claims/import_detail.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @member_required
 def errors_csv(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
     claim_import = get_for_practice(request, ClaimImport, pk)
-    writer = csv.writer(_Echo())
     rows = claim_import.row_errors.values_list("row_number", "column", "value", "message")
-
-    def lines():
-        yield writer.writerow(["Row", "Column", "Value", "Problem"])
-        for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow(row)
-
     name = claim_import.original_name.rsplit(".", 1)[0]
-    response = StreamingHttpResponse(lines(), content_type="text/csv")
-    # Django quotes and encodes the name: an upload's name may hold quotes or non-ASCII letters.
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}-rejected-rows.csv")
-    return response
+    # The values are cells of the uploaded file as written: the writer keeps formulas in them inert.
+    return csv_response(
+        f"{name}-rejected-rows.csv", ["Row", "Column", "Value", "Problem"], rows.iterator(chunk_size=2000)
+    )

