@@ -126,7 +126,20 @@ TEMPLATES = [
 
 # Database: a SQLite file unless DATABASE_URL names another (postgres://user@host/db).
 DATABASES = {"default": environ.Env.db_url_config(env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write this file at once (make run). WAL lets reads go
+    # on during a write. IMMEDIATE takes the write lock when a transaction begins, so a
+    # second writer waits for it (up to the busy timeout, in seconds) instead of failing
+    # with "database is locked" when its read-then-write transaction cannot be upgraded.
+    # synchronous=NORMAL is safe with WAL: a power cut may lose the last commits but never
+    # corrupts the file, and commits skip an fsync each.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
