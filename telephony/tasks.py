@@ -11,18 +11,15 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
-from redis.exceptions import RedisError
 
+from billingpulse.lib.tasks import TRANSIENT_ERRORS
 from telephony import services
-
-TRANSIENT = (OperationalError, InterfaceError, RedisError)
 
 
 @shared_task(
     ignore_result=True,
     acks_late=True,
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     retry_jitter=True,
     max_retries=8,
@@ -32,13 +29,13 @@ def place_call(call_id: int) -> None:
     services.place_call(call_id)
 
 
-@shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=3)
+@shared_task(ignore_result=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, retry_jitter=True, max_retries=3)
 def dispatch_due_followups() -> None:
     """Every minute (beat): queue the follow-up calls that are due, each once."""
     services.dispatch_due_followups()
 
 
-@shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=3)
+@shared_task(ignore_result=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, retry_jitter=True, max_retries=3)
 def place_deferred_calls(grace_seconds: int | None = None) -> None:
     """Every minute (beat): wake queued calls whose wake-up was lost or too far off for the broker."""
     if grace_seconds is None:
@@ -50,7 +47,7 @@ def place_deferred_calls(grace_seconds: int | None = None) -> None:
 @shared_task(
     ignore_result=True,
     acks_late=True,
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     retry_jitter=True,
     max_retries=8,
@@ -65,7 +62,7 @@ def run_post_call_pipeline(call_id: int) -> None:
 @shared_task(
     ignore_result=True,
     acks_late=True,
-    autoretry_for=(*TRANSIENT, SMTPException, OSError),
+    autoretry_for=(*TRANSIENT_ERRORS, SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=3600,
     retry_jitter=True,
@@ -78,7 +75,7 @@ def notify_call_outcome(call_id: int) -> None:
     pipeline.notify(call_id)
 
 
-@shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=3)
+@shared_task(ignore_result=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, retry_jitter=True, max_retries=3)
 def reconcile_calls() -> None:
     """Every 5 minutes (beat): catch up on calls whose webhooks were lost."""
     from telephony import reconcile

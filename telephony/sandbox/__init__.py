@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billingpulse.lib.tasks import TRANSIENT_ERRORS
 from telephony.models import Call
 from telephony.prompts import call_metadata, webhook_url
 from telephony.sandbox.script import ClaimFacts, ScriptedCall, write_call
@@ -111,7 +112,15 @@ def schedule(call_id: int, provider_call_id: str, steps: int) -> None:
         deliver_event.apply_async(args=(call_id, provider_call_id, step), countdown=delay * step)
 
 
-@shared_task(name="telephony.sandbox.deliver_event", ignore_result=True)
+# The event is built from the database; a locked or lost one is worth another try.
+@shared_task(
+    name="telephony.sandbox.deliver_event",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
 def deliver_event(call_id: int, provider_call_id: str, step: int) -> None:
     """Build event number ``step`` of a sandbox call and post it to our webhook, signed."""
     body = event_body(call_id, provider_call_id, step)
