@@ -90,6 +90,7 @@ class Call(PracticeOwned):
                 fields=["claim"],
                 condition=models.Q(status__in=sorted(ACTIVE)),
                 name="one_active_call_per_claim",
+                violation_error_message="A call about this claim is already queued or in progress.",
             )
         ]
 
