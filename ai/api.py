@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from ai import services
-from ai.forms import code_in_use, normalize_payer
+from ai.forms import CODE_IN_USE, code_in_use, normalize_payer
 from ai.knowledge import DENIAL_CODES, PAYER_POLICIES, normalize_code
 from ai.models import DenialCode, PayerPolicy, validate_carc
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly, practice_of
@@ -32,7 +32,7 @@ class DenialCodeSerializer(serializers.ModelSerializer):
         code = normalize_code(value)
         validate_carc(code)
         if code_in_use(practice_of(self.context["request"]), code, getattr(self.instance, "pk", None)):
-            raise serializers.ValidationError(f"Reason code {code} is already in the knowledge base.")
+            raise serializers.ValidationError(CODE_IN_USE)
         return code
 
 

@@ -9,11 +9,16 @@ from django import forms
 
 from ai.knowledge import normalize_code
 from ai.models import DenialCode, PayerPolicy
+from billingpulse.lib import unique
 
 
 def code_in_use(practice, code: str, pk: int | None = None) -> bool:
     """Whether another of the practice's denial code entries (not ``pk``) has this code."""
     return bool(code) and DenialCode.objects.filter(practice=practice, code=code).exclude(pk=pk).exists()
+
+
+# What every door says about a code already in the knowledge base (the database's constraint says it too).
+CODE_IN_USE = unique.message(DenialCode, "denial_code_unique_per_practice")
 
 
 def normalize_payer(payer: str) -> str:
@@ -46,7 +51,7 @@ class DenialCodeForm(forms.ModelForm):
     def clean_code(self) -> str:
         code = normalize_code(self.cleaned_data["code"])
         if self.practice is not None and code_in_use(self.practice, code, self.instance.pk):
-            raise forms.ValidationError(f"Reason code {code} is already in the knowledge base; edit that entry.")
+            raise forms.ValidationError(CODE_IN_USE)
         return code
 
 

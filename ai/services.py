@@ -13,13 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from ai import knowledge
 from ai.forms import FORMS
 from ai.knowledge import DENIAL_CODES, PAYER_POLICIES
 from ai.models import DenialCode, PayerPolicy
+from billingpulse.lib.unique import Duplicate, unique_errors
 
 STARTER_FILE = Path(__file__).resolve().parent / "data" / "denial_codes.json"
 MAX_ENTRIES = 5000
@@ -101,12 +102,11 @@ def save_entries(practice_id: int, kind: str, entries: Any) -> list[Entry]:
     in the order given.
     """
     cleaned = validate_entries(kind, entries)
-    try:
-        with transaction.atomic():
-            saved = [_upsert(practice_id, kind, values) for values in cleaned]
-    except IntegrityError:
-        # Another request added the same code between our look-up and insert.
-        raise EntriesInvalid([], "The knowledge base changed at the same time; send the entries again.") from None
+    # Written in key order, so two uploads sharing entries lock them in the same order and
+    # neither deadlocks waiting for the other; answered in the order given.
+    order = sorted(range(len(cleaned)), key=lambda index: _sort_key(kind, cleaned[index]))
+    by_index = {index: _upsert(practice_id, kind, cleaned[index]) for index in order}
+    saved = [by_index[index] for index in range(len(cleaned))]
     knowledge.sync_on_commit(kind, [entry.pk for entry in saved])
     return saved
 
@@ -114,10 +114,11 @@ def save_entries(practice_id: int, kind: str, entries: Any) -> list[Entry]:
 def save_entry(entry: Entry) -> Entry:
     """Save one entry already validated by its form or serializer, and index it after commit."""
     try:
-        with transaction.atomic():
+        with unique_errors():
             entry.save()
-    except IntegrityError:
-        raise EntriesInvalid([{"code": [f"Reason code {entry.code} is already in the knowledge base."]}]) from None
+    except Duplicate as duplicate:
+        # Another request took the code since the form checked it: the form's own error.
+        raise EntriesInvalid([duplicate.message_dict]) from None
     knowledge.sync_on_commit(_kind(entry), [entry.pk])
     return entry
 
@@ -156,8 +157,18 @@ def _starter() -> tuple[dict[str, str], ...]:
 
 
 def _upsert(practice_id: int, kind: str, values: dict[str, Any]) -> Entry:
-    existing = _existing(practice_id, kind, values)
-    entry = existing or (DenialCode if kind == DENIAL_CODES else PayerPolicy)(practice_id=practice_id)
+    entry = _existing(practice_id, kind, values)
+    if entry is None:
+        entry = (DenialCode if kind == DENIAL_CODES else PayerPolicy)(practice_id=practice_id, **values)
+        try:
+            with unique_errors():
+                entry.save()
+            return entry
+        except Duplicate:
+            # Another upload added this code since we looked: update its entry, as if it had been there.
+            entry = _existing(practice_id, kind, values)
+            if entry is None:
+                raise
     for name, value in values.items():
         setattr(entry, name, value)
     entry.save()
@@ -173,6 +184,10 @@ def _existing(practice_id: int, kind: str, values: dict[str, Any]) -> Entry | No
         return None
     same_date = Q(effective_date=values["effective_date"]) if values.get("effective_date") else Q(effective_date=None)
     return rows.filter(same_date, payer__iexact=values["payer"], title__iexact=values["title"]).first()
+
+
+def _sort_key(kind: str, values: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(part) for part in _natural_key(kind, values) or ())
 
 
 def _natural_key(kind: str, values: dict[str, Any]) -> tuple | None:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from billingpulse.lib import unique
 from billingpulse.models import Patient, Practice, Provider, User
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly, IsPracticeMember
 from billingpulse.validators import validate_npi
@@ -62,7 +63,7 @@ class PatientSerializer(serializers.ModelSerializer):
         practice = self.context["request"].user.practice
         others = Patient.objects.filter(practice=practice, account_number=value)
         if value and others.exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("Another patient in this practice has this account number.")
+            raise serializers.ValidationError(unique.message(Patient, "patient_account_number_unique_per_practice"))
         return value
 
 
@@ -77,15 +78,23 @@ class ProviderSerializer(serializers.ModelSerializer):
         practice = self.context["request"].user.practice
         others = Provider.objects.filter(practice=practice, npi=value)
         if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("Another provider in this practice has this NPI.")
+            raise serializers.ValidationError(unique.message(Provider, "provider_npi_unique_per_practice"))
         return value
 
 
 class PracticeOwnedViewSet(viewsets.ModelViewSet):
-    """Creates rows in the caller's practice; reads are scoped by the default filter backend."""
+    """Creates rows in the caller's practice; reads are scoped by the default filter backend.
+
+    A duplicate that got in after the serializer's check answers that check's 400, not a 500.
+    """
 
     def perform_create(self, serializer):
-        serializer.save(practice=self.request.user.practice)
+        with unique.api_unique_errors():
+            serializer.save(practice=self.request.user.practice)
+
+    def perform_update(self, serializer):
+        with unique.api_unique_errors():
+            serializer.save()
 
 
 class PatientViewSet(PracticeOwnedViewSet):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from billingpulse.forms import PhoneNormalizingMixin
-from billingpulse.lib import strict_json
+from billingpulse.lib import strict_json, unique
 from billingpulse.models import Provider
 from claims.ivr import validate_ivr_config
 from claims.models import ZERO, Claim, Payer, validate_icd10
@@ -284,7 +284,7 @@ class PayerForm(PhoneNormalizingMixin, forms.ModelForm):
         # The view sets instance.practice; the unique constraint spans it, so check here.
         others = Payer.objects.filter(practice_id=self.instance.practice_id, payer_id=payer_id)
         if others.exclude(pk=self.instance.pk).exists():
-            raise ValidationError("Another payer in this practice already has this payer ID.")
+            raise ValidationError(unique.message(Payer, "payer_id_unique_per_practice"))
         return payer_id
 
     def clean(self) -> dict:

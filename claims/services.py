@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billingpulse.lib.unique import unique_errors
 from billingpulse.models import User
 from claims import tasks
 from claims.importing import engine
@@ -16,8 +17,12 @@ from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status
 
 @transaction.atomic
 def create_claim(values: dict, lines: list[dict], *, actor: User | None, message: str) -> Claim:
-    """Create a claim from validated values (practice included) with its lines, and note it on the timeline."""
-    claim = Claim.objects.create(status=initial_status(values.get("denial_code", "")), **values)
+    """Create a claim from validated values (practice included) with its lines, and note it on the timeline.
+
+    A claim number another request took since the caller checked it is a ``Duplicate`` on claim_number.
+    """
+    with unique_errors():
+        claim = Claim.objects.create(status=initial_status(values.get("denial_code", "")), **values)
     _add_lines(claim, lines)
     ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CREATED, message=message, actor=actor)
     return claim
@@ -26,9 +31,12 @@ def create_claim(values: dict, lines: list[dict], *, actor: User | None, message
 @transaction.atomic
 def replace_lines(claim: Claim, lines: list[dict], *, actor: User | None) -> bool:
     """Replace all of a claim's service lines with ``lines``; False (and nothing written) if they are the same."""
-    if _line_values(lines) == _line_values(claim.lines.all()):
+    # Two replacements at once would both number their lines from 1: one waits for the other.
+    Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
+    current = ClaimLine.objects.filter(claim=claim)  # read under the lock, not a prefetched copy
+    if _line_values(lines) == _line_values(current):
         return False
-    claim.lines.all().delete()
+    current.delete()
     _add_lines(claim, lines)
     claim.save(update_fields=["updated_at"])
     ClaimEvent.objects.create(
@@ -110,7 +118,8 @@ def save_claim_changes(claim: Claim, changed_fields: list[str], *, actor: User |
     """Save edits made through a validated form and note on the timeline what changed."""
     if not changed_fields:
         return claim
-    claim.save()
+    with unique_errors():  # a claim number another claim took meanwhile
+        claim.save()
     labels = ", ".join(str(Claim._meta.get_field(name).verbose_name) for name in changed_fields)
     ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.UPDATED, message=f"Changed {labels}.", actor=actor)
     return claim

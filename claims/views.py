@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from billingpulse.lib.unique import save_form
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims import services
 from claims.forms import IVR_EXAMPLE_JSON, ClaimEditForm, ClaimStatusForm, NoteForm, PayerForm
@@ -180,8 +181,8 @@ def payer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def payer_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     payer = get_for_practice(request, Payer, pk) if pk else Payer(practice=request.practice)
     form = PayerForm(request.POST or None, instance=payer)
-    if request.method == "POST" and form.is_valid():
-        payer = form.save()
+    # save_form: a payer ID another request took since the form checked it is the form's error.
+    if request.method == "POST" and form.is_valid() and save_form(form):
         messages.success(request, f"{payer.name} saved.")
         return redirect("claims:payer_detail", pk=payer.pk)
     return render(request, "claims/payer_form.html", {"form": form, "payer": payer, "ivr_example": IVR_EXAMPLE_JSON})

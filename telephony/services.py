@@ -25,10 +25,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billingpulse.lib import unique
+from billingpulse.lib.unique import Duplicate, unique_errors
 from billingpulse.models import Practice, User
 from claims.models import Claim, ClaimEvent
 from telephony import pacing, tasks
@@ -39,7 +41,8 @@ from telephony.status import ACTIVE, CallStatus, FailureCategory
 logger = logging.getLogger(__name__)
 
 NO_PHONE = "Add the payer's claims phone number first."
-ALREADY_ACTIVE = "A call about this claim is already queued or in progress."
+ONE_ACTIVE_CALL = "one_active_call_per_claim"
+ALREADY_ACTIVE = unique.message(Call, ONE_ACTIVE_CALL)
 # Longer waits are not handed to the broker as a countdown (Redis would redeliver such a
 # message every visibility timeout); the minute sweep, place_deferred_calls, wakes those calls.
 MAX_ETA = timedelta(minutes=30)
@@ -99,7 +102,7 @@ def enqueue_calls(
             continue
         try:
             # The constraint one_active_call_per_claim settles a race with another enqueue.
-            with transaction.atomic():
+            with unique_errors():
                 call = Call.objects.create(
                     practice=practice,
                     claim=claim,
@@ -111,7 +114,9 @@ def enqueue_calls(
                     started_by=user,
                     scheduled_call=scheduled_call,
                 )
-        except IntegrityError:
+        except Duplicate as duplicate:
+            if duplicate.rule.name != ONE_ACTIVE_CALL:
+                raise
             result.skipped.append((claim, ALREADY_ACTIVE))
             continue
         result.queued.append(call)
@@ -312,11 +317,13 @@ def handle_call_end(call_id: int) -> EndDecision:
     with transaction.atomic():
         try:
             # The decision is recorded on the call once; its unique key makes a second run a no-op.
-            with transaction.atomic():
+            with unique_errors():
                 record = CallEvent.objects.create(
                     call=call, kind="failure-policy", dedupe_key=f"{call.pk}:failure-policy"
                 )
-        except IntegrityError:
+        except Duplicate as duplicate:
+            if duplicate.rule.name != "dedupe_key":
+                raise
             return EndDecision(EndDecision.NONE, "Already handled.")
         retry = None
         if action == EndDecision.RETRY:
@@ -390,7 +397,7 @@ def _queue_retry(call: Call, delay: timedelta) -> Call | None:
     now = timezone.now()
     not_before = pacing.next_opening(call.payer, now + delay) or now + delay
     try:
-        with transaction.atomic():
+        with unique_errors():
             retry = Call.objects.create(
                 practice_id=call.practice_id,
                 claim_id=call.claim_id,
@@ -403,7 +410,9 @@ def _queue_retry(call: Call, delay: timedelta) -> Call | None:
                 scheduled_call_id=call.scheduled_call_id,
                 not_before=not_before,
             )
-    except IntegrityError:
+    except Duplicate as duplicate:
+        if duplicate.rule.name != ONE_ACTIVE_CALL:
+            raise
         return None
     _wake_at(retry.pk, not_before, now)
     return retry
@@ -427,15 +436,23 @@ def schedule_follow_up(
     user: User | None = None,
     source: str = ScheduledCall.Source.PERSON,
 ) -> ScheduledCall:
-    """Schedule the claim's next call, replacing (canceling) any follow-up still pending for it."""
+    """Schedule the claim's next call, replacing (canceling) any follow-up still pending for it.
+
+    The same follow-up again (same time and reason, still pending: a double submit, two tabs,
+    a retried request) is not a new one: it is answered with the pending one, unchanged.
+    """
     # Lock the claim, so two schedulers at once cannot leave two pending follow-ups.
     Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
+    reason = reason.strip()[:300]
+    pending = ScheduledCall.objects.filter(claim=claim, status=ScheduledCall.Status.PENDING)
+    if same := pending.filter(call_after=call_after, reason=reason).first():
+        return same
     cancel_pending_follow_ups(claim)
     scheduled = ScheduledCall.objects.create(
         practice_id=claim.practice_id,
         claim=claim,
         call_after=call_after,
-        reason=reason.strip()[:300],
+        reason=reason,
         source=source,
         created_by=user,
     )

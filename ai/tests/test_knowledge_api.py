@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from ai import knowledge
+from ai import knowledge, services
 from ai.models import DenialCode, PayerPolicy
 from ai.tests.factories import PayerPolicyFactory
 
@@ -175,3 +175,39 @@ def test_it_tidies_a_changed_payer_name_as_the_pages_do(api, practice):
 
     assert response.status_code == 200
     assert response.json()["payer"] == "Blue Cross"
+
+
+def test_a_code_added_by_another_upload_after_the_look_is_updated_not_refused(api, practice, monkeypatch):
+    # Two uploads at once: ours looks for the code, theirs inserts it, ours inserts.
+    look = services._existing
+
+    def look_then_lose_the_race(practice_id, kind, values):
+        found = look(practice_id, kind, values)
+        if found is None and not DenialCode.objects.filter(practice_id=practice_id, code=values["code"]).exists():
+            DenialCode.objects.create(practice_id=practice_id, code=values["code"], description="Theirs.")
+        return found
+
+    monkeypatch.setattr(services, "_existing", look_then_lose_the_race)
+
+    response = api.post(CODES, [{"code": "A1", "description": "Ours."}], format="json")
+
+    assert response.status_code == 201, response.json()
+    [entry] = DenialCode.objects.filter(practice=practice, code="A1")
+    assert (entry.description, response.json()[0]["id"]) == ("Ours.", entry.pk)
+
+
+def test_a_code_taken_after_the_check_is_the_checks_400_on_update(api, practice, monkeypatch):
+    entry = DenialCode.objects.create(practice=practice, code="A1", description="Ours.")
+
+    def check_then_lose_the_race(practice_, code, pk=None):
+        DenialCode.objects.create(practice=practice_, code=code, description="Theirs.")
+        return False
+
+    monkeypatch.setattr("ai.api.code_in_use", check_then_lose_the_race)
+
+    response = api.patch(f"{CODES}/{entry.pk}", {"code": "A2"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": ["This reason code is already in the knowledge base; edit that entry."]}
+    entry.refresh_from_db()
+    assert entry.code == "A1"

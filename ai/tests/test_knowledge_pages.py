@@ -90,7 +90,7 @@ def test_it_shows_plain_field_errors(owner_client, practice):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Reason code 16 is already in the knowledge base; edit that entry." in body
+    assert "This reason code is already in the knowledge base; edit that entry." in body
     assert "This field is required." in body
     assert 'class="message message-error" role="alert"' in body
     assert DenialCode.objects.filter(practice=practice, code="16").count() == 1
@@ -170,3 +170,20 @@ def test_it_shows_no_other_practices_entries(owner_client, other_practice):
 def test_it_allows_only_its_methods(owner_client, practice):
     assert owner_client.post("/knowledge/").status_code == 405
     assert owner_client.put(f"/knowledge/denial-codes/{_code(practice).pk}/edit/").status_code == 405
+
+
+def test_a_code_added_after_the_form_checked_it_is_the_forms_error(owner_client, practice, monkeypatch):
+    # Two admins add the same code at once: ours checks, theirs saves, ours saves.
+    def check_then_lose_the_race(practice_, code, pk=None):
+        DenialCode.objects.create(practice=practice_, code=code, description="Theirs.")
+        return False
+
+    monkeypatch.setattr("ai.forms.code_in_use", check_then_lose_the_race)
+
+    response = owner_client.post("/knowledge/denial-codes/new/", {"code": "A1", "description": "Ours."})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "code": ["This reason code is already in the knowledge base; edit that entry."]
+    }
+    assert _code(practice, "A1").description == "Theirs."

@@ -7,6 +7,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from billingpulse.api import PatientSerializer, ProviderSerializer
 from billingpulse.models import Patient
 from billingpulse.tests.factories import PatientFactory, ProviderFactory
 
@@ -171,3 +172,52 @@ def test_it_finds_patients_by_name_and_birth_date(api, practice, other_practice)
 
     assert body["count"] == 1
     assert api.get("/api/v1/patients?date_of_birth=14/03/1980").status_code == 400
+
+
+# A duplicate that gets in between the serializer's check and the insert (two requests at once).
+
+
+def _taken_after_the_check(monkeypatch, serializer, check: str, make_duplicate) -> None:
+    original = getattr(serializer, check)
+
+    def check_then_lose_the_race(self, value):
+        value = original(self, value)
+        make_duplicate(value)
+        return value
+
+    monkeypatch.setattr(serializer, check, check_then_lose_the_race)
+
+
+@pytest.mark.django_db
+def test_an_account_number_taken_after_the_check_is_the_checks_400(api, practice, monkeypatch):
+    _taken_after_the_check(
+        monkeypatch,
+        PatientSerializer,
+        "validate_account_number",
+        lambda value: PatientFactory(practice=practice, account_number=value),
+    )
+
+    response = api.post(
+        "/api/v1/patients",
+        {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-02-03", "account_number": "A-1"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"account_number": ["Another patient in this practice has this account number."]}
+    assert Patient.objects.filter(account_number="A-1").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_npi_taken_after_the_check_is_the_checks_400_on_update_too(api, practice, monkeypatch):
+    provider = ProviderFactory(practice=practice, npi="1234567893")
+    _taken_after_the_check(
+        monkeypatch, ProviderSerializer, "validate_npi", lambda value: ProviderFactory(practice=practice, npi=value)
+    )
+
+    response = api.patch(f"/api/v1/providers/{provider.pk}", {"npi": "1345678902"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"npi": ["Another provider in this practice has this NPI."]}
+    provider.refresh_from_db()
+    assert provider.npi == "1234567893"

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billingpulse.lib.unique import api_unique_errors
 from billingpulse.tenancy import IsPracticeMember
 from claims import services
 from claims.api.claim_serializers import ClaimEventSerializer, ClaimSerializer, StatusChangeSerializer
@@ -75,7 +76,13 @@ class ClaimViewSet(
         return _filtered(queryset, self.request) if self.action == "list" else queryset
 
     def perform_create(self, serializer) -> None:
-        serializer.save(practice=self.request.user.practice)
+        # A claim number taken since the serializer checked it: that check's 400, not a 500.
+        with api_unique_errors():
+            serializer.save(practice=self.request.user.practice)
+
+    def perform_update(self, serializer) -> None:
+        with api_unique_errors():
+            serializer.save()
 
     @extend_schema(request=StatusChangeSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], url_path="status", url_name="status")

@@ -8,6 +8,7 @@ from rest_framework import exceptions, filters, serializers
 from rest_framework.settings import api_settings
 
 from billingpulse.api import PracticeOwnedViewSet
+from billingpulse.lib import unique
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly
 from claims.models import Payer
 
@@ -53,7 +54,7 @@ class PayerSerializer(serializers.ModelSerializer):
         practice = self.context["request"].user.practice
         others = Payer.objects.filter(practice=practice, payer_id=value)
         if others.exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("Another payer in this practice has this payer ID.")
+            raise serializers.ValidationError(unique.message(Payer, "payer_id_unique_per_practice"))
         return value
 
     def validate(self, attrs: dict) -> dict:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueTogetherValidator
 
 from billingpulse.api import PracticeOwnedViewSet
+from billingpulse.lib import unique
 from billingpulse.models import Patient
 from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import PracticePrimaryKeyField, int_param
@@ -38,7 +39,7 @@ class InsurancePolicySerializer(serializers.ModelSerializer):
             UniqueTogetherValidator(
                 InsurancePolicy.objects.all(),
                 fields=["patient", "payer", "member_id"],
-                message="This patient already has a policy with this payer and member ID.",
+                message=unique.message(InsurancePolicy, "policy_unique_member_per_payer"),
             )
         ]
 

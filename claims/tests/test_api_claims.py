@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from billingpulse.tests.factories import PatientFactory, ProviderFactory
+from claims.api.claim_serializers import ClaimSerializer
 from claims.models import Claim, ClaimEvent, ClaimLine
 from claims.tests.factories import (
     ClaimEventFactory,
@@ -678,3 +679,42 @@ def test_it_requires_a_reason_to_deny_reject_write_off_or_close(api, practice, s
     claim.refresh_from_db()
     assert claim.status == Claim.Status.SUBMITTED
     assert not claim.events.exists()
+
+
+# A claim number taken between the serializer's check and the insert (two requests at once).
+
+
+def _taken_after_the_check(monkeypatch, practice, policy) -> None:
+    check = ClaimSerializer.validate_claim_number
+
+    def check_then_lose_the_race(serializer, value):
+        value = check(serializer, value)
+        ClaimFactory(practice=practice, patient=policy.patient, payer=policy.payer, claim_number=value)
+        return value
+
+    monkeypatch.setattr(ClaimSerializer, "validate_claim_number", check_then_lose_the_race)
+
+
+@pytest.mark.django_db
+def test_a_claim_number_taken_after_the_check_is_the_checks_400(api, practice, policy, monkeypatch):
+    _taken_after_the_check(monkeypatch, practice, policy)
+
+    response = api.post("/api/v1/claims", _body(policy), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"claim_number": ["Another claim in this practice has this claim number."]}
+    assert Claim.objects.filter(claim_number="CLM-9001").count() == 1
+    assert not ClaimEvent.objects.filter(kind=ClaimEvent.Kind.CREATED).exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_number_taken_after_the_check_is_the_checks_400_on_update_too(api, practice, policy, monkeypatch):
+    claim = ClaimFactory(practice=practice, patient=policy.patient, payer=policy.payer, claim_number="CLM-1")
+    _taken_after_the_check(monkeypatch, practice, policy)
+
+    response = api.patch(f"/api/v1/claims/{claim.pk}", {"claim_number": "CLM-2"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"claim_number": ["Another claim in this practice has this claim number."]}
+    claim.refresh_from_db()
+    assert claim.claim_number == "CLM-1"

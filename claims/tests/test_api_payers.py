@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from rest_framework.test import APIClient
 
+from claims.api.payers import PayerSerializer
 from claims.models import Payer
 from claims.tests.factories import ClaimFactory, InsurancePolicyFactory, PayerFactory
 
@@ -277,3 +278,22 @@ def test_it_answers_400_when_a_claim_arrives_between_the_check_and_the_delete(ap
     assert response.status_code == 400
     assert response.json() == {"detail": "Aetna cannot be deleted: 1 claim uses it."}
     assert Payer.objects.filter(pk=payer.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_payer_id_taken_after_the_check_is_the_checks_400(api, practice, monkeypatch):
+    # Two requests at once: ours checks, theirs inserts, ours inserts.
+    check = PayerSerializer.validate_payer_id
+
+    def check_then_lose_the_race(serializer, value):
+        value = check(serializer, value)
+        PayerFactory(practice=practice, payer_id=value)
+        return value
+
+    monkeypatch.setattr(PayerSerializer, "validate_payer_id", check_then_lose_the_race)
+
+    response = api.post("/api/v1/payers", _body(), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"payer_id": ["Another payer in this practice has this payer ID."]}
+    assert Payer.objects.filter(payer_id="60054").count() == 1

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from billingpulse.tests.factories import PatientFactory
+from claims.api.policies import InsurancePolicySerializer
 from claims.models import Claim, InsurancePolicy
 from claims.tests.factories import ClaimFactory, InsurancePolicyFactory, PayerFactory
 
@@ -184,3 +185,22 @@ def test_it_deletes_a_policy_and_its_claims_keep_their_data(api, practice):
 
     assert api.delete(f"/api/v1/policies/{policy.pk}").status_code == 204
     assert Claim.objects.get(pk=claim.pk).policy is None
+
+
+@pytest.mark.django_db
+def test_a_policy_added_after_the_check_is_the_checks_400(api, practice, patient, payer, monkeypatch):
+    # Two requests at once: ours checks, theirs inserts, ours inserts.
+    check = InsurancePolicySerializer.validate
+
+    def check_then_lose_the_race(serializer, attrs):
+        attrs = check(serializer, attrs)
+        InsurancePolicyFactory(practice=practice, patient=patient, payer=payer, member_id=attrs["member_id"])
+        return attrs
+
+    monkeypatch.setattr(InsurancePolicySerializer, "validate", check_then_lose_the_race)
+
+    response = api.post("/api/v1/policies", _body(patient, payer), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["This patient already has a policy with this payer and member ID."]}
+    assert InsurancePolicy.objects.count() == 1

@@ -5,6 +5,7 @@ from datetime import time
 
 import pytest
 
+from claims.forms import PayerForm
 from claims.models import Payer
 from claims.tests.factories import PayerFactory
 
@@ -70,7 +71,7 @@ def test_it_rejects_a_payer_id_already_in_the_practice(owner_client, practice):
     response = owner_client.post("/claims/payers/new/", _data())
 
     assert response.status_code == 200
-    assert b"already has this payer ID" in response.content
+    assert b"Another payer in this practice has this payer ID." in response.content
     assert Payer.objects.count() == 1
 
 
@@ -219,3 +220,21 @@ def test_it_sends_anonymous_users_to_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_payer_id_taken_after_the_form_checked_it_is_the_forms_error(owner_client, practice, monkeypatch):
+    # Two admins add the same payer at once: ours checks, theirs saves, ours saves.
+    check = PayerForm.clean_payer_id
+
+    def check_then_lose_the_race(form):
+        payer_id = check(form)
+        PayerFactory(practice=practice, payer_id=payer_id)
+        return payer_id
+
+    monkeypatch.setattr(PayerForm, "clean_payer_id", check_then_lose_the_race)
+
+    response = owner_client.post("/claims/payers/new/", _data())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"payer_id": ["Another payer in this practice has this payer ID."]}
+    assert Payer.objects.count() == 1

@@ -152,3 +152,16 @@ def test_it_answers_401_to_anonymous_calls(claim):
     body = {"claim_id": claim.pk, "call_after": "2026-12-01T15:00:00Z"}
     assert APIClient().post("/api/v1/scheduled-calls", body, format="json").status_code == 401
     assert ScheduledCall.objects.get().status == "pending"
+
+
+@pytest.mark.django_db
+def test_it_answers_the_same_follow_up_twice_with_the_pending_one(api, claim):
+    body = {"claim_id": claim.pk, "call_after": "2026-11-24T10:30:00-06:00", "reason": "Reprocessing takes a week"}
+
+    first = api.post("/api/v1/scheduled-calls", body, format="json")
+    again = api.post("/api/v1/scheduled-calls", {**body, "reason": " Reprocessing takes a week "}, format="json")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert ScheduledCall.objects.get().status == "pending"
+    assert claim.events.count() == 1  # one "Follow-up call scheduled" entry, not two
