@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 
-from billingpulse.models import Practice, Provider, User
+from billingpulse import services
+from billingpulse.lib import unique
+from billingpulse.models import EMAIL_TAKEN, Practice, Provider, User
 from billingpulse.validators import normalize_tax_id, normalize_us_phone
 
 
@@ -25,9 +27,7 @@ class SignUpForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if _email_taken(email):
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in instead, or reset your password."
-            )
+            raise forms.ValidationError(EMAIL_TAKEN)
         return email
 
     def clean_practice_name(self) -> str:
@@ -82,10 +82,16 @@ class InviteMemberForm(forms.Form):
     email = forms.EmailField(max_length=254)
     role = forms.ChoiceField(choices=User.Role.choices, initial=User.Role.STAFF)
 
+    def __init__(self, *args, practice: Practice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice = practice
+
     def clean_email(self) -> str:
+        # Only this practice's members are named: whether an address is used in another
+        # practice is nobody's business here (services.invite_member answers as for a new one).
         email = self.cleaned_data["email"].strip().lower()
-        if _email_taken(email):
-            raise forms.ValidationError("Someone already uses this email address on BillingPulse.")
+        if User.objects.filter(practice=self.practice, email__iexact=email).exists():
+            raise forms.ValidationError(services.ALREADY_MEMBER.format(email=email))
         return email
 
 
@@ -103,5 +109,5 @@ class ProviderForm(forms.ModelForm):
         # The view sets instance.practice; the unique constraint spans it, so check here.
         others = Provider.objects.filter(practice_id=self.instance.practice_id, npi=npi).exclude(pk=self.instance.pk)
         if others.exists():
-            raise forms.ValidationError("Another provider in this practice already has this NPI.")
+            raise forms.ValidationError(unique.message(Provider, "provider_npi_unique_per_practice"))
         return npi

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,10 +16,17 @@ from rest_framework.authtoken.models import Token
 
 from billingpulse import services
 from billingpulse.forms import InviteMemberForm, PracticeForm, ProviderForm, RoleForm, SignUpForm
+from billingpulse.lib import ratelimit
+from billingpulse.lib.unique import add_to_form, save_form
 from billingpulse.models import Provider, User
 from billingpulse.sections import SECTIONS
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.models import Claim
+
+# Sign-up says whether an address has an account (the usual trade-off); these limits keep
+# anyone from asking about many addresses, or about one address many times.
+SIGN_UP_PER_IP = ratelimit.Rate("sign-up:ip", limit=10, window=60 * 60)
+SIGN_UP_PER_EMAIL = ratelimit.Rate("sign-up:email", limit=5, window=60 * 60)
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,16 +34,36 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and (refused := _sign_up_refused(request)):
+        # Not validated at all: a refused attempt learns nothing about the address.
+        form = SignUpForm(initial={k: v for k, v in request.POST.items() if k != "password"})
+        minutes = refused.retry_after_minutes
+        context = {
+            "form": form,
+            "refused": f"Too many sign-up attempts; try again in {minutes} minute{pluralize(minutes)}.",
+        }
+        response = render(request, "registration/sign_up.html", context, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             user = services.sign_up(**form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_to_form(form, error)
         else:
             login(request, user, backend="billingpulse.auth.EmailBackend")
             messages.success(request, f"Welcome to BillingPulse. {user.practice} is ready.")
             return redirect("dashboard")
     return render(request, "registration/sign_up.html", {"form": form})
+
+
+def _sign_up_refused(request: HttpRequest) -> ratelimit.Verdict | None:
+    """Count a sign-up attempt per client address and per email; the refusal, if over a limit."""
+    verdict = ratelimit.hit(SIGN_UP_PER_IP, ratelimit.client_ip(request))
+    email = request.POST.get("email", "").strip().lower()
+    if verdict.allowed and email:
+        verdict = ratelimit.hit(SIGN_UP_PER_EMAIL, email)
+    return None if verdict.allowed else verdict
 
 
 @require_GET
@@ -77,8 +105,7 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
 def provider_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     provider = get_for_practice(request, Provider, pk) if pk else Provider(practice=request.practice)
     form = ProviderForm(request.POST or None, instance=provider)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and form.is_valid() and save_form(form):
         messages.success(request, f"Provider {provider.full_name} saved.")
         return redirect("practice_settings")
     return render(request, "billingpulse/provider_form.html", {"form": form, "provider": provider})
@@ -89,7 +116,7 @@ def provider_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
 def team(request: AuthedRequest) -> HttpResponse:
     context = {
         "members": scoped(request, User).order_by("-is_active", "full_name", "email"),
-        "form": InviteMemberForm(),
+        "form": InviteMemberForm(practice=request.practice),
     }
     return render(request, "billingpulse/team.html", context)
 
@@ -97,14 +124,16 @@ def team(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def team_invite(request: AuthedRequest) -> HttpResponse:
-    form = InviteMemberForm(request.POST)
+    form = InviteMemberForm(request.POST, practice=request.practice)
     if form.is_valid():
         try:
-            user = services.invite_member(practice=request.practice, invited_by=request.user, **form.cleaned_data)
+            services.invite_member(practice=request.practice, invited_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_to_form(form, error)
         else:
-            messages.success(request, f"{user.email} was added and has been emailed a link to set a password.")
+            # The same words whether or not the address has an account in another practice.
+            email = form.cleaned_data["email"]
+            messages.success(request, f"Invitation sent to {email}. They choose a password from the link in it.")
             return redirect("team")
     members = scoped(request, User).order_by("-is_active", "full_name", "email")
     return render(request, "billingpulse/team.html", {"members": members, "form": form}, status=400)

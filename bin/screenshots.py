@@ -91,7 +91,7 @@ def run(page: Page, out: Path) -> None:
     invite.get_by_label("Name").fill("Bob Biller With A Rather Long Name")
     invite.get_by_label("Email").fill(f"teammate-{stamp}@example.com")
     invite.get_by_role("button").click()
-    expect(page.locator("#messages")).to_contain_text("was added")
+    expect(page.locator("#messages")).to_contain_text("Invitation sent to")
     shots.shoot("team-with-teammate")
 
     page.goto("/settings/practice/")

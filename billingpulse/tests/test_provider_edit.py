@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from billingpulse.forms import ProviderForm
 from billingpulse.models import Provider
 from billingpulse.tests.factories import ProviderFactory
 
@@ -34,7 +35,7 @@ def test_it_rejects_a_duplicate_npi_within_the_practice(owner_client, practice):
     response = owner_client.post("/settings/providers/new/", NEW)
 
     assert response.status_code == 200
-    assert b"already has this NPI" in response.content
+    assert b"Another provider in this practice has this NPI." in response.content
     assert Provider.objects.count() == 1
 
 
@@ -75,3 +76,22 @@ def test_it_is_for_admins_only(teammate_client, practice):
 @pytest.mark.django_db
 def test_it_answers_404_for_an_unknown_provider(owner_client):
     assert owner_client.get("/settings/providers/424242/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_npi_taken_after_the_form_checked_it_is_the_forms_error(owner_client, practice, monkeypatch):
+    # Two admins add the same provider at once: ours checks, theirs saves, ours saves.
+    check = ProviderForm.clean_npi
+
+    def check_then_lose_the_race(form):
+        npi = check(form)
+        ProviderFactory(practice=practice, npi=npi)
+        return npi
+
+    monkeypatch.setattr(ProviderForm, "clean_npi", check_then_lose_the_race)
+
+    response = owner_client.post("/settings/providers/new/", {**NEW, "is_active": "on"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"npi": ["Another provider in this practice has this NPI."]}
+    assert Provider.objects.count() == 1

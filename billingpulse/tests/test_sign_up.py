@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from billingpulse.models import Practice, User
+from billingpulse.models import EMAIL_TAKEN, Practice, User
 
 URL = "/signup/"
 GOOD = {
@@ -99,5 +99,44 @@ def test_an_email_taken_after_the_form_checked_it_is_a_field_error_and_leaves_no
     response = client.post(URL, {**GOOD, "email": "alice@alpha.example"})
 
     assert response.status_code == 200
-    assert b"Someone already uses this email address on BillingPulse." in response.content
+    # The words of the form's own check, on the email field.
+    assert response.context["form"].errors == {"email": [EMAIL_TAKEN]}
     assert Practice.objects.count() == 1  # the new practice was rolled back with the user
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_eleventh_attempt_from_one_address_within_the_hour(client, owner):
+    for number in range(10):
+        response = client.post(URL, {**GOOD, "email": f"someone{number}@example.com", "password": "short"})
+        assert response.status_code == 200
+
+    refused = client.post(URL, {**GOOD, "email": "alice@alpha.example"})
+
+    assert refused.status_code == 429
+    assert b"Too many sign-up attempts; try again in 60 minutes." in refused.content
+    assert 3590 <= int(refused["Retry-After"]) <= 3600
+    # Refused before any check: it says nothing about the address.
+    assert b"already exists" not in refused.content
+    assert b"alice@alpha.example" in refused.content  # what was typed stays in the form
+    assert Practice.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_sixth_attempt_for_one_email_from_any_address(client):
+    for number in range(5):
+        client.post(URL, {**GOOD, "password": "short"}, REMOTE_ADDR=f"10.0.0.{number}")
+
+    refused = client.post(URL, GOOD, REMOTE_ADDR="10.0.0.99")
+
+    assert refused.status_code == 429
+    assert not User.objects.exists()
+    # Another address from that client is still welcome.
+    assert client.post(URL, {**GOOD, "email": "fox@example.com"}, REMOTE_ADDR="10.0.0.99").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_counts_only_attempts_not_visits(client):
+    for _ in range(20):
+        client.get(URL)
+
+    assert client.post(URL, GOOD).status_code == 302

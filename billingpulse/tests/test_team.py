@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from rest_framework.authtoken.models import Token
 
+from billingpulse import services
 from billingpulse.models import User
 from billingpulse.tests.factories import UserFactory
 
@@ -46,29 +49,105 @@ def test_it_invites_a_staff_member_and_emails_a_password_link(owner_client, owne
     assert "/accounts/password/reset/" in mail.outbox[0].body
 
 
+def _invite(client, email: str):
+    return client.post("/settings/team/invite/", {"full_name": "Dana Newhire", "email": email, "role": "staff"})
+
+
+def _message_after(client, response, email: str) -> str:
+    """The message the page after the invite's redirect shows, with the address blanked."""
+    page = client.get(response["Location"]).content.decode()
+    return re.search(r'<div id="messages".*?</div>', page, re.S).group().replace(email, "EMAIL")
+
+
 @pytest.mark.django_db
-def test_it_rejects_an_invite_for_an_email_in_use(owner_client, outsider):
-    response = owner_client.post(
-        "/settings/team/invite/", {"full_name": "Dup", "email": "charlie@bravo.example", "role": "staff"}
+def test_it_answers_an_invite_for_another_practices_user_as_for_a_new_address(
+    owner_client, outsider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = _invite(owner_client, "dana@new.example")
+    fresh_message = _message_after(owner_client, fresh, "dana@new.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = _invite(owner_client, "charlie@bravo.example")
+
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"]) == (302, "/settings/team/")
+    assert taken.content == fresh.content
+    assert _message_after(owner_client, taken, "charlie@bravo.example") == fresh_message
+    assert "Invitation sent to EMAIL." in fresh_message
+    outsider_now = User.objects.get(pk=outsider.pk)
+    assert (outsider_now.practice, outsider_now.role, outsider_now.full_name, outsider_now.password) == (
+        outsider.practice,
+        outsider.role,
+        outsider.full_name,
+        outsider.password,
     )
 
-    assert response.status_code == 400
-    assert b"already uses this email" in response.content
-    assert User.objects.filter(email="charlie@bravo.example").get().practice == outsider.practice
+
+@pytest.mark.django_db
+def test_it_tells_another_practices_user_that_someone_tried_to_add_them(
+    owner_client, owner, outsider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, "charlie@bravo.example")
+
+    [notice] = mail.outbox
+    assert notice.to == ["charlie@bravo.example"]
+    assert notice.subject == "Someone tried to add you to Alpha Family Clinic on BillingPulse"
+    assert "Alice Admin tried to add this email address to Alpha Family Clinic" in notice.body
+    assert "/accounts/password/reset/" not in notice.body
+    assert "Bravo" not in notice.body
 
 
 @pytest.mark.django_db
-def test_an_email_taken_after_the_form_checked_it_is_a_field_error(owner_client, outsider, monkeypatch, mailoutbox):
-    # Two invitations at once: both pass the form's check, the database refuses the second.
-    monkeypatch.setattr("billingpulse.forms._email_taken", lambda email: False)
-
-    response = owner_client.post(
-        "/settings/team/invite/", {"full_name": "Dup", "email": "charlie@bravo.example", "role": "staff"}
-    )
+def test_it_says_an_address_of_this_practice_is_already_a_member(owner_client, teammate, mailoutbox):
+    response = _invite(owner_client, "BOB@alpha.example")
 
     assert response.status_code == 400
-    assert b"Someone already uses this email address on BillingPulse." in response.content
-    assert User.objects.filter(email="charlie@bravo.example").get().practice == outsider.practice
+    assert b"bob@alpha.example is already a member of your practice." in response.content
+    assert User.objects.get(pk=teammate.pk).full_name == "Bob Biller"
+    assert mailoutbox == []
+
+
+def _taken_right_after_the_look(monkeypatch, **owner):
+    """Another request adds the address between invite_member's look-up and its insert."""
+    look = services._account
+    taken: list[str] = []
+
+    def look_then_lose_the_race(email):
+        found = look(email)
+        if not taken:
+            taken.append(email)
+            UserFactory(email=email, full_name="Theirs", **owner)
+        return found
+
+    monkeypatch.setattr(services, "_account", look_then_lose_the_race)
+
+
+@pytest.mark.django_db
+def test_an_address_another_practice_took_after_the_check_is_answered_as_a_new_one(
+    owner_client, other_practice, monkeypatch, django_capture_on_commit_callbacks
+):
+    _taken_right_after_the_look(monkeypatch, practice=other_practice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _invite(owner_client, "dana@new.example")
+
+    assert (response.status_code, response["Location"]) == (302, "/settings/team/")
+    assert User.objects.get(email="dana@new.example").practice == other_practice
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["dana@new.example"], "Someone tried to add you to Alpha Family Clinic on BillingPulse")
+    ]
+
+
+@pytest.mark.django_db
+def test_an_address_a_teammate_invited_after_the_check_is_already_a_member(
+    owner_client, practice, monkeypatch, mailoutbox
+):
+    _taken_right_after_the_look(monkeypatch, practice=practice)
+
+    response = _invite(owner_client, "dana@new.example")
+
+    assert response.status_code == 400
+    assert b"dana@new.example is already a member of your practice." in response.content
     assert mailoutbox == []
 
 
