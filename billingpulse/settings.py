@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 
+from billingpulse.lib.devserver import is_loopback, runserver_host
 from billingpulse.lib.env import (
     env_bool,
     env_choice,
@@ -32,7 +33,18 @@ IS_DEPLOYED = APP_ENV in ("staging", "production")
 
 DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = env_secret("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-DEBUG = env_bool("DEBUG", default=APP_ENV == "development")
+# Debug pages show code, settings and data to whoever gets them. By default they are on
+# only in development and only for runserver listening on this machine alone (bin/run-dev
+# binds 127.0.0.1); runserver on an address others can reach refuses DEBUG=true. Other
+# servers and the worker run without them unless DEBUG=true is set.
+_RUNSERVER_HOST = runserver_host(sys.argv)
+_LOCAL_RUNSERVER = _RUNSERVER_HOST is not None and is_loopback(_RUNSERVER_HOST)
+DEBUG = env_bool("DEBUG", default=APP_ENV == "development" and _LOCAL_RUNSERVER)
+if DEBUG and _RUNSERVER_HOST is not None and not _LOCAL_RUNSERVER:
+    sys.exit(
+        f"BillingPulse refuses to show debug pages on {_RUNSERVER_HOST}, which other machines can reach: "
+        "listen on 127.0.0.1 (as `make run` does) or set DEBUG=false."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if not IS_DEPLOYED else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute address of the app, used for links in emails.

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from billingpulse.lib.devserver import is_loopback, runserver_host
 from billingpulse.lib.env import env_bool, env_choice, env_int, env_list, env_secret
 from billingpulse.lib.production import production_problems
 
@@ -110,3 +114,95 @@ def test_it_turns_on_secure_cookies_and_hsts_outside_development():
     result = _manage("shell", "-v", "0", "-c", code, APP_ENV="production", SECRET_KEY="k" * 64, ALLOWED_HOSTS="a.b")
 
     assert result.stdout.split() == ["True"] * 4, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "host"),
+    [
+        (["manage.py", "runserver"], "127.0.0.1"),
+        (["manage.py", "runserver", "8001"], "127.0.0.1"),
+        (["manage.py", "runserver", "-6", "8001"], "::1"),
+        (["manage.py", "runserver", "127.0.0.1:8000"], "127.0.0.1"),
+        (["manage.py", "runserver", "0.0.0.0:8000"], "0.0.0.0"),
+        (["manage.py", "runserver", "--noreload", "-v", "2", "0:8000"], "0"),
+        (["manage.py", "runserver", "[::]:8000"], "::"),
+        (["django/__main__.py", "runserver", "--settings", "billingpulse.settings", "10.0.0.5:80"], "10.0.0.5"),
+        (["manage.py", "shell"], None),
+        (["celery", "-A", "billingpulse", "worker"], None),
+    ],
+)
+def test_it_reads_where_runserver_listens(argv, host):
+    assert runserver_host(argv) == host
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("devbox.example", False),
+    ],
+)
+def test_it_knows_which_addresses_only_this_machine_reaches(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def _not_found_page(tmp_path: Path, host: str) -> str:
+    """The page `manage.py runserver HOST:PORT` shows for an unknown address, in development."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "APP_ENV", "DATABASE_URL"}}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        cwd=ROOT,
+        env={**env, "VAR_DIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert server.poll() is None, "runserver exited"
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/no-such-page/", timeout=5).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("runserver did not answer")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_it_shows_debug_pages_to_the_developer_on_this_machine(tmp_path):
+    assert "Using the URLconf defined in" in _not_found_page(tmp_path, "127.0.0.1")
+
+
+def test_it_shows_no_debug_pages_when_runserver_listens_for_other_machines(tmp_path):
+    assert "Using the URLconf defined in" not in _not_found_page(tmp_path, "0.0.0.0")
+
+
+def test_it_refuses_debug_pages_on_an_address_other_machines_reach(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runserver", f"0.0.0.0:{_free_port()}", "--noreload"],
+        cwd=ROOT,
+        env={**os.environ, "VAR_DIR": str(tmp_path), "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 1
+    assert "refuses to show debug pages on 0.0.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
