@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter, SimpleRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from billingpulse.validators import ID_REGEX
@@ -49,7 +51,10 @@ class NestedRouter(_IdLookupMixin, SimpleRouter):
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+        errors = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(errors)
     elif isinstance(exc, ProtectedError):
         return Response({"detail": protected_message(exc)}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, OverflowError | DataError):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 
+from billingpulse.lib.rest import exception_handler
 from billingpulse.models import Patient
 from billingpulse.tests.factories import PatientFactory, ProviderFactory
 from claims.tests.factories import ClaimFactory
@@ -75,3 +78,21 @@ def test_it_answers_409_naming_what_still_uses_a_provider(api, owner):
 
     assert response.status_code == 409
     assert response.json() == {"detail": "It is still used by 1 claim. Remove or reassign those first."}
+
+
+@pytest.mark.parametrize(
+    ("error", "body"),
+    [
+        (DjangoValidationError("Not now."), {"non_field_errors": ["Not now."]}),
+        (DjangoValidationError({"email": "Taken."}), {"email": ["Taken."]}),
+        (
+            DjangoValidationError({NON_FIELD_ERRORS: ["Both."], "npi": ["Bad."]}),
+            {"non_field_errors": ["Both."], "npi": ["Bad."]},
+        ),
+    ],
+)
+def test_it_answers_a_services_validation_error_as_field_errors(error, body):
+    response = exception_handler(error, {})
+
+    assert response.status_code == 400
+    assert response.data == body
