@@ -167,6 +167,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "billingpulse_cache",
+            # Rate-limit slots live here too: the default of 300 entries would cull them early.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
