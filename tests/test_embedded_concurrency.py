@@ -35,7 +35,7 @@ from telephony.tests.test_worker_redis import PROGRESS, _free_port, _LazyDatabas
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"),
-    reason="About the embedded SQLite default; with DATABASE_URL set to PostgreSQL there is nothing to add.",
+    reason="About the embedded SQLite default (make run); PostgreSQL runs test their concurrency in test_races.",
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,10 @@ def test_it_serves_every_request_while_the_worker_writes(tmp_path):
         responses, import_id = _drive(base, ids)
 
         db = _LazyDatabase(f"sqlite:///{tmp_path / 'var' / 'db.sqlite3'}")
-        claim_import, calls = _wait_for_background_work(db, import_id)
+        try:
+            claim_import, calls = _wait_for_background_work(db, import_id)
+        finally:
+            db.close()
     finally:
         logs = _stop(processes, tmp_path)
 
