@@ -3,19 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.http import HttpRequest
 
 from billingpulse.models import Patient, Practice, Provider, User
-
-
-def _superusers_only(request: HttpRequest) -> bool:
-    return request.user.is_active and request.user.is_superuser
-
-
-# The admin is for operators; practice admins manage their practice in the app.
-admin.site.has_permission = _superusers_only
-admin.site.site_header = "BillingPulse operations"
-admin.site.site_title = "BillingPulse admin"
 
 
 class AuditFieldsMixin:

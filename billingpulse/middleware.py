@@ -6,7 +6,28 @@ from django.http import HttpRequest, HttpResponse
 from billingpulse.lib.request_id import HEADER, accept_or_generate, current_request_id
 from billingpulse.tenancy import PracticeMiddleware
 
-__all__ = ["PracticeMiddleware", "RequestIDMiddleware"]
+__all__ = ["PracticeMiddleware", "QueryStringLimitMiddleware", "RequestIDMiddleware"]
+
+# The longest query string answered: what gunicorn accepts in a whole request line (4,094
+# bytes), so the development server refuses what production would, and no search term or
+# filter can be long enough to trouble the database (SQLite refuses LIKE patterns > 50 kB).
+MAX_QUERY_STRING_BYTES = 4096
+
+
+class QueryStringLimitMiddleware:
+    """Answer 414 to a query string longer than any page or API filter of ours builds."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:
+            return HttpResponse(
+                "This address is too long: shorten the search or the filters.",
+                status=414,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
 
 
 class RequestIDMiddleware:

@@ -65,7 +65,7 @@ if APP_ENV == "production":
 
 INSTALLED_APPS = [
     "billingpulse",
-    "django.contrib.admin",
+    "billingpulse.admin_site.BillingPulseAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "billingpulse.middleware.RequestIDMiddleware",
+    "billingpulse.middleware.QueryStringLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
