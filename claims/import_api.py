@@ -23,7 +23,7 @@ class ClaimImportErrorSerializer(serializers.ModelSerializer):
 
 
 class ClaimImportSerializer(serializers.ModelSerializer):
-    default_payer = serializers.SlugRelatedField(slug_field="payer_id", read_only=True)
+    default_payer = serializers.SlugRelatedField(slug_field="payer_id", read_only=True, allow_null=True)
 
     class Meta:
         model = ClaimImport

@@ -247,7 +247,7 @@ class ClaimLine(TimestampedModel):
     units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(0)])
     charge = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
     diagnosis_pointers = models.CharField(
-        max_length=4, blank=True, validators=[RegexValidator(r"^[A-L1-9]{0,4}$", "Up to four pointers, like AB.")]
+        max_length=4, blank=True, validators=[RegexValidator(r"^[A-L1-9]{1,4}$", "Up to four pointers, like AB.")]
     )
     place_of_service = models.CharField(
         max_length=2, blank=True, validators=[RegexValidator(r"^\d{2}$", "Two digits, like 11 for office.")]

@@ -95,6 +95,9 @@ class CallEventSerializer(serializers.ModelSerializer):
 
 class CallDetailSerializer(CallSerializer):
     events = CallEventSerializer(many=True, read_only=True)
+    # Plain strings: empty while there is no recording, which OpenAPI's format uri would not allow.
+    recording_url = serializers.CharField(read_only=True, help_text="The recording's address; empty if none.")
+    stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty if none.")
 
     class Meta(CallSerializer.Meta):
         fields = [

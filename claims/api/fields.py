@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -28,6 +29,14 @@ class PracticePrimaryKeyField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         # Schema generation builds serializers without a request: offer no rows at all.
         return scoped(request, queryset) if request is not None else queryset.none()
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$", "example": "08:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the payer's own time zone, "08:00:00": no UTC offset, so not OpenAPI's
+    ``format: time`` (which requires one)."""
 
 
 def int_param(request: Request, name: str) -> int | None:

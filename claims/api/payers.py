@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import ProtectedError
 from django.template.defaultfilters import pluralize
 from rest_framework import exceptions, filters, serializers
@@ -10,10 +11,16 @@ from rest_framework.settings import api_settings
 from billingpulse.api import PracticeOwnedViewSet
 from billingpulse.lib import unique
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly
+from claims.api.fields import LocalTimeField
 from claims.models import Payer
 
 
 class PayerSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.TimeField: LocalTimeField,
+    }
+
     class Meta:
         model = Payer
         fields = [
