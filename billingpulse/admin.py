@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.http import HttpRequest
 
-from billingpulse.models import Patient, Practice, Provider, User
+from billingpulse.models import Invitation, Patient, Practice, Provider, User
 
 
 class AuditFieldsMixin:
@@ -70,3 +71,23 @@ class ProviderAdmin(AuditFieldsMixin, admin.ModelAdmin):
     list_select_related = ("practice",)
     search_fields = ("last_name", "first_name", "npi", "practice__name")
     raw_id_fields = ("practice",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AuditFieldsMixin, admin.ModelAdmin):
+    """Read-only: invitations are made, re-sent and withdrawn by practice admins on the team page."""
+
+    list_display = ("email", "full_name", "practice", "role", "sent_at", "accepted_at", "revoked_at")
+    list_filter = ("role",)
+    list_select_related = ("practice",)
+    search_fields = ("email", "full_name", "practice__name")
+    raw_id_fields = ("practice", "invited_by")
+    readonly_fields = ("practice", "email", "full_name", "role", "invited_by", "sent_at", "accepted_at", "revoked_at")
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        # Viewable; nothing to edit (the view page shows every field read-only).
+        return False

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -195,3 +199,83 @@ class Provider(PracticeOwned):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+# How long an invitation's link works; sending it again starts the period anew.
+INVITATION_EXPIRY = timedelta(days=7)
+INVITATION_PENDING = "This address already has a pending invitation to your practice."
+
+
+def hash_invitation_token(token: str) -> str:
+    """The stored form of an invitation token: only its hash is kept, so the table holds no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Neither accepted nor withdrawn (possibly expired): shown on the team page, re-sent by a new invite."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+    def usable(self, now: datetime | None = None) -> InvitationQuerySet:
+        """Open and not yet expired: the ones whose link can still be accepted."""
+        return self.open().filter(sent_at__gt=(now or timezone.now()) - INVITATION_EXPIRY)
+
+    def for_token(self, token: str) -> Invitation | None:
+        return self.filter(token_hash=hash_invitation_token(token)).select_related("practice", "invited_by").first()
+
+
+class Invitation(PracticeOwned):
+    """An address invited to join a practice; the account is made only when the link is accepted.
+
+    Every invite makes (or re-sends) one of these, whether or not the address has an
+    account elsewhere, so the team page cannot tell the two apart.
+    """
+
+    email = models.EmailField(max_length=254)
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=10, choices=User.Role.choices, default=User.Role.STAFF)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # SHA-256 of the random token in the emailed link; a re-send replaces it.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField("withdrawn at", null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_pending_unique_per_practice",
+                violation_error_message=INVITATION_PENDING,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.practice}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def issue_token(self) -> str:
+        """A new random link token (the old link stops working); only its hash is kept."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_invitation_token(token)
+        self.sent_at = timezone.now()
+        return token
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.sent_at + INVITATION_EXPIRY
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 import factory
 
-from billingpulse.models import Patient, Practice, Provider, User
+from billingpulse.models import Invitation, Patient, Practice, Provider, User, hash_invitation_token
 
 FIRST_NAMES = ["Olivia", "Liam", "Noah", "Emma", "Elijah", "Ava", "Mateo", "Sophia", "Lucas", "Mia"]
 LAST_NAMES = ["Brooks", "Carter", "Dalton", "Ellis", "Foster", "Grant", "Hayes", "Irving", "Keller", "Morgan"]
@@ -61,3 +62,19 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     credentials = "MD"
     npi = factory.Sequence(lambda n: VALID_NPIS[n % len(VALID_NPIS)])
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; ``InvitationFactory(token="...")`` gives its link that token (else a random one)."""
+
+    class Meta:
+        model = Invitation
+
+    class Params:
+        token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+
+    practice = factory.SubFactory(PracticeFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    full_name = factory.Faker("name")
+    role = User.Role.STAFF
+    token_hash = factory.LazyAttribute(lambda o: hash_invitation_token(o.token))

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from billingpulse.models import User
-from billingpulse.tests.factories import PatientFactory, ProviderFactory
+from billingpulse.tests.factories import InvitationFactory, PatientFactory, ProviderFactory
 from claims.tests.factories import PayerFactory
 
 ADMIN_PAGES = [
@@ -12,6 +12,7 @@ ADMIN_PAGES = [
     "/admin/billingpulse/user/",
     "/admin/billingpulse/patient/",
     "/admin/billingpulse/provider/",
+    "/admin/billingpulse/invitation/",
     "/admin/claims/payer/",
 ]
 
@@ -53,3 +54,16 @@ def test_it_keeps_practice_admins_out(owner, practice):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_it_shows_invitations_read_only(superuser_client, practice):
+    invitation = InvitationFactory(practice=practice, email="dana@new.example")
+
+    detail = superuser_client.get(f"/admin/billingpulse/invitation/{invitation.pk}/change/")
+
+    assert detail.status_code == 200
+    assert b"dana@new.example" in detail.content
+    assert b'name="email"' not in detail.content
+    assert invitation.token_hash.encode() not in detail.content
+    assert superuser_client.get("/admin/billingpulse/invitation/add/").status_code == 403
