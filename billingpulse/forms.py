@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 
 from billingpulse import services
 from billingpulse.lib import unique
-from billingpulse.models import EMAIL_TAKEN, Practice, Provider, User
+from billingpulse.models import EMAIL_TAKEN, Invitation, Practice, Provider, User
 from billingpulse.validators import normalize_tax_id, normalize_us_phone
 
 
@@ -93,6 +93,39 @@ class InviteMemberForm(forms.Form):
         if User.objects.filter(practice=self.practice, email__iexact=email).exists():
             raise forms.ValidationError(services.ALREADY_MEMBER.format(email=email))
         return email
+
+
+class AcceptInvitationForm(forms.Form):
+    """The invitee's name and password; the address, practice and role come from the invitation."""
+
+    full_name = forms.CharField(label="Your name", max_length=150, error_messages={"required": "Enter your name."})
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password and not all numbers.",
+    )
+    password2 = forms.CharField(
+        label="Confirm password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, invitation: Invitation, **kwargs) -> None:
+        kwargs.setdefault("initial", {"full_name": invitation.full_name})
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password, confirmation = cleaned.get("password1"), cleaned.get("password2")
+        if password and confirmation and password != confirmation:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password:
+            candidate = User(email=self.invitation.email, full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
 
 class RoleForm(forms.Form):

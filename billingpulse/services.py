@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -14,12 +13,10 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
 from billingpulse.lib.unique import Duplicate, unique_errors
-from billingpulse.models import Practice, User
+from billingpulse.models import EMAIL_TAKEN, Invitation, Practice, User, hash_invitation_token
 
 HEARTBEAT_KEY = "billingpulse:worker-heartbeat"
 
@@ -39,59 +36,95 @@ def sign_up(*, email: str, password: str, practice_name: str, full_name: str = "
 
 
 @transaction.atomic
-def invite_member(*, practice: Practice, invited_by: User, email: str, full_name: str, role: str) -> User | None:
-    """Add a user to the practice and email them a link to choose their password.
+def invite_member(*, practice: Practice, invited_by: User, email: str, full_name: str, role: str) -> Invitation:
+    """Invite an address to the practice: a pending ``Invitation``, and an email after commit.
 
-    An address that already has an account in another practice (or an operator's) is not
-    added and the inviter is not told: the answer must not reveal who uses BillingPulse.
-    That address gets a note instead, saying someone tried to add it. Returns the new
-    user, or None in that case. An address already in this practice is a field error.
-    Emails go out after the transaction commits, so a failed insert sends nothing.
+    No account is made here; the invitee makes it by accepting the link. Inviting an
+    address that already has a pending invitation re-sends it (a new link; the old one
+    stops working) with the name and role given now, so there is never a second row.
+    What the inviter sees is the same whether or not the address has an account in
+    another practice (or is an operator's): such an address gets a note saying someone
+    tried to add it, never a link (see ``_send_invitation``). An address already in this
+    practice is a field error.
     """
     email = email.strip().lower()
-    existing = _account(email)
-    if existing is None:
-        try:
-            with unique_errors():
-                user = User.objects.create_user(
-                    email=email, password=None, full_name=full_name.strip(), practice=practice, role=role
-                )
-        except Duplicate:
-            # Added a moment ago by another request: answer as if it had been there all along.
-            existing = _account(email)
-            if existing is None:
-                raise
-        else:
-            transaction.on_commit(lambda: _send_invitation(user, invited_by))
-            return user
-    if existing.practice_id == practice.pk:
+    # Accepting an invitation takes the same lock, so "already a member" holds until commit.
+    _lock_practice_team(practice.pk)
+    if User.objects.filter(practice=practice, email__iexact=email).exists():
         raise ValidationError({"email": ALREADY_MEMBER.format(email=email)})
-    transaction.on_commit(lambda: _send_existing_account_notice(existing, practice, invited_by))
-    return None
+    invitation = _open_invitation(practice, email) or Invitation(practice=practice, email=email)
+    token = _fill_invitation(invitation, invited_by=invited_by, full_name=full_name, role=role)
+    try:
+        with unique_errors():
+            invitation.save()
+    except Duplicate:
+        # Another request invited the address a moment ago: re-send that invitation instead.
+        invitation = _open_invitation(practice, email)
+        if invitation is None:
+            raise
+        token = _fill_invitation(invitation, invited_by=invited_by, full_name=full_name, role=role)
+        invitation.save()
+    transaction.on_commit(lambda: _send_invitation(invitation.pk, token))
+    return invitation
+
+
+def _open_invitation(practice: Practice, email: str) -> Invitation | None:
+    return Invitation.objects.open().select_for_update().filter(practice=practice, email=email).first()
+
+
+def _fill_invitation(invitation: Invitation, *, invited_by: User, full_name: str, role: str) -> str:
+    invitation.full_name = full_name.strip()
+    invitation.role = role
+    invitation.invited_by = invited_by
+    return invitation.issue_token()
 
 
 def _account(email: str) -> User | None:
     return User.objects.filter(email__iexact=email).first()
 
 
-def _send_invitation(user: User, invited_by: User) -> None:
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    context = {"user": user, "invited_by": invited_by, "practice": user.practice, "link": settings.SITE_URL + path}
+def account_exists(email: str) -> bool:
+    """Whether an address has an account in any practice (for its owner's eyes only: the invitee's page)."""
+    return _account(email) is not None
+
+
+def _send_invitation(invitation_id: int, token: str) -> None:
+    """Email the invitation: its link to an address with no account, a note to one with an account elsewhere.
+
+    Decided when sending, after commit, from the accounts as they are then. Nothing is
+    sent for an invitation that is no longer open, or was re-sent meanwhile with a newer
+    token (that send carries the link that works), or to an address that has meanwhile
+    joined this very practice.
+    """
+    invitation = Invitation.objects.select_related("practice", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_open or invitation.token_hash != hash_invitation_token(token):
+        return
+    existing = _account(invitation.email)
+    if existing is None:
+        _send_invitation_link(invitation, token)
+    elif existing.practice_id != invitation.practice_id:
+        _send_existing_account_notice(existing, invitation.practice, invitation.invited_by)
+
+
+def _send_invitation_link(invitation: Invitation, token: str) -> None:
+    path = reverse("invitation_accept", kwargs={"token": token})
+    context = {
+        "invitation": invitation,
+        "invited_by": invitation.invited_by,
+        "practice": invitation.practice,
+        "link": settings.SITE_URL + path,
+        "expires_at": invitation.expires_at,
+        "time_zone": invitation.practice.time_zone,
+    }
     send_mail(
-        subject=f"You have been added to {user.practice} on BillingPulse",
+        subject=f"You are invited to join {invitation.practice} on BillingPulse",
         message=render_to_string("billingpulse/emails/invitation.txt", context),
         from_email=None,
-        recipient_list=[user.email],
+        recipient_list=[invitation.email],
     )
 
 
-def _send_existing_account_notice(user: User, practice: Practice, invited_by: User) -> None:
+def _send_existing_account_notice(user: User, practice: Practice, invited_by: User | None) -> None:
     """Tell an address with an account elsewhere that someone tried to add it (their own practice stays unnamed)."""
     context = {
         "user": user,
@@ -105,6 +138,43 @@ def _send_existing_account_notice(user: User, practice: Practice, invited_by: Us
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+@transaction.atomic
+def withdraw_invitation(invitation: Invitation) -> bool:
+    """Withdraw an open invitation, so its link stops working; False if it was no longer open."""
+    withdrawn = Invitation.objects.open().filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    return bool(withdrawn)
+
+
+class InvitationUnusable(Exception):
+    """The invitation was accepted, withdrawn or expired (perhaps just now, by another request)."""
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """Make the invited account in the invitation's practice, with its role, and mark it accepted.
+
+    An address that has an account anywhere is the email field's error (``EMAIL_TAKEN``),
+    also when the account got in a moment ago (the unique constraint, through
+    ``unique_errors``); nothing is created then and the invitation stays open.
+    """
+    _lock_practice_team(invitation.practice_id)
+    # Marked accepted first, and only if still usable: a second acceptance at once finds nothing.
+    now = timezone.now()
+    if not Invitation.objects.usable(now).filter(pk=invitation.pk).update(accepted_at=now):
+        raise InvitationUnusable(invitation.pk)
+    if _account(invitation.email) is not None:
+        raise ValidationError({"email": ValidationError(EMAIL_TAKEN, code="unique")})
+    with unique_errors():
+        user = User.objects.create_user(
+            email=invitation.email,
+            password=password,
+            full_name=full_name.strip(),
+            practice_id=invitation.practice_id,
+            role=invitation.role,
+        )
+    return user
 
 
 def _lock_practice_team(practice_id: int) -> None:

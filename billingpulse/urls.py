@@ -21,6 +21,7 @@ auth_patterns = [
         name="password_reset_confirm",
     ),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
 
 urlpatterns = [
@@ -34,6 +35,11 @@ urlpatterns = [
     path("settings/team/invite/", views.team_invite, name="team_invite"),
     path("settings/team/<id:pk>/role/", views.team_role, name="team_role"),
     path("settings/team/<id:pk>/active/", views.team_active, name="team_active"),
+    path(
+        "settings/team/invitations/<id:pk>/withdraw/",
+        views.team_invitation_withdraw,
+        name="team_invitation_withdraw",
+    ),
     path("settings/api-token/", views.api_token, name="api_token"),
     path("claims/", include("claims.urls")),
     path("calls/", include("telephony.urls")),

@@ -15,10 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.authtoken.models import Token
 
 from billingpulse import services
-from billingpulse.forms import InviteMemberForm, PracticeForm, ProviderForm, RoleForm, SignUpForm
+from billingpulse.forms import (
+    AcceptInvitationForm,
+    InviteMemberForm,
+    PracticeForm,
+    ProviderForm,
+    RoleForm,
+    SignUpForm,
+)
 from billingpulse.lib import ratelimit
 from billingpulse.lib.unique import add_to_form, save_form
-from billingpulse.models import Provider, User
+from billingpulse.models import EMAIL_TAKEN, INVITATION_EXPIRY, Invitation, Provider, User
 from billingpulse.sections import SECTIONS
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.models import Claim
@@ -114,11 +121,17 @@ def provider_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
 @require_GET
 @member_required
 def team(request: AuthedRequest) -> HttpResponse:
-    context = {
+    form = InviteMemberForm(practice=request.practice)
+    return render(request, "billingpulse/team.html", _team_context(request, form))
+
+
+def _team_context(request: AuthedRequest, form: InviteMemberForm) -> dict:
+    return {
         "members": scoped(request, User).order_by("-is_active", "full_name", "email"),
-        "form": InviteMemberForm(practice=request.practice),
+        "invitations": scoped(request, Invitation.objects.open()),
+        "invitation_expiry_days": INVITATION_EXPIRY.days,
+        "form": form,
     }
-    return render(request, "billingpulse/team.html", context)
 
 
 @require_POST
@@ -135,8 +148,19 @@ def team_invite(request: AuthedRequest) -> HttpResponse:
             email = form.cleaned_data["email"]
             messages.success(request, f"Invitation sent to {email}. They choose a password from the link in it.")
             return redirect("team")
-    members = scoped(request, User).order_by("-is_active", "full_name", "email")
-    return render(request, "billingpulse/team.html", {"members": members, "form": form}, status=400)
+    return render(request, "billingpulse/team.html", _team_context(request, form), status=400)
+
+
+@require_POST
+@admin_required
+def team_invitation_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    invitation = get_for_practice(request, Invitation, pk)
+    if services.withdraw_invitation(invitation):
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    if not request.htmx:
+        return redirect("team")
+    # The row goes (an empty swap); the messages region is swapped out of band.
+    return HttpResponse(render_to_string("base.html#messages", {"oob": True}, request=request))
 
 
 @require_POST
@@ -181,6 +205,43 @@ def _member_row_response(request: AuthedRequest, member: User) -> HttpResponse:
     html = render_to_string("billingpulse/team.html#member-row", context, request=request)
     html += render_to_string("base.html#messages", context, request=request)
     return HttpResponse(html)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page: the practice and address, their name and a password; accepting signs them in."""
+    invitation = Invitation.objects.usable().for_token(token)
+    if invitation is None:
+        return _invitation_unusable(request)
+    if services.account_exists(invitation.email):
+        return _invitation_taken(request, invitation, [EMAIL_TAKEN])
+    form = AcceptInvitationForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accept_invitation(
+                invitation=invitation,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.InvitationUnusable:
+            return _invitation_unusable(request)
+        except ValidationError as error:
+            return _invitation_taken(request, invitation, error.messages)
+        login(request, user, backend="billingpulse.auth.EmailBackend")
+        messages.success(request, f"Welcome to BillingPulse. You are now a member of {invitation.practice}.")
+        return redirect("dashboard")
+    return render(request, "billingpulse/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+def _invitation_unusable(request: HttpRequest) -> HttpResponse:
+    # Unknown, tampered, expired, withdrawn or used: one page, one answer.
+    return render(request, "billingpulse/invitation_accept.html", {"unusable": True}, status=404)
+
+
+def _invitation_taken(request: HttpRequest, invitation: Invitation, errors: list[str]) -> HttpResponse:
+    context = {"invitation": invitation, "taken": errors}
+    return render(request, "billingpulse/invitation_accept.html", context, status=409)
 
 
 @require_http_methods(["GET", "POST"])

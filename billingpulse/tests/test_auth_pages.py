@@ -3,8 +3,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from billingpulse.tests.factories import UserFactory
 
 
 @pytest.mark.django_db
@@ -86,6 +91,24 @@ def test_it_resets_a_forgotten_password_by_email(client, owner):
     assert response.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password(new)
+
+
+@pytest.mark.django_db
+def test_it_still_takes_the_set_password_link_of_a_teammate_added_before_invitations(client, practice):
+    # Teammates used to be made at invite time, with no password and this link in their email.
+    invited = UserFactory(email="old@alpha.example", practice=practice)
+    invited.set_unusable_password()
+    invited.save()
+    uid, token = urlsafe_base64_encode(force_bytes(invited.pk)), default_token_generator.make_token(invited)
+
+    form_url = client.get(f"/accounts/password/reset/{uid}/{token}/")["Location"]
+    new = "an-old-invite-still-works"
+    response = client.post(form_url, {"new_password1": new, "new_password2": new})
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/password/reset/complete/")
+    invited.refresh_from_db()
+    assert invited.check_password(new)
+    assert client.session["_auth_user_id"] == str(invited.pk)
 
 
 @pytest.mark.django_db
