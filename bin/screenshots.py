@@ -7,8 +7,8 @@ Signs up a fresh practice (a unique email each run), then saves one PNG per page
 
 SERVER_URL defaults to http://127.0.0.1:8000 and DIR to ./screenshots. Chromium is taken
 from $BROWSER_EXECUTABLE (default /usr/bin/chromium, Debian's ``chromium`` package).
-The server must be one you can write to: the script creates a practice, a teammate and
-an API token.
+The server must be one you can write to: the script creates a practice, an invitation
+for a teammate and an API token.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def run(page: Page, out: Path) -> None:
     invite.get_by_label("Email").fill(f"teammate-{stamp}@example.com")
     invite.get_by_role("button").click()
     expect(page.locator("#messages")).to_contain_text("Invitation sent to")
-    shots.shoot("team-with-teammate")
+    shots.shoot("team-with-invitation")
 
     page.goto("/settings/practice/")
     shots.shoot("practice-settings")
