@@ -7,18 +7,22 @@ someone signed out, an operator in the Django admin) the crawl
 1. discovers pages: every route without parameters, then the links on each page (so path ids
    are real rows), and ids of the seeded practice's rows for routes no link reached;
 2. sends each route's path parameters hostile values its converter accepts (0, a bigint
-   overflow, 5000 digits, long and NUL-bearing strings...), as GET and POST;
-3. sends each page hostile query strings: each query name found in its forms and links, and
-   common ones (page, q, status, sort, next...), with and without ``HX-Request``;
-4. submits each form once with the values a browser would send, then with each field in turn
-   replaced by a hostile value (1 MB, NUL bytes, lone surrogates, far dates, huge integers,
-   NaN, deep JSON, a repeated field, a hostile file), and once with every field missing.
+   overflow, 18 nines, long and NUL-bearing strings...), as GET and POST;
+3. sends each page with ``HX-Request``, then hostile query strings: each query name found in
+   its forms and links and each common one (page, q, status, sort, next...) in turn, then all
+   of them at once;
+4. submits each form once with the values a browser would send (also as htmx), then with each
+   field in turn replaced by a hostile value (1 MB, 3000 characters, NUL bytes, lone
+   surrogates, far dates, huge integers, NaN, deep JSON, a hostile file), with every field
+   hostile at once, every field sent twice, and every field missing.
 
-Every request runs in a rolled-back savepoint (and Redis rate limits are cleared after each),
-so no request changes what the next one sees and the result does not depend on order; a
-request that signs the persona out (logout, password change) is followed by signing in again.
-All server errors are collected and reported together, grouped by cause.
-``FUZZ_EXAMPLES=N`` tries N hostile values per field, parameter and query name instead of one.
+Which hostile value a field or parameter gets is fixed by its route and name (so every run
+sends the same requests); each also always gets a NUL byte. Every request runs in a
+rolled-back savepoint (and Redis rate limits are cleared after each), so no request changes
+what the next one sees and the result does not depend on order; a request that signs the
+persona out (logout, password change) is followed by signing in again. All server errors are
+collected and reported together, grouped by cause. ``FUZZ_EXAMPLES=N`` tries N hostile values
+per field, parameter and query name instead of one (and each field missing on its own).
 """
 
 from __future__ import annotations
@@ -137,7 +141,8 @@ class Site:
             form.action = local_path(urljoin(url, form.action)) or url
             route = self.route(form.action)
             # One form per route and set of fields: the same form about another row adds little.
-            self.forms.setdefault((route.route if route else form.action, *form.signature()[::2]), form)
+            method, _action, fields = form.signature()
+            self.forms.setdefault((route.route if route else form.action, method, fields), form)
             if route is not None and form.method == "GET":
                 self.query_names[route].update(f.name for f in form.fields)
         return links
@@ -170,16 +175,17 @@ def explore(crawler: Crawler, site: Site, start: list[str], *, admin_site: bool)
 
 
 def row_ids(seeded: Seeded) -> list[int]:
-    """Primary keys of the seeded practice's rows, of every model: candidates for a route's id."""
-    ids: set[int] = set()
+    """Candidates for a route's id: the first two rows of the seeded practice, of every model."""
+    ids: list[int] = []
     for model in apps.get_models():
         lookup = getattr(model, "practice_path", None) or (
             "practice" if any(f.name == "practice" for f in model._meta.get_fields()) else None
         )
         if lookup is None:
             continue
-        ids.update(model.objects.filter(**{lookup: seeded.practice}).values_list("pk", flat=True)[:10])
-    return sorted(i for i in ids if isinstance(i, int))
+        rows = model.objects.filter(**{lookup: seeded.practice}).order_by("pk").values_list("pk", flat=True)[:2]
+        ids.extend(pk for pk in rows if isinstance(pk, int) and pk not in ids)
+    return ids
 
 
 def fill_by_ids(crawler: Crawler, site: Site, ids: list[int], *, admin_site: bool) -> None:
@@ -188,12 +194,14 @@ def fill_by_ids(crawler: Crawler, site: Site, ids: list[int], *, admin_site: boo
     for route in site.routes:
         if route.is_admin != admin_site or site.urls[route] or not route.params:
             continue
-        for pk in ids[:12]:
+        for pk in ids:
             url = route.url({name: "json" if name == "format" else str(pk) for name in route.params})
             if url is None:
                 break
             response = crawler.send("GET", url, detail="id probe")
-            if response is not None and response.status_code < 400:
+            if response is None or response.status_code in (401, 403, 405):
+                break  # not a matter of which id
+            if response.status_code < 400:
                 site.urls[route].append(url)
                 if response.status_code == 200:
                     site.pages.setdefault(route, url)
