@@ -19,13 +19,16 @@ shrinking; ``FUZZ_EXAMPLES`` raises the examples per operation for a deeper loca
 
 from __future__ import annotations
 
+import json
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
 from django.apps import apps
 from django.db import models
+from django.test import Client
 from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -40,7 +43,7 @@ from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.fuzz.seed import Seeded
-from tests.fuzz.support import DjangoTestApp, ServerErrorLog, fuzz_depth, report, rolled_back
+from tests.fuzz.support import HUGE, NESTED, DjangoTestApp, ServerErrorLog, fuzz_depth, report, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +214,58 @@ def _run(case, app, headers, findings: Findings, operation_label: str, related=N
         findings.add(operation_label, _failure_title(error), _describe(case, response))
 
 
+# JSON no schema-driven generator sends, as JSON text: strings JSON can carry but a database
+# cannot (a lone surrogate escape, NUL), and sizes, depths and numbers past any limit.
+HOSTILE_JSON: list[tuple[str, str]] = [
+    ("lone surrogate", '"abc\\ud800def"'),
+    ("NUL", '"abc\\u0000def"'),
+    ("3000 chars", json.dumps("y" * 3000)),
+    ("1 MB string", json.dumps(HUGE)),
+    ("huge integer", "1" + "0" * 30),
+    ("4300+ digits", "9" * 5000),
+    ("NaN", "NaN"),
+    ("Infinity", "-Infinity"),
+    ("1e999", "1e999"),
+    ("deep list", NESTED),
+    ("object", '{"a": [1, {"b": null}]}'),
+    ("far date", '"9999-12-31"'),
+]
+PLACEHOLDER = "__fuzz_hostile_value__"
+
+
+def _hostile_json_bodies(client, cases: list, headers: dict, findings: Findings, label: str, depth: int) -> None:
+    """The operation's first valid JSON body with each property in turn made hostile (a lone surrogate
+    always, and one more value chosen by the property's name; every value when ``FUZZ_EXAMPLES`` is set)."""
+    valid = next(
+        (
+            case
+            for case in cases
+            if isinstance(case.body, dict)
+            and case.body
+            and (case.media_type or "").endswith("json")
+            and case.meta is not None
+            and case.meta.generation.mode == GenerationMode.POSITIVE
+        ),
+        None,
+    )
+    if valid is None:
+        return
+    path = valid.formatted_path
+    for key in sorted(valid.body):
+        if depth:
+            values = HOSTILE_JSON
+        else:
+            start = zlib.crc32(f"{label}|{key}".encode()) % (len(HOSTILE_JSON) - 1)
+            values = [HOSTILE_JSON[0], HOSTILE_JSON[1 + start]]
+        for what, value in values:
+            body = json.dumps({**valid.body, key: PLACEHOLDER}).replace(f'"{PLACEHOLDER}"', value).encode()
+            findings.sent += 1
+            with rolled_back():
+                response = client.generic(valid.method, path, body, content_type="application/json", headers=headers)
+            if response.status_code >= 500:
+                findings.add(label, f"Server error: {response.status_code} for {key}={what}", f"{valid.method} {path}")
+
+
 def _fuzz(operation, ids: list[int], examples: int, run) -> None:
     @_hypothesis_settings(examples)
     @given(case=_strategy(operation, ids))
@@ -225,6 +280,7 @@ def test_it_answers_every_operation_without_a_server_error_and_as_documented(see
     examples = depth or DEFAULT_EXAMPLES
     coverage_cases = None if depth else DEFAULT_COVERAGE_CASES
     app = DjangoTestApp()
+    client = Client(raise_request_exception=False)
     headers = {"Authorization": f"Token {Token.objects.create(user=seeded.admin).key}"}
     schema = _load_schema(app, headers)
     findings = Findings()
@@ -242,9 +298,11 @@ def test_it_answers_every_operation_without_a_server_error_and_as_documented(see
         operations.append(label)
         ours, theirs = _ids_for(operation.path, seeded)
 
-        for index, case in enumerate(_coverage_cases(schema, operation, coverage_cases)):
+        cases = _coverage_cases(schema, operation, coverage_cases)
+        for index, case in enumerate(cases):
             _use_real_rows(case, ours, related, index)
             _run(case, app, headers, findings, label)
+        _hostile_json_bodies(client, cases, headers, findings, label, depth)
 
         _fuzz(
             operation,
