@@ -1,4 +1,5 @@
-"""Limits every request meets before any view: query string length, the admin's own parameters."""
+"""Limits every request meets before any view: query string length and NUL characters, the
+admin's own parameters."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ def test_it_answers_414_to_a_query_string_longer_than_any_we_build(owner_client,
 
     assert response.status_code == 414
     assert b"too long" in response.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/claims/?q=a%00b", "/api/v1/claims?denial_code=%00", "/admin/billingpulse/patient/?sex__exact=F%00", "/?%00=1"],
+)
+def test_it_answers_400_to_a_nul_character_in_the_query_string(owner_client, url):
+    response = owner_client.get(url)
+
+    assert response.status_code == 400
+    assert b"NUL character" in response.content
 
 
 def test_it_still_answers_a_long_but_reasonable_search(owner_client):
