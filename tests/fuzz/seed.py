@@ -79,6 +79,10 @@ def seed_practice() -> Seeded:
     ClaimImportErrorFactory(claim_import=done)
     _import_waiting_for_mapping(practice, admin, payers[0])
     PayerPolicyFactory(practice=practice, payer=payers[0].name)
+    # Rows nothing refers to, so that deleting one can succeed.
+    PatientFactory(practice=practice, last_name="Spare")
+    PayerFactory(practice=practice, name="Spare Payer")
+    ProviderFactory(practice=practice, last_name="Spare")
 
     other = PracticeFactory(name="Other Practice")
     other_claim = ClaimFactory(practice=other)
