@@ -15,7 +15,7 @@ from collections.abc import Callable
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from ai.models import DenialCode
 from billingpulse.forms import ProviderForm
 from billingpulse.models import Patient, Provider, User
+from billingpulse.tests.concurrency import WAIT, at_once
 from billingpulse.tests.factories import PatientFactory, UserFactory
 from claims.api.claim_serializers import ClaimSerializer
 from claims.api.payers import PayerSerializer
@@ -38,7 +39,6 @@ pytestmark = [
 ]
 
 N = 8
-WAIT = 30  # seconds; far more than any of these requests takes
 
 
 @pytest.fixture(autouse=True)
@@ -46,31 +46,6 @@ def _no_background_work():
     # Index updates and call placing are other tests' business; here they would only add noise.
     with mock.patch("ai.tasks.sync_index.delay"), mock.patch("telephony.tasks.place_call.delay"):
         yield
-
-
-def _at_once(requests: list[Callable]) -> list:
-    """Run the requests in threads released together; their responses, in order. A 500 raises."""
-    start = threading.Barrier(len(requests))
-    responses: list = [None] * len(requests)
-    errors: list[BaseException] = []
-
-    def run(index: int, request: Callable) -> None:
-        try:
-            start.wait(timeout=WAIT)
-            responses[index] = request()
-        except BaseException as error:  # surfaced below: a thread cannot fail the test itself
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=WAIT * 4)
-    assert errors == []
-    assert all(response is not None for response in responses)
-    return responses
 
 
 def _hold_after_check(monkeypatch, owner, name: str, parties: int = N) -> None:
@@ -133,7 +108,7 @@ def test_eight_requests_for_one_claim_number_create_one_claim(monkeypatch, owner
         "lines": [{"procedure_code": "99213", "charge": "250.00"}],
     }
 
-    responses = _at_once(_post_json(owner, "/api/v1/claims", body))
+    responses = at_once(_post_json(owner, "/api/v1/claims", body))
 
     _one_created_the_rest_refused(
         responses, 201, "claim_number", "Another claim in this practice has this claim number."
@@ -146,7 +121,7 @@ def test_eight_requests_replacing_one_claims_lines_each_apply_whole(owner, pract
     clients = [_api(owner) for _ in range(N)]
     bodies = [{"lines": [{"procedure_code": "99213", "charge": f"{n + 1}.00"}] * (n % 3 + 1)} for n in range(N)]
 
-    responses = _at_once(
+    responses = at_once(
         [
             lambda client=client, body=body: client.patch(f"/api/v1/claims/{claim.pk}", body, format="json")
             for client, body in zip(clients, bodies, strict=True)
@@ -166,7 +141,7 @@ def test_eight_requests_for_one_account_number_create_one_patient(monkeypatch, o
     _hold_after_check(monkeypatch, PatientSerializer, "validate_account_number")
     body = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-02-03", "account_number": "A-RACE"}
 
-    responses = _at_once(_post_json(owner, "/api/v1/patients", body))
+    responses = at_once(_post_json(owner, "/api/v1/patients", body))
 
     _one_created_the_rest_refused(
         responses, 201, "account_number", "Another patient in this practice has this account number."
@@ -177,7 +152,7 @@ def test_eight_requests_for_one_account_number_create_one_patient(monkeypatch, o
 def test_eight_requests_for_one_payer_id_create_one_payer(monkeypatch, owner, practice):
     _hold_after_check(monkeypatch, PayerSerializer, "validate_payer_id")
 
-    responses = _at_once(_post_json(owner, "/api/v1/payers", {"name": "Aetna", "payer_id": "60054"}))
+    responses = at_once(_post_json(owner, "/api/v1/payers", {"name": "Aetna", "payer_id": "60054"}))
 
     _one_created_the_rest_refused(responses, 201, "payer_id", "Another payer in this practice has this payer ID.")
     assert Payer.objects.filter(practice=practice, payer_id="60054").count() == 1
@@ -188,7 +163,7 @@ def test_eight_requests_for_one_policy_create_one(monkeypatch, owner, practice):
     _hold_after_check(monkeypatch, InsurancePolicySerializer, "validate")
     body = {"patient": patient.pk, "payer": payer.pk, "member_id": "W-RACE"}
 
-    responses = _at_once(_post_json(owner, "/api/v1/policies", body))
+    responses = at_once(_post_json(owner, "/api/v1/policies", body))
 
     _one_created_the_rest_refused(
         responses, 201, "non_field_errors", "This patient already has a policy with this payer and member ID."
@@ -202,7 +177,7 @@ def test_eight_uploads_of_one_denial_code_leave_one_entry_with_their_words(monke
     # Uploads add or update by code, so each one succeeds: the first adds the entry, the rest update it.
     _hold_after_check(monkeypatch, services, "_existing")
 
-    responses = _at_once(
+    responses = at_once(
         _post_json(owner, "/api/v1/knowledge/denial-codes", [{"code": "A1", "description": "Our words."}])
     )
 
@@ -216,7 +191,7 @@ def test_eight_requests_for_one_follow_up_schedule_it_once(owner, practice):
     claim = ClaimFactory(practice=practice)
     body = {"claim_id": claim.pk, "call_after": "2030-01-15T10:00:00Z", "reason": "Reprocessing takes a week"}
 
-    responses = _at_once(_post_json(owner, "/api/v1/scheduled-calls", body))
+    responses = at_once(_post_json(owner, "/api/v1/scheduled-calls", body))
 
     assert [response.status_code for response in responses] == [201] * N
     scheduled = ScheduledCall.objects.get(claim=claim)
@@ -228,7 +203,7 @@ def test_eight_requests_for_one_follow_up_schedule_it_once(owner, practice):
 def test_eight_requests_to_call_about_one_claim_queue_one_call(owner, practice):
     claim = ClaimFactory(practice=practice)
 
-    responses = _at_once(_post_json(owner, "/api/v1/calls", {"claim_ids": [claim.pk]}))
+    responses = at_once(_post_json(owner, "/api/v1/calls", {"claim_ids": [claim.pk]}))
 
     assert [response.status_code for response in responses] == [202] * N
     answers = [response.json() for response in responses]
@@ -263,7 +238,7 @@ def test_eight_admins_adding_one_payer_id_add_one_payer(monkeypatch, owner, prac
         "timely_filing_days": "120",
     }
 
-    responses = _at_once(_post_form(owner, "/claims/payers/new/", data))
+    responses = at_once(_post_form(owner, "/claims/payers/new/", data))
 
     _one_saved_the_rest_shown_the_error(responses, "payer_id", "Another payer in this practice has this payer ID.")
     assert Payer.objects.filter(practice=practice, payer_id="60054").count() == 1
@@ -273,7 +248,7 @@ def test_eight_admins_adding_one_npi_add_one_provider(monkeypatch, owner, practi
     _hold_after_check(monkeypatch, ProviderForm, "clean_npi")
     data = {"first_name": "Ada", "last_name": "Lovelace", "npi": "1345678902", "is_active": "on"}
 
-    responses = _at_once(_post_form(owner, "/settings/providers/new/", data))
+    responses = at_once(_post_form(owner, "/settings/providers/new/", data))
 
     _one_saved_the_rest_shown_the_error(responses, "npi", "Another provider in this practice has this NPI.")
     assert Provider.objects.filter(practice=practice, npi="1345678902").count() == 1
@@ -284,7 +259,7 @@ def test_eight_admins_adding_one_denial_code_add_one_entry(monkeypatch, owner, p
 
     _hold_after_check(monkeypatch, ai.forms, "code_in_use")
 
-    responses = _at_once(_post_form(owner, "/knowledge/denial-codes/new/", {"code": "A1", "description": "Ours."}))
+    responses = at_once(_post_form(owner, "/knowledge/denial-codes/new/", {"code": "A1", "description": "Ours."}))
 
     _one_saved_the_rest_shown_the_error(
         responses, "code", "This reason code is already in the knowledge base; edit that entry."
@@ -307,7 +282,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(practice, url, d
             lambda client=clients[1], other=first: client.post(url.format(other.pk), data, HTTP_HX_REQUEST="true"),
         ]
 
-        responses = _at_once(requests)
+        responses = at_once(requests)
 
         assert User.objects.filter(practice=practice, role=User.Role.ADMIN, is_active=True).count() == 1
         # The other is refused: by the rule if the two overlapped; if it came after, as no longer

@@ -4,16 +4,15 @@ invitation, and never a 500. Each request runs in its own thread with its own co
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from billingpulse.models import Invitation, User
+from billingpulse.tests.concurrency import at_once
 from billingpulse.tests.factories import InvitationFactory
 
 pytestmark = [
@@ -22,35 +21,9 @@ pytestmark = [
 ]
 
 N = 6
-WAIT = 30  # seconds; far more than any of these requests takes
 TOKEN = "the-emailed-token-for-races"
 PASSWORD = "a-long-unusual-passphrase"
 ACCEPT = {"full_name": "Dana Newhire", "password1": PASSWORD, "password2": PASSWORD}
-
-
-def _at_once(requests: list[Callable]) -> list:
-    """Run the requests in threads released together; their responses, in order. A 500 raises."""
-    start = threading.Barrier(len(requests))
-    responses: list = [None] * len(requests)
-    errors: list[BaseException] = []
-
-    def run(index: int, request: Callable) -> None:
-        try:
-            start.wait(timeout=WAIT)
-            responses[index] = request()
-        except BaseException as error:  # surfaced below: a thread cannot fail the test itself
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=WAIT * 4)
-    assert errors == []
-    assert all(response is not None for response in responses)
-    return responses
 
 
 def _signed_in(user) -> Client:
@@ -59,11 +32,11 @@ def _signed_in(user) -> Client:
     return client
 
 
-def test_it_keeps_one_invitation_when_an_address_is_invited_many_times_at_once(owner, practice):
+def test_it_keeps_one_invitation_when_an_address_is_invited_many_timesat_once(owner, practice):
     clients = [_signed_in(owner) for _ in range(N)]
     data = {"full_name": "Dana Newhire", "email": "dana@new.example", "role": "staff"}
 
-    responses = _at_once([lambda client=client: client.post("/settings/team/invite/", data) for client in clients])
+    responses = at_once([lambda client=client: client.post("/settings/team/invite/", data) for client in clients])
 
     assert [response.status_code for response in responses] == [302] * N
     assert Invitation.objects.filter(practice=practice, email="dana@new.example").count() == 1
@@ -74,10 +47,10 @@ def test_it_keeps_one_invitation_when_an_address_is_invited_many_times_at_once(o
     assert not User.objects.filter(email="dana@new.example").exists()
 
 
-def test_it_makes_one_account_when_an_invitation_is_accepted_many_times_at_once(practice):
+def test_it_makes_one_account_when_an_invitation_is_accepted_many_timesat_once(practice):
     invitation = InvitationFactory(practice=practice, email="dana@new.example", token=TOKEN)
     clients = [Client() for _ in range(N)]
-    responses = _at_once(
+    responses = at_once(
         [lambda client=client: client.post(f"/accounts/invitation/{TOKEN}/", ACCEPT) for client in clients]
     )
 
@@ -100,7 +73,7 @@ def test_an_invitation_withdrawn_while_it_is_accepted_ends_one_way_or_the_other(
         accept_url = f"/accounts/invitation/{token}/"
         admin, invitee = _signed_in(owner), Client()
 
-        _at_once(
+        at_once(
             [
                 lambda admin=admin, url=withdraw_url: admin.post(url),
                 lambda invitee=invitee, url=accept_url: invitee.post(url, ACCEPT),
