@@ -268,7 +268,7 @@ def _real_body(client, schema, operation, ours: list[int], headers: dict) -> Rea
 
 
 def _request_shape(raw: dict, definition: dict) -> tuple[bool, set[str]]:
-    """Whether the JSON request body is a list, and the properties of its objects."""
+    """Whether the JSON request body is a list, and the writable properties of its objects."""
 
     def resolve(node: dict) -> dict:
         while "$ref" in node:
@@ -279,7 +279,7 @@ def _request_shape(raw: dict, definition: dict) -> tuple[bool, set[str]]:
     many = body.get("type") == "array"
     if many:
         body = resolve(body.get("items", {}))
-    return many, set(body.get("properties", {}))
+    return many, {name for name, spec in body.get("properties", {}).items() if not resolve(spec).get("readOnly")}
 
 
 def _hostile_json_bodies(
