@@ -297,9 +297,10 @@ class Crawler:
         body: bytes = b"",
         content_type: str = "application/x-www-form-urlencoded",
         htmx: bool = False,
+        headers: dict[str, str] | None = None,
         detail: str = "",
     ):
-        headers = {"HX-Request": "true"} if htmx else {}
+        headers = {**({"HX-Request": "true"} if htmx else {}), **(headers or {})}
         self.sent += 1
         self.errors.take()
         with rolled_back():

@@ -280,6 +280,30 @@ def hostile_queries(crawler: Crawler, site: Site, picker: Picker, *, admin_site:
             crawler.send("GET", f"{path}?{everything}", htmx=index % 2 == 0, detail=f"every query name={label}")
 
 
+HOSTILE_HEADERS = {
+    "HX-Request": "true",
+    "HX-Current-URL": "http://\x7f" + "x" * 3000,
+    "HX-Target": "x" * 3000,
+    "HX-Trigger": "\x00",
+    "HX-History-Restore-Request": "maybe",
+    "X-Request-ID": "\x00" + "x" * 3000,
+    "X-Forwarded-For": "not-an-address, 999.999.999.999",
+    "Accept": "*/*;q=NaN, text/html;q=-1",
+    "Accept-Language": "x" * 3000,
+    "Referer": "javascript:alert(1)",
+}
+
+
+def other_methods(crawler: Crawler, site: Site, *, admin_site: bool) -> None:
+    """Each page with hostile headers, and with each method its forms do not use (PUT, PATCH, DELETE...)."""
+    for route, url in site.pages.items():
+        if route.is_admin != admin_site:
+            continue
+        crawler.send("GET", url, headers=HOSTILE_HEADERS, detail="hostile headers")
+        for method in ("PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"):
+            crawler.send(method, url, detail=f"{method} with an empty body")
+
+
 def normal_value(field: FormField) -> str | None:
     """What a person filling the form in would plausibly send."""
     if field.kind in ("checkbox", "radio"):
@@ -363,6 +387,7 @@ def crawl_as(
     fill_by_ids(crawler, site, row_ids(seeded), admin_site=admin_site)
     hostile_paths(crawler, site, picker, admin_site=admin_site)
     hostile_queries(crawler, site, picker, admin_site=admin_site)
+    other_methods(crawler, site, admin_site=admin_site)
     if forms:
         hostile_forms(crawler, site, picker, everything=picker.count > 1)
 
