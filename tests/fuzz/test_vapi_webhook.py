@@ -6,6 +6,11 @@ reports, tool calls) about real calls of the seeded practice with hostile values
 ingestion reads, arbitrary JSON, deep nesting, huge numbers, NaN and Infinity tokens, lone
 surrogates (escaped, and raw as invalid UTF-8), NUL characters and wrong types. Each delivery
 runs in a savepoint that is rolled back.
+
+A second test follows accepted end-of-call reports with hostile transcripts (a payer's words
+with out-of-range amounts, impossible dates, overlong codes) through the post-call pipeline
+the delivery queues, then opens the claim's and the call's pages and the claim in the API:
+whatever a payer says on a call, neither the pipeline nor a page may fail.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 from collections import Counter
 
 import pytest
+from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -23,7 +29,7 @@ from telephony import prompts, webhook
 from telephony.models import Call
 from telephony.tests import fixtures
 from tests.fuzz.seed import Seeded
-from tests.fuzz.support import ServerErrorLog, fuzz_depth, report, rolled_back
+from tests.fuzz.support import ServerError, ServerErrorLog, app_frames, fuzz_depth, report, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +289,95 @@ def test_it_never_answers_a_hostile_delivery_with_a_server_error(
             + report(server_errors.take(), "Exceptions behind them"),
             pytrace=False,
         )
+
+
+# What a payer's representative might say, with the numbers, dates and codes made hostile.
+SAYINGS = [
+    "User: That claim was paid on {} for {} dollars, check number {}.",
+    "User: It was denied with code {}, reason {}. Call back in {} days.",
+    "User: The reference number is {}. My name is {}. It has been in process since {}.",
+    "User: Processed on {}, paid amount {}, EFT trace number {}.",
+    "User: We need {} from you. Resubmit by {}, reference {}.",
+]
+SAID = [
+    "99999999999999999999",
+    "$99,999,999,999,999.99",
+    "9" * 60,
+    "1e309",
+    "-1",
+    "0",
+    "NaN",
+    "four hundred billion",
+    "9999-12-31",
+    "0001-01-01",
+    "12/31/9999",
+    "02/30/2026",
+    "13/45/2026",
+    "in 99999 days",
+    "CO-" + "9" * 50,
+    "ZZZZZZZZZZ",
+    "REF-" + "7" * 300,
+    "x" * 3000,
+    "\x00",
+    "Dana",
+]
+transcripts = st.lists(
+    st.tuples(st.sampled_from(SAYINGS), st.lists(st.sampled_from(SAID), min_size=3, max_size=3)).map(
+        lambda saying: saying[0].format(*saying[1])
+    ),
+    min_size=1,
+    max_size=4,
+).map("\n".join)
+
+
+def _pipeline_failure(error: Exception, call: Call, transcript: str) -> ServerError:
+    name = f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins.")
+    frames = app_frames(error.__traceback__)
+    said = f"transcript {transcript[:150]!r}"
+    return ServerError("pipeline", f"call {call.pk}", None, name, str(error).replace("\n", " "), frames, said)
+
+
+def test_it_never_fails_on_what_a_payer_says(seeded: Seeded, webhook_secrets, server_errors: ServerErrorLog):
+    client = Client(raise_request_exception=False)
+    reader = Client(raise_request_exception=False)
+    reader.force_login(seeded.admin)
+    calls = [c for c in Call.objects.filter(practice=seeded.practice).order_by("pk") if c.provider_call_id]
+    failures: list[ServerError] = []
+
+    def check(response, what: str) -> None:
+        if response.status_code >= 500:
+            errors = server_errors.take() or [ServerError("GET", what, response.status_code, "HTTP 500", "", [])]
+            failures.extend(errors)
+
+    @settings(
+        max_examples=fuzz_depth() or DEFAULT_EXAMPLES // 2,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(index=st.integers(0, len(calls) - 1), transcript=transcripts, summary=transcripts)
+    def fuzz(index, transcript, summary):
+        call = calls[index]
+        message = fixtures.message("end-of-call-report", call)
+        message["artifact"]["transcript"] = message["transcript"] = transcript
+        message["artifact"]["messages"] = [{"role": "user", "message": transcript, "time": 0, "secondsFromStart": 0}]
+        message["analysis"]["summary"] = summary
+        body = json.dumps({"message": message}).encode()
+        with rolled_back():
+            queued = len(connection.run_on_commit)
+            check(client.post(URL, data=body, content_type="application/json", headers=webhook.sign(body)), URL)
+            # What would run once the delivery commits: the post-call pipeline (in-process, as tests run tasks).
+            for _savepoints, callback, _robust in list(connection.run_on_commit[queued:]):
+                try:
+                    callback()
+                except Exception as error:  # noqa: BLE001 - every failure is collected and reported
+                    failures.append(_pipeline_failure(error, call, transcript))
+            for url in (f"/claims/{call.claim_id}/", f"/calls/{call.pk}/", f"/api/v1/claims/{call.claim_id}"):
+                check(reader.get(url), url)
+
+    fuzz()
+
+    if failures:
+        pytest.fail(report(failures, "Hostile transcripts broke the post-call pipeline or a page"), pytrace=False)
