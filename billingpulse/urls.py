@@ -54,6 +54,11 @@ urlpatterns = [
     path("api/v1/", include("billingpulse.api_urls")),
     path("api/webhooks/vapi", webhook.vapi_webhook, name="vapi_webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # A page for browsers: OPTIONS would ask its HTML renderer for a template it does not have.
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="api_docs",
+    ),
     path("admin/", admin.site.urls),
 ]

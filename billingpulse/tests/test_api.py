@@ -151,6 +151,12 @@ def test_it_serves_the_openapi_schema_and_docs(owner_client):
 
 
 @pytest.mark.django_db
+def test_it_answers_405_to_other_methods_on_the_docs_page(owner_client):
+    assert owner_client.options("/api/docs/").status_code == 405
+    assert owner_client.post("/api/docs/").status_code == 405
+
+
+@pytest.mark.django_db
 def test_it_lets_staff_read_but_not_change_providers(teammate, practice):
     provider = ProviderFactory(practice=practice)
     client = APIClient()
