@@ -14,7 +14,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ai.extraction import spoken
-from ai.outcome import GROUNDED_FIELDS, CallOutcome, transcript_lines
+from ai.outcome import (
+    GROUNDED_FIELDS,
+    MAX_FOLLOW_UP_DAYS,
+    MAX_PAID_AMOUNT,
+    PAYMENT_DATES,
+    CallOutcome,
+    transcript_lines,
+)
 
 # Words that settle the group of a denial said without one ("reason code 1 ... the patient's deductible",
 # "reason 119 ... the patient is responsible for that one, so you can bill him").
@@ -140,7 +147,7 @@ def ground(outcome: CallOutcome, transcript: str, today: date | None = None) -> 
     outcome (``needs_review``). Evidence of null values is removed. Returns ``outcome``.
     """
     lines = transcript_lines(transcript)
-    for field in (*GROUNDED_FIELDS, "rep_name"):
+    for field in (*GROUNDED_FIELDS, "rep_name", "follow_up_days"):
         value = getattr(outcome, field)
         label = _FIELD_LABELS.get(field, field.replace("_", " "))
         if value is None or value == "":
@@ -148,7 +155,11 @@ def ground(outcome: CallOutcome, transcript: str, today: date | None = None) -> 
             continue
         numbers = outcome.evidence.get(field) or []
         reason = None
-        if not numbers:
+        if not _in_range(field, value):
+            reason = f"The {label} {value} was dropped: no payer means a value that large or far off."
+        elif field == "follow_up_days":
+            continue  # a wait is checked for its range only: payers word waits too many ways
+        elif not numbers:
             reason = f"The {label} {value} was dropped: no transcript line was given for it."
         elif any(not isinstance(n, int) or not 1 <= n <= len(lines) for n in numbers):
             reason = f"The {label} {value} was dropped: its evidence points to lines the transcript does not have."
@@ -160,6 +171,16 @@ def ground(outcome: CallOutcome, transcript: str, today: date | None = None) -> 
             outcome.flag(reason)
             outcome.confidence = round(min(outcome.confidence, 0.6), 2)
     return outcome
+
+
+def _in_range(field: str, value: object) -> bool:
+    if field == "paid_amount":
+        return 0 <= value <= MAX_PAID_AMOUNT
+    if field == "payment_date":
+        return PAYMENT_DATES[0] <= value <= PAYMENT_DATES[1]
+    if field == "follow_up_days":
+        return 0 <= value <= MAX_FOLLOW_UP_DAYS
+    return True
 
 
 def _speech(line: str) -> str:

@@ -41,6 +41,12 @@ VALUE_FIELDS = (
 )
 # A value of these kinds is dropped unless its evidence states it: never invented.
 GROUNDED_FIELDS = ("reference_number", "paid_amount", "check_or_eft_number", "denial_code", "payment_date")
+# What a value can be before it is a misreading: a claim is never paid a hundred million, a
+# payment is dated 1900–2199 (the product's date range), a payer never asks for a call back
+# more than a year out. Beyond these, ``ai.grounding.ground`` drops the value for review.
+MAX_PAID_AMOUNT = Decimal("99999999.99")
+PAYMENT_DATES = (date(1900, 1, 1), date(2199, 12, 31))
+MAX_FOLLOW_UP_DAYS = 365
 
 
 @dataclass(frozen=True)

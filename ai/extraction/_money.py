@@ -27,6 +27,9 @@ _COUNTED = {
     *("item", "codes", "code", "modifiers", "modifier", "services", "service", "procedures", "procedure"),
     *("cleanings", "cleaning", "sessions", "session", "each", "per", "more", "other", "another", "left"),
 }
+# Dollars before the point in the largest amount a claim can carry (the money columns hold 12
+# digits, 2 after the point).
+MAX_WHOLE_DIGITS = 10
 _DIGIT_MONEY = re.compile(
     r"\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
     r"|\b(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})\b(?!\.?\d)"
@@ -73,9 +76,12 @@ def amounts(text: str) -> list[Amount]:
         # After a point the digits are a fraction ("$312.4" is 312.40); "and 8 cents" counts cents.
         decimals = m.group(2) or m.group(4) or m.group(8)
         cents = Decimal(decimals.ljust(2, "0")) if decimals else Decimal(m.group(6) or 0)
-        value = Decimal(whole.replace(",", "")) + cents / 100
-        found.append(Amount(value.quantize(Decimal("0.01")), m.start(), m.end(), True))
         taken.append((m.start(), m.end()))
+        digits = whole.replace(",", "")
+        if len(digits) > MAX_WHOLE_DIGITS:
+            continue  # a run of digits no amount has: an identifier or a misreading, never money
+        value = Decimal(digits) + cents / 100
+        found.append(Amount(value.quantize(Decimal("0.01")), m.start(), m.end(), True))
     toks = tokens(text)
     i = 0
     while i < len(toks):

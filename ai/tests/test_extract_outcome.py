@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+
+import pytest
 
 from ai.extraction import extract_outcome
 from ai.outcome import ClaimContext, KnowledgeHit
@@ -48,3 +51,20 @@ def test_entries_the_offline_reader_did_not_use_are_not_recorded():
 
     assert "Usual fix" not in outcome.next_steps
     assert outcome.knowledge_used == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "That claim was paid on the first for 99999999999999999999 dollars, check number 1.",
+        "It was paid for $" + "9" * 60 + ".00 under CO-" + "9" * 60 + ".",
+        "Paid 123456789012.50 on check 5, call back in 99999999 days.",
+    ],
+)
+def test_the_offline_reader_reads_absurd_numbers_as_no_value_at_all(said):
+    transcript = f"User: Claims department, this is Howard.\nAI: Hi Howard, about claim Q-7001.\nUser: {said}\n"
+
+    outcome = extract_outcome(transcript, CLAIM, extractor="rules")
+
+    assert outcome.paid_amount is None or outcome.paid_amount <= Decimal("99999999.99")
+    assert outcome.follow_up_days is None or outcome.follow_up_days <= 365

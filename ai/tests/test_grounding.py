@@ -162,3 +162,31 @@ def test_it_accepts_a_code_number_said_alone_after_a_correction():
     text = "Denied, reason code one ninety-six. Sorry, wrong column. One ninety-seven.\nThe group is CO."
     assert states("denial_code", "CO-197", text)
     assert not states("denial_code", "CO-198", text)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("paid_amount", Decimal("99999999999999999999.00")),
+        ("paid_amount", Decimal("-5.00")),
+        ("payment_date", date(9999, 12, 31)),
+        ("follow_up_days", 99_999_999),
+    ],
+)
+def test_it_drops_a_value_too_large_or_far_off_for_any_claim_even_when_stated(field, value):
+    outcome = CallOutcome(**{field: value}, evidence={field: [3]}, confidence=0.9)
+
+    ground(outcome, TRANSCRIPT)
+
+    assert getattr(outcome, field) is None
+    assert outcome.needs_review
+    assert "no payer means a value that large or far off" in outcome.review_reasons[0]
+
+
+def test_it_keeps_a_follow_up_wait_within_a_year():
+    outcome = CallOutcome(follow_up_days=30, evidence={"follow_up_days": [2]}, confidence=0.9)
+
+    ground(outcome, TRANSCRIPT)
+
+    assert outcome.follow_up_days == 30
+    assert not outcome.needs_review
