@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API keeps an event loop on the main thread; Django's ORM would
 # otherwise refuse to run from the test body ("You cannot call this from an async context").
@@ -76,6 +79,30 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if SKIP_REASON and _skipped_here:
         terminalreporter.write_line("")
         terminalreporter.write_line(f"{SKIP_REASON} ({len(_skipped_here)} tests)", yellow=True, bold=True)
+
+
+class _SerialWSGIServer(WSGIServer):
+    """The live server, answering one request at a time (Django then closes each connection)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_request_at_a_time_on_in_memory_sqlite(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """On in-memory SQLite every request thread of Django's threaded live server shares the test's
+    single connection, so two requests at once (the sandbox's webhook deliveries while the page
+    polls) interleave their transactions on it ("no such savepoint"). Serve them one at a time
+    there; on PostgreSQL each thread has its own connection and the server stays threaded."""
+    with django_db_blocker.unblock():
+        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    if not in_memory:
+        yield
+        return
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = _SerialWSGIServer
+    yield
+    LiveServerThread.server_class = threaded
 
 
 @pytest.fixture(scope="session")
