@@ -549,7 +549,7 @@ def _cost(value: Any) -> Decimal | None:
     if number is None:
         return None
     try:
-        return min(Decimal(str(number)).quantize(Decimal("0.0001")), MAX_COST)
+        return Decimal(str(number)).quantize(Decimal("0.0001"))
     except InvalidOperation:
         raise BadMessage("message.cost must be a number.") from None
 
