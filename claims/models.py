@@ -165,6 +165,11 @@ class Claim(PracticeOwned):
     allowed_amount = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     paid_amount = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
     adjustment_amount = models.DecimalField(**MONEY, default=ZERO)
+    # The ledger's projection, like the three amounts above: written only by billing.posting.
+    patient_responsibility = models.DecimalField(
+        **MONEY, default=ZERO, help_text="What the patient owes on this claim now."
+    )
+    balance = models.DecimalField(**MONEY, default=ZERO, help_text="What is still owed on this claim, by anyone.")
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     denial_code = models.CharField(max_length=10, blank=True, validators=[validate_denial_code])
