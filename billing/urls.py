@@ -1,11 +1,9 @@
+"""/billing/…: the billing pages and the remittance (835) pages."""
+
 from __future__ import annotations
 
-from django.urls import path
-
-from billingpulse.views import coming_soon
+from billing import era_urls, page_urls
 
 app_name = "billing"
 
-urlpatterns = [
-    path("", coming_soon, {"section": "billing"}, name="index"),
-]
+urlpatterns = [*page_urls.urlpatterns, *era_urls.urlpatterns]

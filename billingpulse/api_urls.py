@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from billing import api as billing_api
+from billing.era import api as era_api
 from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
 from billingpulse.lib.rest import Router
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
@@ -21,10 +23,14 @@ router.register("claims", ClaimViewSet)
 router.register("claim-imports", ClaimImportViewSet)
 router.register("calls", CallViewSet)
 router.register("scheduled-calls", ScheduledCallViewSet)
+for prefix, viewset, basename in [*billing_api.ROUTES, *era_api.ROUTES]:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     # Ids are digits only (the router's lookup pattern), so "import" is never taken for a claim id.
     path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
+    *billing_api.URLS,
+    *era_api.URLS,
     *router.urls,
 ]
