@@ -212,7 +212,7 @@ class Remittance(PracticeOwned):
     trace_number = models.CharField(max_length=80, blank=True)
     payment_amount = models.DecimalField(**MONEY, null=True, blank=True)
     payment_method = models.CharField(max_length=10, blank=True)
-    payment_date = models.DateField(null=True, blank=True)
+    payment_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     claim_count = models.PositiveIntegerField(default=0)
     # The remittance's identity once posted: payer + trace number + amounts. Unique among
     # posted remittances of a practice, so the same 835 can never post twice.

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('trace_number', models.CharField(blank=True, max_length=80)),
                 ('payment_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
                 ('payment_method', models.CharField(blank=True, max_length=10)),
-                ('payment_date', models.DateField(blank=True, null=True)),
+                ('payment_date', models.DateField(blank=True, null=True, validators=[billingpulse.validators.validate_date_in_range])),
                 ('claim_count', models.PositiveIntegerField(default=0)),
                 ('duplicate_key', models.CharField(blank=True, editable=False, max_length=64)),
                 ('posted_at', models.DateTimeField(blank=True, null=True)),
