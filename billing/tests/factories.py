@@ -1,0 +1,150 @@
+"""Billing test data, made through the posting service so the books always agree.
+
+Every factory accepts ``practice=`` (the cross-practice test relies on it). Ledger rows
+cannot be built directly — they are append-only and their amounts are a projection — so
+those factories post through ``billing.services`` and return what it wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from billing import services
+from billing.models import (
+    ExpectedPayment,
+    JournalTransaction,
+    LedgerEntry,
+    PatientAccount,
+    Payment,
+    Remittance,
+    RemittanceClaim,
+)
+from billingpulse.tests.factories import PatientFactory, PracticeFactory
+from claims.models import Claim
+from claims.tests.factories import ClaimFactory
+
+
+def posted_claim(charge: Decimal | str = "250.00", **kwargs) -> Claim:
+    """A claim whose charge is on the books (the money columns start at zero, as a new claim's do)."""
+    claim = ClaimFactory(total_charge=Decimal("0.00"), **kwargs)
+    services.charge(claim, Decimal(charge), key=f"test-charge:{claim.pk}")
+    claim.refresh_from_db()
+    return claim
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+class _Posted(factory.django.DjangoModelFactory):
+    """Base for factories whose rows come from a posting."""
+
+    class Meta:
+        abstract = True
+
+    practice = factory.SubFactory(PracticeFactory)
+
+    @classmethod
+    def _create(cls, model_class, practice, **kwargs):
+        return cls._post(practice, **kwargs)
+
+
+class JournalTransactionFactory(_Posted):
+    class Meta:
+        model = JournalTransaction
+
+    @classmethod
+    def _post(cls, practice, charge: str = "250.00", **kwargs):
+        claim = posted_claim(charge, practice=practice, **kwargs)
+        return claim.ledger.get()
+
+
+class LedgerEntryFactory(_Posted):
+    class Meta:
+        model = LedgerEntry
+
+    @classmethod
+    def _post(cls, practice, **kwargs):
+        return JournalTransactionFactory(practice=practice, **kwargs).entries.first()
+
+
+class PatientAccountFactory(_Posted):
+    class Meta:
+        model = PatientAccount
+
+    @classmethod
+    def _post(cls, practice, **kwargs):
+        return posted_claim(practice=practice, **kwargs).patient.account
+
+
+class PaymentFactory(_Posted):
+    """A completed patient payment, applied to a new claim of the patient."""
+
+    class Meta:
+        model = Payment
+
+    @classmethod
+    def _post(cls, practice, amount: str = "40.00", reference: str = "CHK-1001", **kwargs):
+        claim = posted_claim(practice=practice, **kwargs)
+        services.transfer(claim, Decimal(amount), key=key(), from_responsibility="primary", to_responsibility="patient")
+        return services.record_payment(
+            practice,
+            key=key(),
+            source=Payment.Source.PATIENT,
+            method=Payment.Method.CHECK,
+            amount=Decimal(amount),
+            payment_date=date(2026, 11, 2),
+            reference=reference,
+            allocations=[services.Allocation(claim, Decimal(amount))],
+        )
+
+
+class ExpectedPaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExpectedPayment
+
+    practice = factory.SubFactory(PracticeFactory)
+    claim = factory.SubFactory(ClaimFactory, practice=factory.SelfAttribute("..practice"))
+    amount = Decimal("112.40")
+    reference = factory.Sequence(lambda n: f"EFT{881000 + n}")
+    payment_date = date(2026, 11, 20)
+
+
+class RemittanceFactory(factory.django.DjangoModelFactory):
+    """A remittance waiting in preview (posting one goes through billing.era)."""
+
+    class Meta:
+        model = Remittance
+
+    practice = factory.SubFactory(PracticeFactory)
+    file_name = factory.Sequence(lambda n: f"remit-{n}.835")
+    content = b"ISA*00*"
+    content_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    payer_name = "Orchard Health Plan"
+    trace_number = factory.Sequence(lambda n: f"TRC{70000 + n}")
+    payment_amount = Decimal("212.40")
+    payment_date = date(2026, 11, 18)
+
+
+class RemittanceClaimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemittanceClaim
+
+    class Params:
+        practice = factory.SubFactory(PracticeFactory)
+
+    remittance = factory.SubFactory(RemittanceFactory, practice=factory.SelfAttribute("..practice"))
+    position = factory.Sequence(lambda n: n + 1)
+    status = RemittanceClaim.Status.UNMATCHED
+    claim_number = factory.Sequence(lambda n: f"ERA-{n:05d}")
+    patient_name = "Quill Marisol"
+    claim_status_code = "1"
+    charge = Decimal("300.00")
+    paid = Decimal("212.40")
+
+
+__all__ = ["PatientFactory", "posted_claim"]
