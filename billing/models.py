@@ -32,6 +32,8 @@ class Account(models.TextChoices):
     PATIENT_AR = "patient_ar", "Patient receivable"
     CASH = "cash", "Cash and deposits"
     ERA_CLEARING = "era_clearing", "ERA clearing"
+    # An ERA's claim payments that match no claim yet (the unmatched queue); zero once each is posted.
+    ERA_HELD = "era_held", "ERA payments awaiting a claim"
     UNAPPLIED = "unapplied", "Unapplied patient credit"
     CONTRACTUAL = "contractual", "Contractual adjustments"
     WRITE_OFF = "write_off", "Write-offs"
