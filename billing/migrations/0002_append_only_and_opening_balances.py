@@ -27,12 +27,12 @@ DROP = "".join(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};\n" for t
 
 def add_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY)
+        schema_editor.execute(APPEND_ONLY, params=None)  # the function body has a literal %
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 def _hash(content):
