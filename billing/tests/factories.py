@@ -40,6 +40,63 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
+def insurance_payment(claim: Claim, amount: Decimal | str = "100.00", **kwargs) -> Payment:
+    """The primary payer's check, all of it applied to ``claim``."""
+    kwargs.setdefault("method", Payment.Method.CHECK)
+    kwargs.setdefault("payment_date", date(2026, 11, 2))
+    return services.record_payment(
+        claim.practice,
+        key=kwargs.pop("key", None) or key(),
+        source=kwargs.pop("source", Payment.Source.PRIMARY),
+        amount=Decimal(amount),
+        allocations=[services.Allocation(claim, Decimal(amount))],
+        payer=claim.payer,
+        **kwargs,
+    )
+
+
+def patient_payment(
+    patient, amount: Decimal | str = "50.00", allocations: list[tuple[Claim, Decimal | str]] = (), **kwargs
+) -> Payment:
+    """A patient's payment, applied to ``allocations`` (claim, amount); the rest kept as credit."""
+    kwargs.setdefault("method", Payment.Method.CARD)
+    kwargs.setdefault("payment_date", date(2026, 11, 2))
+    return services.record_payment(
+        patient.practice,
+        key=kwargs.pop("key", None) or key(),
+        source=Payment.Source.PATIENT,
+        amount=Decimal(amount),
+        patient=patient,
+        allocations=[services.Allocation(claim, Decimal(part)) for claim, part in allocations],
+        **kwargs,
+    )
+
+
+def busy_ledger(practice) -> dict:
+    """A practice's books with one of everything: charges, payments, adjustments, a write-off, a
+    transfer to the patient, a patient payment with credit, credit applied, refunds, reversals and
+    a voided payment. Returns the rows made, by name."""
+    paid = posted_claim("300.00", practice=practice)
+    partial = posted_claim("200.00", practice=practice, patient=paid.patient)
+    other = posted_claim("150.00", practice=practice)
+    check = insurance_payment(paid, "180.00")
+    services.adjust(paid, Decimal("70.00"), key=key(), reason="contractual", carc_group="CO", carc_code="45")
+    services.transfer(paid, Decimal("50.00"), key=key(), from_responsibility="primary", to_responsibility="patient")
+    insurance_payment(partial, "60.00")
+    card = patient_payment(paid.patient, "80.00", allocations=[(paid, "30.00")])
+    services.apply_credit(paid, Decimal("20.00"), key=key())
+    services.refund(card, Decimal("10.00"), key=key(), reason="Overpaid")
+    services.refund(check, Decimal("15.00"), key=key(), reason="Payer recoupment", claim=paid)
+    wrong = services.adjust(partial, Decimal("25.00"), key=key(), reason="hardship")
+    services.reverse(wrong, reason="Posted to the wrong claim")
+    services.write_off(other, Decimal("5.00"), key=key(), reason="small_balance")
+    voided = insurance_payment(other, "40.00")
+    services.void_payment(voided, reason="Check bounced")
+    for row in (paid, partial, other):
+        row.refresh_from_db()
+    return {"paid": paid, "partial": partial, "other": other, "check": check, "card": card, "voided": voided}
+
+
 class _Posted(factory.django.DjangoModelFactory):
     """Base for factories whose rows come from a posting."""
 
@@ -108,7 +165,7 @@ class ExpectedPaymentFactory(factory.django.DjangoModelFactory):
         model = ExpectedPayment
 
     practice = factory.SubFactory(PracticeFactory)
-    claim = factory.SubFactory(ClaimFactory, practice=factory.SelfAttribute("..practice"))
+    claim = factory.LazyAttribute(lambda o: posted_claim(practice=o.practice))
     amount = Decimal("112.40")
     reference = factory.Sequence(lambda n: f"EFT{881000 + n}")
     payment_date = date(2026, 11, 20)
@@ -147,4 +204,4 @@ class RemittanceClaimFactory(factory.django.DjangoModelFactory):
     paid = Decimal("212.40")
 
 
-__all__ = ["PatientFactory", "posted_claim"]
+__all__ = ["PatientFactory", "busy_ledger", "insurance_payment", "patient_payment", "posted_claim"]
