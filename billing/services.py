@@ -103,7 +103,16 @@ def record_payment(
     """
     replay = JournalTransaction.objects.filter(practice=practice, idempotency_key=f"{key}:1").first()
     if replay is not None and replay.payment is not None:
-        return replay.payment
+        first = replay.payment
+        applied = first.ledger.filter(kind=Kind.PAYMENT, claim__isnull=False, idempotency_key__startswith=f"{key}:")
+        asked = [source, method, amount, payment_date, payer.pk if payer else None, reference]
+        had = [first.source, first.method, first.amount, first.payment_date, first.payer_id, first.reference]
+        same_claims = sorted((a.claim.pk, a.amount) for a in allocations) == sorted(
+            applied.values_list("claim_id", "amount")
+        )
+        if asked != had or not same_claims or (patient is not None and patient.pk != first.patient_id):
+            raise PostingError(f"The key {key!r} was already used for a different payment (#{first.pk}).")
+        return first
     _positive(amount)
     allocations = list(allocations)
     for allocation in allocations:
@@ -288,9 +297,12 @@ def refund(
     _positive(amount)
     if not reason.strip():
         raise PostingError({"reason": "Say why the money is paid back."})
-    if payment.status not in (Payment.Status.COMPLETED, Payment.Status.PARTIALLY_REFUNDED):
+    # A replay goes straight to ``post``, which returns the first refund (or refuses other content):
+    # the checks below describe the payment after that refund, not before it.
+    replayed = JournalTransaction.objects.filter(practice=payment.practice, idempotency_key=key).exists()
+    if not replayed and payment.status not in (Payment.Status.COMPLETED, Payment.Status.PARTIALLY_REFUNDED):
         raise PostingError(f"A {payment.get_status_display().lower()} payment cannot be refunded.")
-    if amount > payment.amount - payment.refunded_amount:
+    if not replayed and amount > payment.amount - payment.refunded_amount:
         left = payment.amount - payment.refunded_amount
         raise PostingError({"amount": f"A refund cannot exceed what was paid: ${left:,} is left to refund."})
     if claim is None:
