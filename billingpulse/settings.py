@@ -276,6 +276,10 @@ SPECTACULAR_SETTINGS = {
         "ClaimImportStatusEnum": "claims.models.ClaimImport.Status",
         "CallStatusEnum": "telephony.status.CallStatus",
         "ScheduledCallStatusEnum": "telephony.models.ScheduledCall.Status",
+        "LedgerSourceEnum": "billing.models.JournalTransaction.Source",
+        "AdjustmentReasonEnum": "billing.models.AdjustmentReason",
+        "WriteOffReasonEnum": "billing.serializers.WRITE_OFF_CHOICES",
+        "ResponsibilityEnum": "billing.models.Responsibility",
     },
 }
 
