@@ -49,3 +49,8 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (value === "") data.delete(name);
   }
 });
+
+// Patient statements: the "Print statement" button opens the browser's print dialog.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
