@@ -64,10 +64,19 @@ class DiagnosisCodesField(forms.CharField):
 
 
 class ClaimEditForm(forms.ModelForm):
+    """A claim's details. A changed total charge is posted to the ledger as a correction
+    (``services.save_claim_changes``), never written over the claim's amounts."""
+
     diagnosis_codes = DiagnosisCodesField(
         label="ICD-10 codes",
         required=False,
         help_text="In pointer order (A, B, C…), separated by commas, like E11.9, I10.",
+    )
+    charge_reason = forms.CharField(
+        label="Why the charge changed",
+        required=False,
+        max_length=200,
+        help_text="Only when you change the total charge; kept with the correction in the claim's ledger.",
     )
 
     class Meta:

@@ -7,24 +7,38 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing
+from billing.posting import CLAIM_AMOUNTS, Kind, Source
 from billingpulse.lib.unique import unique_errors
 from billingpulse.models import User
 from claims import tasks
 from claims.importing import engine
-from claims.models import Claim, ClaimEvent, ClaimImport, ClaimLine
+from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimLine
 from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status, missing_reason_message
+
+# The claim's money: the ledger's projection, written only by billing.posting.
+MONEY_FIELDS = frozenset(CLAIM_AMOUNTS)
 
 
 @transaction.atomic
 def create_claim(values: dict, lines: list[dict], *, actor: User | None, message: str) -> Claim:
     """Create a claim from validated values (practice included) with its lines, and note it on the timeline.
 
-    A claim number another request took since the caller checked it is a ``Duplicate`` on claim_number.
+    The claim starts with no money on it; its total charge is then posted to the ledger, in the
+    same transaction, which sets the claim's amounts. A claim number another request took since
+    the caller checked it is a ``Duplicate`` on claim_number.
     """
+    total_charge = values.get("total_charge") or ZERO
+    values = {name: value for name, value in values.items() if name not in MONEY_FIELDS}
     with unique_errors():
-        claim = Claim.objects.create(status=initial_status(values.get("denial_code", "")), **values)
+        claim = Claim.objects.create(
+            status=initial_status(values.get("denial_code", "")), total_charge=ZERO, paid_amount=ZERO, **values
+        )
     _add_lines(claim, lines)
     ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CREATED, message=message, actor=actor)
+    if total_charge:
+        billing.charge(claim, total_charge, key=f"claim:{claim.pk}:charge", source=Source.MANUAL, actor=actor)
+        claim.refresh_from_db(fields=CLAIM_AMOUNTS)
     return claim
 
 
@@ -114,15 +128,49 @@ def change_status(claim: Claim, to_status: str, *, actor: User | None, reason: s
 
 
 @transaction.atomic
-def save_claim_changes(claim: Claim, changed_fields: list[str], *, actor: User | None) -> Claim:
-    """Save edits made through a validated form and note on the timeline what changed."""
+def save_claim_changes(
+    claim: Claim, changed_fields: list[str], *, actor: User | None, charge_reason: str = ""
+) -> Claim:
+    """Save edits made through a validated form or the API and note on the timeline what changed.
+
+    The money columns are never saved from the edit: a changed total charge is posted to the
+    ledger as a charge correction (the difference, with ``charge_reason``), which moves the
+    claim's amounts; paid and adjusted amounts change only through billing.
+    """
+    names = {field.name for field in Claim._meta.concrete_fields}
+    changed_fields = [name for name in changed_fields if name in names]
     if not changed_fields:
         return claim
-    with unique_errors():  # a claim number another claim took meanwhile
-        claim.save()
+    plain = [name for name in changed_fields if name not in MONEY_FIELDS]
+    if plain:
+        with unique_errors():  # a claim number another claim took meanwhile
+            claim.save(update_fields=[*plain, "timely_filing_deadline", "updated_at"])
+    if "total_charge" in changed_fields:
+        correct_charge(claim, claim.total_charge, actor=actor, reason=charge_reason)
     labels = ", ".join(str(Claim._meta.get_field(name).verbose_name) for name in changed_fields)
     ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.UPDATED, message=f"Changed {labels}.", actor=actor)
     return claim
+
+
+def correct_charge(claim: Claim, total_charge, *, actor: User | None, reason: str = "", source: str = Source.MANUAL):
+    """Post the difference between the claim's charge on the books and ``total_charge``; None if none.
+
+    The key counts the claim's charges so far: a double submit of the same correction posts once,
+    and two different corrections made at the same moment cannot both post (the second is refused).
+    """
+    current = Claim.objects.values_list("total_charge", flat=True).get(pk=claim.pk)
+    difference = total_charge - current
+    transaction_ = None
+    if difference:
+        number = claim.ledger.filter(kind=Kind.CHARGE).count() + 1
+        memo = f"Charge corrected from ${current:,.2f} to ${total_charge:,.2f}" + (
+            f": {reason.strip()}" if reason.strip() else ""
+        )
+        transaction_ = billing.charge(
+            claim, difference, key=f"claim:{claim.pk}:charge:{number}", source=source, memo=memo[:300], actor=actor
+        )
+    claim.refresh_from_db(fields=CLAIM_AMOUNTS)
+    return transaction_
 
 
 @transaction.atomic

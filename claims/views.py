@@ -135,12 +135,19 @@ def claim_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     claim = _get_claim(request, pk)
     form = ClaimEditForm(request.POST or None, instance=claim)
     if request.method == "POST" and form.is_valid():
-        services.save_claim_changes(form.save(commit=False), form.changed_data, actor=request.user)
-        if form.changed_data:
-            messages.success(request, f"Claim {claim} saved.")
+        changed = [name for name in form.changed_data if name != "charge_reason"]
+        try:
+            services.save_claim_changes(
+                form.save(commit=False), changed, actor=request.user, charge_reason=form.cleaned_data["charge_reason"]
+            )
+        except ValidationError as error:  # the ledger refused the charge correction; nothing was saved
+            form.add_error("total_charge", " ".join(error.messages))
         else:
-            messages.info(request, "Nothing changed.")
-        return redirect("claims:detail", pk=claim.pk)
+            if changed:
+                messages.success(request, f"Claim {claim} saved.")
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect("claims:detail", pk=claim.pk)
     return render(request, "claims/claim_edit.html", {"claim": claim, "form": form})
 
 

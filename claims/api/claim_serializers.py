@@ -75,6 +75,13 @@ class ClaimSerializer(serializers.ModelSerializer):
     denial_code = CodeField(max_length=10, allow_blank=True, required=False, validators=[validate_denial_code])
     remark_codes = serializers.ListField(child=CodeField(max_length=10), required=False)
     outstanding_balance = serializers.DecimalField(**MONEY, read_only=True)
+    charge_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Why total_charge changed; kept with the charge correction in the claim's ledger.",
+    )
     lines = ClaimLineSerializer(many=True, required=False, help_text="On update, the new lines replace all old ones.")
 
     class Meta:
@@ -96,9 +103,12 @@ class ClaimSerializer(serializers.ModelSerializer):
             "service_date_to",
             "diagnosis_codes",
             "total_charge",
+            "charge_reason",
             "allowed_amount",
             "paid_amount",
             "adjustment_amount",
+            "patient_responsibility",
+            "balance",
             "outstanding_balance",
             "denial_code",
             "denial_reason",
@@ -112,7 +122,19 @@ class ClaimSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         # Status moves only through POST /claims/{id}/status, which keeps to the status machine.
-        read_only_fields = ["status", "status_changed_at", "timely_filing_deadline", "created_at", "updated_at"]
+        # Money other than the charge moves only through billing (payments, adjustments, ERAs);
+        # a changed total_charge is posted to the ledger as a charge correction.
+        read_only_fields = [
+            "status",
+            "status_changed_at",
+            "paid_amount",
+            "adjustment_amount",
+            "patient_responsibility",
+            "balance",
+            "timely_filing_deadline",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_claim_number(self, value: str) -> str:
         practice = self.context["request"].user.practice
@@ -144,15 +166,17 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict) -> Claim:
         lines = validated_data.pop("lines", [])
+        validated_data.pop("charge_reason", None)
         return services.create_claim(validated_data, lines, actor=self._actor(), message="Created through the API.")
 
     @transaction.atomic
     def update(self, instance: Claim, validated_data: dict) -> Claim:
         lines = validated_data.pop("lines", None)
+        reason = validated_data.pop("charge_reason", "")
         changed = [name for name, value in validated_data.items() if getattr(instance, name) != value]
         for name in changed:
             setattr(instance, name, validated_data[name])
-        services.save_claim_changes(instance, changed, actor=self._actor())
+        services.save_claim_changes(instance, changed, actor=self._actor(), charge_reason=reason)
         if lines is not None:
             services.replace_lines(instance, lines, actor=self._actor())
         return instance

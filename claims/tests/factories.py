@@ -6,8 +6,12 @@ from decimal import Decimal
 import factory
 from django.core.files.base import ContentFile
 
+from billing import posting
+from billing import services as billing
+from billing.models import Account
 from billingpulse.tests.factories import PatientFactory, PracticeFactory, UserFactory
 from claims.models import (
+    ZERO,
     Claim,
     ClaimEvent,
     ClaimImport,
@@ -51,6 +55,39 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     diagnosis_codes = factory.LazyFunction(lambda: ["E11.9"])
     total_charge = Decimal("250.00")
     status = Claim.Status.SUBMITTED
+
+
+class LedgerClaimFactory(ClaimFactory):
+    """A claim whose money is on the books: created with no money, as ``services.create_claim``
+    makes one, then its ``total_charge`` is posted through ``billing.services.charge`` (and a
+    ``paid_amount``, if given, as a payment from the primary payer, without a Payment row).
+    Its money columns are then the ledger's projection, as ``verify_ledger`` checks.
+
+    ``ClaimFactory`` sets the money columns directly, which is enough for tests of other features.
+    """
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        charge = kwargs.pop("total_charge", Decimal("250.00"))
+        paid = kwargs.pop("paid_amount", ZERO)
+        claim = super()._create(model_class, *args, total_charge=ZERO, paid_amount=ZERO, **kwargs)
+        if charge:
+            billing.charge(claim, Decimal(charge), key=f"claim:{claim.pk}:charge")
+        if paid:
+            paid = Decimal(paid)
+            posting.post(
+                claim.practice,
+                posting.Posting(
+                    kind=posting.Kind.PAYMENT,
+                    source=posting.Source.MANUAL,
+                    legs=[posting.Leg(Account.CASH, paid), posting.Leg(Account.PRIMARY_AR, -paid)],
+                    idempotency_key=f"claim:{claim.pk}:paid",
+                    claim=claim,
+                    memo="Paid by the primary payer",
+                ),
+            )
+        claim.refresh_from_db()
+        return claim
 
 
 class ClaimLineFactory(factory.django.DjangoModelFactory):

@@ -17,6 +17,7 @@ from claims.tests.factories import (
     ClaimFactory,
     ClaimLineFactory,
     InsurancePolicyFactory,
+    LedgerClaimFactory,
     PayerFactory,
 )
 
@@ -268,7 +269,7 @@ def test_it_rejects_a_claim_number_my_practice_already_has(api, practice, other_
         ({"service_date_to": "2026-09-13"}, "service_date_to"),
         ({"total_charge": "-1.00"}, "total_charge"),
         ({"total_charge": "12.345"}, "total_charge"),
-        ({"paid_amount": "abc"}, "paid_amount"),
+        ({"charge_reason": "x" * 201}, "charge_reason"),
         ({"claim_type": "vet"}, "claim_type"),
         ({"lines": [{"procedure_code": "9921", "charge": "10"}]}, "lines"),
         ({"lines": [{"procedure_code": "99213"}]}, "lines"),
@@ -308,17 +309,73 @@ def test_it_updates_a_claim_and_notes_what_changed(api, owner, practice):
 
     response = api.patch(
         f"/api/v1/claims/{claim.pk}",
-        {"paid_amount": "100", "next_follow_up_date": "2026-10-01", "status": "paid"},
+        {"denial_reason": "Missing modifier", "next_follow_up_date": "2026-10-01", "status": "paid"},
         format="json",
     )
 
     assert response.status_code == 200
-    assert response.json()["paid_amount"] == "100.00"
-    assert response.json()["outstanding_balance"] == "150.00"
+    assert response.json()["next_follow_up_date"] == "2026-10-01"
     claim.refresh_from_db()
     assert claim.status == "denied"
     event = claim.events.get()
-    assert (event.kind, event.message, event.actor) == ("updated", "Changed paid amount, next follow up date.", owner)
+    assert (event.kind, event.message, event.actor) == ("updated", "Changed denial reason, next follow up date.", owner)
+
+
+@pytest.mark.django_db
+def test_it_creates_a_claim_with_its_charge_posted_to_the_ledger(api, owner, policy):
+    response = api.post("/api/v1/claims", _body(policy, total_charge="250.00"), format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["total_charge"], body["paid_amount"], body["balance"]) == ("250.00", "0.00", "250.00")
+    assert body["patient_responsibility"] == "0.00"
+    claim = Claim.objects.get(pk=body["id"])
+    charge = claim.ledger.get()
+    assert (charge.kind, charge.source, charge.amount, charge.created_by) == ("charge", "manual", Decimal("250"), owner)
+    assert charge.idempotency_key == f"claim:{claim.pk}:charge"
+    assert {(e.account, e.amount) for e in charge.entries.all()} == {
+        ("primary_ar", Decimal("250.00")),
+        ("charges", Decimal("-250.00")),
+    }
+
+
+@pytest.mark.django_db
+def test_it_cannot_write_paid_or_adjusted_amounts(api, practice):
+    claim = LedgerClaimFactory(practice=practice, total_charge=Decimal("250.00"))
+
+    response = api.patch(
+        f"/api/v1/claims/{claim.pk}",
+        {"paid_amount": "250.00", "adjustment_amount": "10.00", "balance": "0", "patient_responsibility": "5"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["paid_amount"], body["adjustment_amount"], body["balance"]) == ("0.00", "0.00", "250.00")
+    claim.refresh_from_db()
+    assert (claim.paid_amount, claim.adjustment_amount, claim.balance) == (0, 0, Decimal("250.00"))
+    assert claim.ledger.count() == 1
+    assert not claim.events.exists()
+
+
+@pytest.mark.django_db
+def test_it_posts_a_changed_charge_as_a_correction_with_the_reason(api, owner, practice):
+    claim = LedgerClaimFactory(practice=practice, total_charge=Decimal("250.00"))
+
+    response = api.patch(
+        f"/api/v1/claims/{claim.pk}", {"total_charge": "200.00", "charge_reason": "Fee schedule"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["total_charge"], response.json()["balance"]) == ("200.00", "200.00")
+    correction = claim.ledger.order_by("pk").last()
+    assert (correction.kind, correction.amount, correction.created_by) == ("charge", Decimal("50.00"), owner)
+    assert correction.memo == "Charge corrected from $250.00 to $200.00: Fee schedule"
+    assert {(e.account, e.amount) for e in correction.entries.all()} == {
+        ("primary_ar", Decimal("-50.00")),
+        ("charges", Decimal("50.00")),
+    }
+    assert claim.events.get().message == "Changed total charge."
 
 
 @pytest.mark.django_db

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from billing.models import LedgerEntry
 from billingpulse.tests.factories import ProviderFactory
 from claims.models import ClaimEvent
-from claims.tests.factories import ClaimFactory
+from claims.tests.factories import ClaimFactory, LedgerClaimFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,48 @@ def test_it_saves_changes_and_notes_them_on_the_timeline(owner_client, owner, cl
     event = ClaimEvent.objects.get(claim=claim)
     assert event.kind == "updated" and event.actor == owner
     assert "ICD-10 codes" in event.message and "denial code" in event.message
+
+
+def test_it_posts_a_changed_charge_to_the_ledger_as_a_correction(owner_client, owner, practice, provider):
+    claim = LedgerClaimFactory(practice=practice, provider=provider, total_charge=Decimal("250.00"))
+
+    response = owner_client.post(_url(claim), _data(claim, total_charge="275.50", charge_reason="Missed a unit"))
+
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.total_charge, claim.balance, claim.paid_amount) == (Decimal("275.50"), Decimal("275.50"), 0)
+    correction = claim.ledger.order_by("pk").last()
+    assert (correction.kind, correction.source, correction.created_by) == ("charge", "manual", owner)
+    assert correction.memo == "Charge corrected from $250.00 to $275.50: Missed a unit"
+    assert {(e.account, e.amount) for e in correction.entries.all()} == {
+        ("primary_ar", Decimal("25.50")),
+        ("charges", Decimal("-25.50")),
+    }
+    charges = sum(e.amount for e in LedgerEntry.objects.filter(claim=claim, account="charges"))
+    assert -charges == claim.total_charge
+    assert ClaimEvent.objects.get(claim=claim).message == "Changed total charge."
+
+
+def test_it_posts_a_lowered_charge_and_a_resubmit_posts_nothing_more(owner_client, practice, provider):
+    claim = LedgerClaimFactory(practice=practice, provider=provider, total_charge=Decimal("250.00"))
+    data = _data(claim, total_charge="200")
+
+    owner_client.post(_url(claim), data)
+    owner_client.post(_url(claim), data)
+
+    claim.refresh_from_db()
+    assert (claim.total_charge, claim.balance) == (Decimal("200.00"), Decimal("200.00"))
+    assert claim.ledger.count() == 2
+    assert claim.ledger.order_by("pk").last().memo == "Charge corrected from $250.00 to $200.00"
+
+
+def test_it_never_saves_money_columns_from_the_form(owner_client, practice, provider):
+    claim = LedgerClaimFactory(practice=practice, provider=provider, total_charge=Decimal("250.00"), paid_amount="100")
+
+    owner_client.post(_url(claim), _data(claim, paid_amount="0", balance="0", denial_reason="Late"))
+
+    claim.refresh_from_db()
+    assert (claim.paid_amount, claim.balance, claim.denial_reason) == (Decimal("100.00"), Decimal("150.00"), "Late")
 
 
 def test_it_records_nothing_when_nothing_changed(owner_client, claim):
