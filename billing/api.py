@@ -26,7 +26,7 @@ from rest_framework.settings import api_settings
 
 from billing import services
 from billing.models import ExpectedPayment, JournalTransaction, LedgerEntry, Payment, Responsibility
-from billing.posting import PostingError
+from billing.posting import CENT, PostingError
 from billing.serializers import (
     AdjustmentSerializer,
     ApplyCreditSerializer,
@@ -239,7 +239,9 @@ def _check_refundable_on(payment: Payment, claim: Claim, amount: Decimal) -> Non
     on_claim = LedgerEntry.objects.filter(
         transaction__payment=payment, claim=claim, transaction__kind__in=["payment", "refund", "reversal"]
     )
-    paid = -(on_claim.filter(account__endswith="_ar").aggregate(total=Sum("amount"))["total"] or Decimal(0))
+    paid = -(on_claim.filter(account__endswith="_ar").aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(
+        CENT
+    )
     if paid <= 0:
         raise PostingError({"claim": "This payment paid nothing on that claim."})
     if amount > paid:
@@ -317,14 +319,16 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 def _owed(claim: Claim, responsibility: str) -> Decimal:
     entries = LedgerEntry.objects.filter(claim=claim, account=Responsibility(responsibility).account)
-    return entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    return (entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(CENT)
 
 
 def _check_owed(claim: Claim, responsibility: str, amount: Decimal, verb: str) -> None:
     owed = _owed(claim, responsibility)
     if amount > owed:
         who = Responsibility(responsibility).label.lower()
-        raise PostingError({"amount": f"{verb} at most what the {who} owes on this claim: ${max(owed, 0):,}."})
+        raise PostingError(
+            {"amount": f"{verb} at most what the {who} owes on this claim: ${max(owed, Decimal('0.00')):,}."}
+        )
 
 
 class ClaimPostingViewSet(viewsets.GenericViewSet):

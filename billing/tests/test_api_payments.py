@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import JournalTransaction, Payment
-from billing.tests.factories import PaymentFactory, key, posted_claim
+from billing.tests.factories import PaymentFactory, posted_claim
 from billingpulse.tests.factories import PatientFactory
 from claims.tests.factories import PayerFactory
 
