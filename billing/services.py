@@ -356,16 +356,18 @@ def void_payment(payment: Payment, *, reason: str, actor: User | None = None) ->
 
 def expect_payment(claim: Claim, *, amount: Decimal, reference: str = "", payment_date=None, call=None):
     """Record what a payer said it paid on a call; once per call."""
-    expected, _ = ExpectedPayment.objects.get_or_create(
-        call=call,
-        defaults={
-            "practice_id": claim.practice_id,
-            "claim": claim,
-            "amount": amount,
-            "reference": reference[:60],
-            "payment_date": payment_date,
-        },
-    )
+    values = {
+        "practice_id": claim.practice_id,
+        "claim": claim,
+        "amount": amount,
+        "reference": reference[:60],
+        "payment_date": payment_date,
+    }
+    if call is None:
+        # Without a call there is nothing to be once per: get_or_create(call=None) would return
+        # any other claim's expected payment recorded without a call.
+        return ExpectedPayment.objects.create(**values)
+    expected, _ = ExpectedPayment.objects.get_or_create(call=call, defaults=values)
     return expected
 
 
