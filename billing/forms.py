@@ -115,19 +115,22 @@ class LedgerFilterForm(forms.Form):
 class PostingForm(forms.Form):
     """Base of every posting form: the idempotency token, made fresh for each new form."""
 
-    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Not required here: a missing or mangled token is said above the form (a hidden field's
+    # own error would show nowhere).
+    key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("key", uuid.uuid4().hex)
 
-    def clean_key(self) -> str:
-        key = self.cleaned_data["key"]
+    def clean(self):
+        cleaned = super().clean()
         try:
-            return uuid.UUID(key).hex
+            cleaned["key"] = uuid.UUID(cleaned.get("key") or "").hex
         except ValueError:
             raise forms.ValidationError("This form is out of date; reload the page and try again.") from None
+        return cleaned
 
 
 def _claim_choice(claim: Claim) -> str:

@@ -215,6 +215,9 @@ def _detail_context(request: AuthedRequest, claim: Claim, **forms) -> dict:
         "events": claim.events.select_related("actor"),
         "status_form": forms.get("status_form") or ClaimStatusForm(claim=claim),
         "note_form": forms.get("note_form") or NoteForm(),
+        # The "Ledger" card: two queries however long the ledger (billing writes these rows).
+        "claim_ledger": claim.ledger.select_related("created_by", "reversed_by").order_by("pk"),
+        "claim_expected_payments": claim.expected_payments.order_by("-created_at", "-pk"),
         **claim_calls_context(request, claim),
     }
 
