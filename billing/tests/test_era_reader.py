@@ -311,3 +311,58 @@ def _our_amounts(path: Path) -> list[tuple]:
 def test_it_agrees_with_pyx12(path: Path) -> None:
     pytest.importorskip("pyx12")
     assert _our_amounts(path) == _pyx12_amounts(path)
+
+
+def test_it_reads_the_patient_and_member_id_for_matching() -> None:
+    (payment,) = read_835(_text(SYNTHETIC)).payments
+    first = payment.claims[0]
+    assert (first.patient_last_name, first.patient_first_name) == ("SAMPLE", "JANE")
+    assert (first.patient_member_id, first.subscriber_member_id) == ("MBR0000001", "")
+    assert first.service_date_from is None
+    assert first.first_service_date == date(2025, 1, 5)
+    # A claim with no service lines and no claim dates has no date of service.
+    assert payment.claims[-1].first_service_date is None
+
+
+def test_it_reads_the_subscriber_member_id() -> None:
+    text = _with_segments_before(_text(SYNTHETIC), "NM1*82", "NM1*IL*1*SAMPLE*JOHN****MI*SUB0000009~")
+    first = read_835(text).payments[0].claims[0]
+    assert (first.patient_member_id, first.subscriber_member_id) == ("MBR0000001", "SUB0000009")
+
+
+def test_it_never_keeps_a_social_security_number_as_member_id() -> None:
+    (payment,) = read_835(_text("pyx12_835_4010_reversal_plb.txt")).payments
+    assert payment.claims[0].patient_last_name == "Flintstone"
+    assert payment.claims[0].patient_member_id == ""
+
+
+def test_it_reads_the_claim_statement_dates() -> None:
+    (payment,) = read_835(_text("lfh_835_5010_medicare_part_a_plb.835")).payments
+    first, second = payment.claims
+    assert (first.service_date_from, first.service_date_to) == (date(2002, 8, 16), date(2002, 8, 24))
+    assert first.first_service_date == date(2002, 8, 16)
+    assert (second.service_date_from, second.service_date_to) == (date(2002, 5, 12), None)
+    assert first.patient_member_id == "666666666A"
+
+
+def test_it_takes_the_earliest_line_date_as_the_claims_date_of_service() -> None:
+    (payment,) = read_835(_text("pyx12_835_5010_denial_multi_svc.txt")).payments
+    assert [line.service_date for line in payment.claims[0].lines] == [
+        date(2003, 11, 29),
+        date(2003, 10, 30),
+        date(2003, 10, 31),
+    ]
+    assert payment.claims[0].first_service_date == date(2003, 10, 30)
+
+
+def test_it_warns_about_an_invalid_statement_date() -> None:
+    text = _with_segments_before(_text(SYNTHETIC), "NM1*82", "DTM*232*20251340~")
+    remittance = read_835(text)
+    assert remittance.payments[0].claims[0].service_date_from is None
+    assert remittance.warnings == ("In claim PCN1001, the date '20251340' is not a valid date; it was left empty.",)
+
+
+def test_it_reads_only_eight_digit_dates() -> None:
+    remittance = read_835(_text(SYNTHETIC).replace("DTM*472*20250105", "DTM*472*2025015", 1))
+    assert remittance.payments[0].claims[0].lines[0].service_date is None
+    assert remittance.warnings == ("In claim PCN1001, the date '2025015' is not a valid date; it was left empty.",)
