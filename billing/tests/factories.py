@@ -40,6 +40,20 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
+def snapshot() -> tuple:
+    """Everything a posting can change, to show that a refused one changed nothing."""
+    from billing.posting import ACCOUNT_AMOUNTS, CLAIM_AMOUNTS
+
+    return (
+        JournalTransaction.objects.count(),
+        LedgerEntry.objects.count(),
+        list(Claim.objects.order_by("pk").values_list("pk", *CLAIM_AMOUNTS, "status")),
+        list(PatientAccount.objects.order_by("pk").values_list("pk", *ACCOUNT_AMOUNTS)),
+        list(Payment.objects.order_by("pk").values_list("pk", "amount", "refunded_amount", "status")),
+        list(ExpectedPayment.objects.order_by("pk").values_list("pk", "status", "received_amount")),
+    )
+
+
 def insurance_payment(claim: Claim, amount: Decimal | str = "100.00", **kwargs) -> Payment:
     """The primary payer's check, all of it applied to ``claim``."""
     kwargs.setdefault("method", Payment.Method.CHECK)
@@ -204,4 +218,4 @@ class RemittanceClaimFactory(factory.django.DjangoModelFactory):
     paid = Decimal("212.40")
 
 
-__all__ = ["PatientFactory", "busy_ledger", "insurance_payment", "patient_payment", "posted_claim"]
+__all__ = ["PatientFactory", "busy_ledger", "insurance_payment", "patient_payment", "posted_claim", "snapshot"]
