@@ -81,7 +81,7 @@ class RemittanceDetailSerializer(RemittanceSerializer):
         read_only_fields = fields
 
 
-class UploadSerializer(serializers.Serializer):
+class RemittanceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="An X12 835 file, up to 20 MB.")
 
     def validate_file(self, upload):
@@ -90,7 +90,7 @@ class UploadSerializer(serializers.Serializer):
         return upload
 
 
-class PostSerializer(serializers.Serializer):
+class RemittancePostSerializer(serializers.Serializer):
     hold_unmatched = serializers.BooleanField(
         default=False, help_text="Post the matched claims and hold the unmatched ones in the queue."
     )
@@ -111,10 +111,10 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             queryset = queryset.prefetch_related("claim_payments__claim")
         return queryset
 
-    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: RemittanceDetailSerializer})
+    @extend_schema(request={"multipart/form-data": RemittanceUploadSerializer}, responses={201: RemittanceDetailSerializer})
     def create(self, request):
         """Upload an 835: it is read, balanced and matched, and stored as a preview (nothing is posted)."""
-        upload = UploadSerializer(data=request.data)
+        upload = RemittanceUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         try:
@@ -124,12 +124,12 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         remittance = self.get_queryset().prefetch_related("claim_payments__claim").get(pk=remittance.pk)
         return Response(RemittanceDetailSerializer(remittance).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PostSerializer, responses={200: RemittanceSerializer})
+    @extend_schema(request=RemittancePostSerializer, responses={200: RemittanceSerializer})
     @action(detail=True, methods=["post"], url_path="post")
     def post_remittance(self, request, pk=None, format=None):
         """Post the whole remittance in one transaction, or refuse with the reasons (nothing posted)."""
         remittance = self.get_object()
-        options = PostSerializer(data=request.data)
+        options = RemittancePostSerializer(data=request.data)
         options.is_valid(raise_exception=True)
         try:
             post_remittance(remittance, actor=request.user, hold_unmatched=options.validated_data["hold_unmatched"])
