@@ -363,3 +363,22 @@ def test_it_answers_404_for_another_practices_expected_payment(api, other_practi
     theirs = ExpectedPaymentFactory(practice=other_practice)
 
     assert api.get(f"/api/v1/expected-payments/{theirs.pk}").status_code == 404
+
+
+# The schema
+
+
+def test_it_documents_every_billing_route_without_schema_warnings(api):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+
+    for money_post in ("/api/v1/payments", "/api/v1/claims/{id}/adjustments", "/api/v1/payments/{id}/refund"):
+        [header] = [p for p in paths[money_post]["post"]["parameters"] if p["in"] == "header"]
+        assert (header["name"], header["required"]) == ("Idempotency-Key", True)
+    assert {"/api/v1/transactions/{id}/reverse", "/api/v1/patient-accounts/{id}", "/api/v1/expected-payments"} <= set(
+        paths
+    )
