@@ -509,7 +509,7 @@ def post_remittance(remittance: Remittance, *, actor: User | None, hold_unmatche
 
 
 def _post(remittance: Remittance, *, actor: User | None, hold_unmatched: bool) -> dict:
-    rem = Remittance.objects.select_for_update().select_related("practice", "payer").get(pk=remittance.pk)
+    rem = Remittance.objects.select_for_update(of=("self",)).select_related("practice", "payer").get(pk=remittance.pk)
     if rem.status == Remittance.Status.POSTED:
         return rem.summary.get("posted", {})
     if rem.status != Remittance.Status.PREVIEW:
@@ -834,7 +834,7 @@ def post_held(row: RemittanceClaim, claim: Claim, *, actor: User | None) -> list
 
 
 def _post_held(row: RemittanceClaim, claim: Claim, *, actor) -> list[JournalTransaction]:
-    row = RemittanceClaim.objects.select_for_update().select_related("remittance").get(pk=row.pk)
+    row = RemittanceClaim.objects.select_for_update(of=("self",)).select_related("remittance").get(pk=row.pk)
     rem = row.remittance
     if rem.practice_id != claim.practice_id:
         raise RemittanceRefused("No such claim.")

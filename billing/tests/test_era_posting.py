@@ -471,3 +471,42 @@ def test_it_seeds_one_posted_remittance_and_one_in_preview_once(practice):
     assert [r.pk for r in again] == [r.pk for r in first]
     assert clearing_balance(first[0]) == 0
     assert Remittance.objects.filter(practice=practice).count() == 2
+
+
+# ---------------------------------------------------------------------------- concurrency (PostgreSQL)
+
+
+def _post_or_refusal(remittance, actor):
+    def run():
+        try:
+            return post_remittance(Remittance.objects.get(pk=remittance.pk), actor=actor)
+        except RemittanceRefused as refused:
+            return str(refused)
+
+    return run
+
+
+@pytest.mark.parametrize("copies", ["one preview", "two previews"])
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Concurrent writers need PostgreSQL.")
+@pytest.mark.django_db(transaction=True)
+def test_it_posts_the_same_remittance_once_when_posted_twice_at_once(practice, owner, copies):
+    from billingpulse.tests.concurrency import at_once
+
+    claim = make_claim(practice, "CLM-1", "100.00")
+    data = build_835([ClaimPaid("CLM-1", D("100.00"), D("80.00"), adjustments=[("CO", "45", D("20.00"))])], trace="T1")
+    first = preview(practice, data)
+    second = first if copies == "one preview" else preview(practice, data + b"\n")
+
+    results = at_once([_post_or_refusal(first, owner), _post_or_refusal(second, owner)])
+
+    posted = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, str)]
+    if copies == "one preview":
+        assert len(posted) == 2 and posted[0] == posted[1]  # the second waits, then replays
+    else:
+        assert len(posted) == 1 and len(refused) == 1 and "already posted" in refused[0]
+    assert Remittance.objects.filter(status=Remittance.Status.POSTED).count() == 1
+    claim.refresh_from_db()
+    assert claim.paid_amount == D("80.00")
+    assert JournalTransaction.objects.filter(source="era", kind="payment", claim=claim).count() == 1
+    assert verify(practice) == []
