@@ -297,6 +297,7 @@ def refund(
     _positive(amount)
     if not reason.strip():
         raise PostingError({"reason": "Say why the money is paid back."})
+    _not_from_era(payment)
     # A replay goes straight to ``post``, which returns the first refund (or refuses other content):
     # the checks below describe the payment after that refund, not before it.
     replayed = JournalTransaction.objects.filter(practice=payment.practice, idempotency_key=key).exists()
@@ -337,11 +338,21 @@ def reverse(original: JournalTransaction, *, reason: str, actor: User | None = N
     return post(original.practice, reversal_of(original, reason=reason.strip(), actor=actor))
 
 
+def _not_from_era(payment: Payment) -> None:
+    """An ERA's deposit balances against its claim postings; it is corrected by the payer's next ERA."""
+    if payment.remittance_id is not None:
+        raise PostingError(
+            "This payment came with a remittance (835). Payers correct one with a reversal in a later "
+            "remittance; reverse single claim postings of it if one was posted in error."
+        )
+
+
 @transaction.atomic
 def void_payment(payment: Payment, *, reason: str, actor: User | None = None) -> Payment:
     """Reverse everything a payment posted (refunds first) and mark it voided."""
     if payment.status == Payment.Status.VOIDED:
         raise PostingError("This payment is already voided.")
+    _not_from_era(payment)
     if not reason.strip():
         raise PostingError({"reason": "Say why the payment is voided."})
     open_txns = payment.ledger.filter(reversed_by__isnull=True).exclude(kind=Kind.REVERSAL).order_by("-id")
