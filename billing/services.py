@@ -342,8 +342,7 @@ def _not_from_era(payment: Payment) -> None:
     """An ERA's deposit balances against its claim postings; it is corrected by the payer's next ERA."""
     if payment.remittance_id is not None:
         raise PostingError(
-            "This payment came with a remittance (835). Payers correct one with a reversal in a later "
-            "remittance; reverse single claim postings of it if one was posted in error."
+            "This payment came with a remittance (835); the payer corrects it with a reversal in a later remittance."
         )
 
 
