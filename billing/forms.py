@@ -142,6 +142,13 @@ class ClaimChoiceField(forms.ModelChoiceField):
         return _claim_choice(obj)
 
 
+def owed_by(claim: Claim, source: str | None) -> Decimal:
+    """What a payment from ``source`` can pay on the claim: the patient's share, or the rest."""
+    if source == Payment.Source.PATIENT:
+        return max(claim.patient_responsibility, ZERO)
+    return max(claim.balance - claim.patient_responsibility, ZERO)
+
+
 class PaymentForm(PostingForm):
     """A payment from the patient or a payer, with an amount to apply to each open claim.
 
@@ -168,8 +175,16 @@ class PaymentForm(PostingForm):
             )
 
     @property
-    def allocation_rows(self) -> list[tuple[Claim, forms.BoundField]]:
-        return [(claim, self[f"alloc_{claim.pk}"]) for claim in self.claims]
+    def allocation_rows(self) -> list[dict]:
+        return [
+            {
+                "claim": claim,
+                "field": self[f"alloc_{claim.pk}"],
+                "insurance_owes": owed_by(claim, Payment.Source.PRIMARY),
+                "patient_owes": owed_by(claim, Payment.Source.PATIENT),
+            }
+            for claim in self.claims
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -180,6 +195,12 @@ class PaymentForm(PostingForm):
             (claim, cleaned[f"alloc_{claim.pk}"]) for claim in self.claims if cleaned.get(f"alloc_{claim.pk}")
         ]
         cleaned["allocations"] = allocations
+        source = cleaned.get("source")
+        for claim, value in allocations:
+            owed = owed_by(claim, source)
+            if value > owed:
+                who = "The patient owes" if source == Payment.Source.PATIENT else "Insurance owes"
+                self.add_error(f"alloc_{claim.pk}", f"{who} ${owed:,} on claim {claim.claim_number}.")
         amount = cleaned.get("amount")
         allocated = sum((value for _, value in allocations), ZERO)
         if amount is not None and allocated > amount:
@@ -187,7 +208,6 @@ class PaymentForm(PostingForm):
                 f"${allocated:,} is applied to claims, more than the ${amount:,} payment. "
                 "Lower the amounts applied or raise the payment."
             )
-        source = cleaned.get("source")
         if amount is not None and source and source != Payment.Source.PATIENT and allocated != amount:
             raise forms.ValidationError(
                 f"Apply all of an insurance payment to claims: ${amount - allocated:,} is not applied yet."

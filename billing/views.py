@@ -316,7 +316,8 @@ def payment_new(request: AuthedRequest, pk: int) -> HttpResponse:
             return _done(request, reverse("billing:patient_detail", args=[patient.pk]))
     context = {"patient": patient, "form": form, "next": safe_next_url(request)}
     if request.htmx and request.method == "POST":
-        response = render(request, "billing/payment_form.html#payment-form", context, status=400)
+        # 200, not 400: htmx 2 swaps only successful responses into the page.
+        response = render(request, "billing/payment_form.html#payment-form", context)
         return reswap(retarget(response, "#payment-form"), "outerHTML")
     return render(request, "billing/payment_form.html", context, status=400 if request.method == "POST" else 200)
 

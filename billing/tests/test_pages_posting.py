@@ -17,7 +17,15 @@ KEY = "0f8fad5bd9cb469fa16570867728950e"
 
 @pytest.fixture
 def account(practice):
-    return patient_with_claims(practice, "250.00", "100.00", first_name="Eleanor", last_name="Whitfield")
+    """Two claims, 250 and 100; the patient owes 100 and 40 of them, insurance the rest."""
+    patient, (first, second) = patient_with_claims(
+        practice, "250.00", "100.00", first_name="Eleanor", last_name="Whitfield"
+    )
+    for claim, share in ((first, "100.00"), (second, "40.00")):
+        services.transfer(
+            claim, Decimal(share), key=f"share:{claim.pk}", from_responsibility="primary", to_responsibility="patient"
+        )
+    return patient, [fresh(first), fresh(second)]
 
 
 def _payment_data(claims, amount="100.00", allocations=(), **overrides):
@@ -48,7 +56,7 @@ def test_it_shows_the_payment_form_with_a_fresh_token_and_a_row_per_open_claim(o
 
     form = response.context["form"]
     assert len(form.initial["key"]) == 32
-    assert {claim.pk for claim, _ in form.allocation_rows} == {first.pk, second.pk}
+    assert {row["claim"].pk for row in form.allocation_rows} == {first.pk, second.pk}
     assert f'name="alloc_{first.pk}"' in response.content.decode()
 
 
@@ -134,6 +142,26 @@ def test_it_refuses_a_bad_payment_and_posts_nothing(owner_client, account, amoun
     assert JournalTransaction.objects.filter(kind="payment").count() == 0
 
 
+@pytest.mark.parametrize(
+    ("source", "allocation", "message"),
+    [
+        ("patient", "100.01", "The patient owes $100.00 on claim"),
+        ("primary", "150.01", "Insurance owes $150.00 on claim"),
+    ],
+)
+def test_it_refuses_to_apply_more_than_the_payer_owes_on_a_claim(owner_client, account, source, allocation, message):
+    patient, (first, _) = account
+
+    response = owner_client.post(
+        f"/billing/patients/{patient.pk}/payments/new/",
+        _payment_data([first], allocation, [allocation], source=source),
+    )
+
+    assert response.status_code == 400
+    assert message in _errors(response)
+    assert not Payment.objects.exists()
+
+
 def test_it_refuses_an_insurance_payment_not_applied_in_full(owner_client, account):
     patient, (first, second) = account
 
@@ -168,7 +196,9 @@ def test_it_answers_a_bad_htmx_payment_with_the_form_in_place(owner_client, acco
     )
 
     body = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 200  # htmx swaps only successful responses
+    assert "Enter an amount more than zero." in body
+    assert not Payment.objects.exists()
     assert 'id="payment-form"' in body and "<html" not in body
     assert response["HX-Retarget"] == "#payment-form"
 
@@ -267,7 +297,7 @@ def test_it_writes_off_a_patient_balance(owner_client, account):
 
     assert response.status_code == 302
     assert JournalTransaction.objects.filter(kind="write_off").count() == 1
-    assert fresh(first).patient_responsibility == Decimal("0.00")
+    assert fresh(first).patient_responsibility == Decimal("100.00")  # 100 + 40 moved, 40 written off
 
 
 def test_it_offers_only_write_off_reasons(owner_client, account):
@@ -297,7 +327,7 @@ def test_it_transfers_responsibility_to_the_patient(owner_client, account):
     )
 
     assert response.status_code == 302
-    assert fresh(first).patient_responsibility == Decimal("50.00")
+    assert fresh(first).patient_responsibility == Decimal("150.00")
 
 
 def test_it_refuses_a_transfer_to_the_same_responsibility(owner_client, account):
@@ -316,7 +346,7 @@ def test_it_refuses_a_transfer_to_the_same_responsibility(owner_client, account)
 
     assert response.status_code == 400
     assert "not the same as where it is" in _errors(response)
-    assert not JournalTransaction.objects.filter(kind="transfer").exists()
+    assert JournalTransaction.objects.filter(kind="transfer").count() == 2  # the fixture's two
 
 
 def _with_credit(practice, patient, first):
@@ -343,7 +373,7 @@ def test_it_applies_credit_to_a_claim(owner_client, practice, account):
     assert response.status_code == 302
     patient.account.refresh_from_db()
     assert patient.account.credit == Decimal("0.00")
-    assert fresh(first).patient_responsibility == Decimal("15.00")
+    assert fresh(first).patient_responsibility == Decimal("115.00")
 
 
 @pytest.mark.parametrize(
@@ -507,7 +537,7 @@ def test_it_shows_staff_no_void_or_reverse_button(teammate_client, patient_payme
 
 def test_it_lets_an_admin_reverse_a_transaction(owner_client, account):
     patient, (first, _) = account
-    charge = first.ledger.get()
+    charge = first.ledger.get(kind="charge")
 
     page = owner_client.get(f"/billing/transactions/{charge.pk}/reverse/")
     response = owner_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "Billed in error"})
@@ -517,12 +547,12 @@ def test_it_lets_an_admin_reverse_a_transaction(owner_client, account):
     assert response["Location"] == f"/billing/patients/{patient.pk}/"
     reversal = JournalTransaction.objects.get(kind="reversal")
     assert reversal.reverses == charge and reversal.memo == "Billed in error"
-    assert fresh(first).balance == Decimal("0.00")
+    assert fresh(first).total_charge == Decimal("0.00")
 
 
 def test_it_refuses_reversing_twice(owner_client, account):
     _, (first, _) = account
-    charge = first.ledger.get()
+    charge = first.ledger.get(kind="charge")
     owner_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "Billed in error"})
 
     response = owner_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "Once more"})
@@ -534,7 +564,7 @@ def test_it_refuses_reversing_twice(owner_client, account):
 
 def test_it_refuses_reversing_a_reversal(owner_client, account):
     _, (first, _) = account
-    reversal = services.reverse(first.ledger.get(), reason="Billed in error")
+    reversal = services.reverse(first.ledger.get(kind="charge"), reason="Billed in error")
 
     response = owner_client.post(f"/billing/transactions/{reversal.pk}/reverse/", {"reason": "Undo"})
 
@@ -545,7 +575,7 @@ def test_it_refuses_reversing_a_reversal(owner_client, account):
 
 def test_it_asks_why_a_transaction_is_reversed(owner_client, account):
     _, (first, _) = account
-    charge = first.ledger.get()
+    charge = first.ledger.get(kind="charge")
 
     response = owner_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "   "})
 
@@ -555,7 +585,7 @@ def test_it_asks_why_a_transaction_is_reversed(owner_client, account):
 
 def test_it_keeps_staff_from_reversing(teammate_client, account):
     _, (first, _) = account
-    charge = first.ledger.get()
+    charge = first.ledger.get(kind="charge")
 
     assert teammate_client.get(f"/billing/transactions/{charge.pk}/reverse/").status_code == 403
     assert teammate_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "x"}).status_code == 403
@@ -564,7 +594,7 @@ def test_it_keeps_staff_from_reversing(teammate_client, account):
 
 def test_it_hides_another_practices_transaction(outsider_client, account):
     _, (first, _) = account
-    charge = first.ledger.get()
+    charge = first.ledger.get(kind="charge")
 
     assert outsider_client.post(f"/billing/transactions/{charge.pk}/reverse/", {"reason": "x"}).status_code == 404
     assert not JournalTransaction.objects.filter(kind="reversal").exists()
