@@ -28,6 +28,7 @@ replays the same keys.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -275,8 +276,8 @@ def preview(
     )
     matches = matching.match_claims(practice, era)
     rows = [_claim_row(remittance, position, match) for position, match in enumerate(matches, 1)]
+    _mark_reversals(rows)
     RemittanceClaim.objects.bulk_create(rows, batch_size=500)
-    _mark_reversals(remittance)
     return remittance
 
 
@@ -390,15 +391,12 @@ def _cas(adjustment) -> dict:
     return {"group": adjustment.group, "reason": adjustment.reason, "amount": str(adjustment.amount)}
 
 
-def _mark_reversals(remittance: Remittance) -> None:
+def _mark_reversals(rows: list[RemittanceClaim]) -> None:
     """Say in the preview which reversals have an original posting to pair with, and which would be held."""
-    rows = list(
-        remittance.claim_payments.filter(claim_status_code=REVERSAL, claim__isnull=False).select_related("claim")
-    )
-    for row, (originals, problem) in zip(rows, originals_for(rows), strict=True):
+    reversals = [row for row in rows if row.claim_status_code == REVERSAL and row.claim is not None]
+    for row, (originals, problem) in zip(reversals, originals_for(reversals), strict=True):
         row.detail["hold"] = problem
         row.detail["reverses"] = [t.pk for t in originals]
-    RemittanceClaim.objects.bulk_update(rows, ["detail"], batch_size=500)
 
 
 # ---------------------------------------------------------------------------- reversals
@@ -519,6 +517,8 @@ def _post(remittance: Remittance, *, actor: User | None, hold_unmatched: bool) -
     if first is not None:
         raise RemittanceRefused(duplicate_message(first))
     rows = list(rem.claim_payments.select_related("claim__patient").order_by("position"))
+    for row in rows:
+        row.stored_detail = copy.deepcopy(row.detail)
     clps = [clp for payment in era.payments for clp in payment.claims]
     reversals = [
         r for r in rows if r.claim_status_code == REVERSAL and r.claim_id and not needs_hold(r, reversal=False)
@@ -554,10 +554,18 @@ def _post(remittance: Remittance, *, actor: User | None, hold_unmatched: bool) -
         raise RemittanceRefused(f"Nothing was posted: ERA clearing would be left at {clearing}.")
     txns = post_many(rem.practice, postings)
     match_expected_payments([t for t in txns if t.claim_id])
+    # One UPDATE for the posted rows; a row-by-row bulk_update only for those whose detail changed
+    # (a reversal's originals, a hold reason new since the preview): Django's CASE WHEN bulk_update
+    # of 5,000 rows took seconds.
+    posted_ids = [row.pk for row in plan.posted_rows]
+    for start in range(0, len(posted_ids), 900):
+        RemittanceClaim.objects.filter(pk__in=posted_ids[start : start + 900]).update(
+            status=RemittanceClaim.Status.POSTED, posted_at=now
+        )
+    changed = [row for row in (*plan.posted_rows, *plan.held_rows) if row.detail != row.stored_detail]
     for row in plan.posted_rows:
         row.status, row.posted_at = RemittanceClaim.Status.POSTED, now
-    RemittanceClaim.objects.bulk_update(plan.posted_rows, ["status", "posted_at", "claim", "detail"], batch_size=500)
-    RemittanceClaim.objects.bulk_update(plan.held_rows, ["note", "detail"], batch_size=500)
+    RemittanceClaim.objects.bulk_update(changed, ["note", "detail"], batch_size=500)
     _mark_denied(plan.denied, actor)
     summary = _summary(rem, era, txns, plan)
     rem.status, rem.posted_by, rem.posted_at = Remittance.Status.POSTED, actor, now
@@ -576,8 +584,8 @@ def _plan_claim(plan: _Plan, rem: Remittance, row: RemittanceClaim, clp: ClaimPa
     elif not reason:
         plan.postings.extend(claim_postings(rem, row.claim, clp, prefix=prefix, actor=actor))
     if reason:
-        row.detail["hold"] = reason
-        row.note = f"Held: {reason}"[:300]
+        if row.claim_status_code == REVERSAL:
+            row.detail["hold"] = reason  # unmatched rows keep theirs in detail["match"]
         plan.held_rows.append(row)
         if clp.paid:
             plan.postings.append(
