@@ -24,7 +24,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from billing.models import (
@@ -374,18 +374,52 @@ def _write(practice, new, accounts, claims, payments) -> None:
     changed_payments = {txn.payment_id for _, txn in new if txn.payment_id}
     for claim in (claims[pk] for pk in changed_claims):
         claim.updated_at = now
-    Claim.objects.bulk_update([claims[pk] for pk in changed_claims], [*CLAIM_AMOUNTS, "updated_at"], batch_size=500)
+    _bulk_set(Claim, [claims[pk] for pk in sorted(changed_claims)], [*CLAIM_AMOUNTS, "updated_at"])
     for account in (accounts[pk] for pk in changed_accounts):
         account.updated_at = now
-    PatientAccount.objects.bulk_update(
-        [accounts[pk] for pk in changed_accounts], [*ACCOUNT_AMOUNTS, "updated_at"], batch_size=500
-    )
+    _bulk_set(PatientAccount, [accounts[pk] for pk in sorted(changed_accounts)], [*ACCOUNT_AMOUNTS, "updated_at"])
     for payment in (payments[pk] for pk in changed_payments):
         payment.status = _payment_status(payment)
         payment.updated_at = now
     Payment.objects.bulk_update(
         [payments[pk] for pk in changed_payments], ["refunded_amount", "status", "updated_at"], batch_size=500
     )
+
+
+def _bulk_set(model: type[models.Model], rows: list[models.Model], fields: list[str]) -> None:
+    """Write ``fields`` of ``rows`` with one ``UPDATE ... FROM (VALUES ...)`` per chunk of rows.
+
+    ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per row and column, which for a batch of
+    thousands of claims (an import's) costs far more in Python and in the database than the
+    rows it writes. Rows are locked already, so this changes nothing but the speed.
+    """
+    if not rows:
+        return
+    if connection.vendor not in ("postgresql", "sqlite"):
+        model.objects.bulk_update(rows, fields, batch_size=500)
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    cast = connection.vendor == "postgresql"
+    placeholder = (
+        "(" + ", ".join(f"%s::{field.db_type(connection)}" if cast else "%s" for field in [meta.pk, *columns]) + ")"
+    )
+    names = ", ".join(quote(f"v_{field.column}") for field in [meta.pk, *columns])
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(f'v_{field.column}')}" for field in columns)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    # SQLite allows 999 parameters in a statement.
+    size = 1000 if cast else max(1, 999 // (len(columns) + 1))
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, size):
+            params = []
+            for row in chunk:
+                params.append(row.pk)
+                params.extend(field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns)
+            cursor.execute(
+                f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote(f'v_{meta.pk.column}')}",
+                params,
+            )
 
 
 def _payment_status(payment: Payment) -> str:
@@ -440,7 +474,7 @@ def _settle_statuses(touched: Iterable[tuple[Claim, str]], *, actor: User | None
         )
         claim.status, claim.status_changed_at = target, now
         moved.append(claim)
-    Claim.objects.bulk_update(moved, ["status", "status_changed_at"], batch_size=500)
+    _bulk_set(Claim, moved, ["status", "status_changed_at"])
     ClaimEvent.objects.bulk_create(events, batch_size=500)
 
 
