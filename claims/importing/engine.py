@@ -9,6 +9,11 @@
    ``ClaimImportError`` rows for the report; good rows are imported. Memory stays flat
    whatever the file size, and running the same import again gives the same result.
 
+Money is never written onto a claim here: each new claim's charge and stated paid amount, and
+the difference a re-import makes to a claim's charge or paid amount, are posted to the ledger
+(``billing.posting.post_many``, one call per batch, in the batch's transaction), which keeps
+the claim's amounts (see "Money" below).
+
 No row can fail the whole import: a row that the parser, our code or the database refuses in
 a way nobody foresaw is rejected with the reason, and the others are imported. Only a failure
 of the import itself (the database or the stored file gone) stops it; then the batch being
@@ -34,6 +39,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import (
     DataError,
@@ -48,6 +54,8 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.models import Account
+from billing.posting import Kind, Leg, Posting, Source, post_many
 from billingpulse.lib.tasks import TRANSIENT_DB_ERRORS
 from billingpulse.models import Patient, Practice, User
 from claims.importing.errors import ImportFileError, RowError
@@ -386,6 +394,8 @@ class _Stored(NamedTuple):
     pk: int
     last_import_id: int | None
     status: str
+    total_charge: Decimal
+    paid_amount: Decimal
 
 
 @dataclass(slots=True)
@@ -518,7 +528,8 @@ def _write(context: _Context, items: list[_GoodRow]) -> _Written:
     else:
         created = _create_claims(context, new)
         updated = _update_claims(context, pairs)
-    return _Written(created, updated, errors)
+    post_many(context.practice, _money_postings(context, created, pairs))
+    return _Written(len(created), updated, errors)
 
 
 def _row_failed(context: _Context, row_number: int, error: Exception) -> RowError:
@@ -530,6 +541,8 @@ def _row_failed(context: _Context, row_number: int, error: Exception) -> RowErro
         reason = "the database refused one of its values."
     elif isinstance(error, ArithmeticError):
         reason = "a date or number in it is out of range."
+    elif isinstance(error, ValidationError):  # the ledger refused its money (billing.posting.PostingError)
+        reason = " ".join(error.messages)
     else:
         reason = "something went wrong on our side while saving it. We have logged the details."
     return RowError(row_number, "", "", f"This row could not be imported: {reason}")
@@ -556,12 +569,12 @@ def _stored_claims(context: _Context, good: dict[str, _GoodRow]) -> dict[str, _S
     # = ANY(array) rather than the ORM's IN (%s, %s, …): one parameter instead of thousands to write out.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT claim_number, id, last_import_id, status FROM {Claim._meta.db_table} "
+            f"SELECT claim_number, id, last_import_id, status, total_charge, paid_amount FROM {Claim._meta.db_table} "
             # In the claims' usual order, as the ORM path finds them, so repeats are reported in the same order.
             "WHERE practice_id = %s AND claim_number = ANY(%s) ORDER BY service_date_from DESC, claim_number",
             [context.practice.pk, list(good)],
         )
-        return {number: _Stored(pk, last_import_id, status) for number, pk, last_import_id, status in cursor}
+        return {number: _Stored(*rest) for number, *rest in cursor}
 
 
 def _attach_patients(context: _Context, good: dict[str, _GoodRow], now: datetime) -> list[RowError]:
@@ -644,18 +657,16 @@ def _attach_policies(context: _Context, good: dict[str, _GoodRow], now: datetime
 
 
 def _claim_values(item: _GoodRow) -> dict:
+    """The claim's columns from a row, but not its money: that is posted to the ledger (``_money_postings``)."""
     row = item.row
     values = {
         "patient_id": item.patient_id,
         "payer": item.payer,
         "service_date_from": row.date_of_service,
         "service_date_to": row.date_of_service_to,
-        "total_charge": row.amount,
     }
     if item.policy_id:
         values["policy_id"] = item.policy_id
-    if row.paid_amount is not None:
-        values["paid_amount"] = row.paid_amount
     if row.denial_code or row.denial_reason:
         values["denial_code"] = row.denial_code
         values["denial_reason"] = row.denial_reason[:300]
@@ -676,12 +687,79 @@ def _denial_message(row: ClaimRow) -> str:
     return f"Denial {row.denial_code} in the import."
 
 
+# --- Money: posted to the ledger, never written over a claim's amounts ---------------------
+#
+# A new claim is written with no money; its charge, and the paid amount the file states, are
+# then posted (source "import"), which sets the claim's amounts. A claim on file whose charge or
+# paid amount the file changes gets the difference posted, with a memo that says so. All of a
+# batch's postings go in one ``post_many`` call, inside the batch's transaction, so they commit
+# or roll back with it. The keys name the import, the claim and (for a difference) the new
+# amount, so a batch that is written again replays its postings instead of doubling them.
+
+
+def _money_postings(
+    context: _Context, created: list[tuple[int, _GoodRow]], pairs: list[tuple[Claim | _Stored, _GoodRow]]
+) -> list[Posting]:
+    import_id, name = context.claim_import.pk, context.claim_import.original_name
+    postings: list[Posting] = []
+
+    def add(claim_id: int, item: _GoodRow, kind: str, legs: list[Leg], key: str, memo: str, effective=None) -> None:
+        practice_id = context.practice.pk
+        # Only the ids are needed: the posting service locks and reads the claims itself.
+        patient = Patient(pk=item.patient_id, practice_id=practice_id)
+        claim = Claim(pk=claim_id, practice_id=practice_id, patient_id=item.patient_id)
+        postings.append(
+            Posting(
+                kind=kind,
+                source=Source.IMPORT,
+                legs=legs,
+                idempotency_key=f"import:{import_id}:{claim_id}:{key}",
+                claim=claim,
+                patient=patient,
+                memo=memo,
+                effective_date=effective,
+                actor=context.claim_import.uploaded_by,
+            )
+        )
+
+    for claim_id, item in created:
+        row = item.row
+        if row.amount:
+            memo = f"Charge imported from {name}, row {row.row_number}."
+            add(claim_id, item, Kind.CHARGE, _charge_legs(row.amount), "charge", memo, row.date_of_service)
+        if row.paid_amount:
+            memo = f"Paid amount imported from {name}, row {row.row_number}."
+            add(claim_id, item, Kind.PAYMENT, _paid_legs(row.paid_amount), "paid", memo)
+    for claim, item in pairs:
+        row = item.row
+        if row.amount != claim.total_charge:
+            memo = f"Re-import changed the charge from ${claim.total_charge:,.2f} to ${row.amount:,.2f}."
+            legs = _charge_legs(row.amount - claim.total_charge)
+            add(claim.pk, item, Kind.CHARGE, legs, f"charge:{row.amount}", memo)
+        if row.paid_amount is not None and row.paid_amount != claim.paid_amount:
+            memo = f"Re-import changed the paid amount from ${claim.paid_amount:,.2f} to ${row.paid_amount:,.2f}."
+            legs = _paid_legs(row.paid_amount - claim.paid_amount)
+            add(claim.pk, item, Kind.PAYMENT, legs, f"paid:{row.paid_amount}", memo)
+    return postings
+
+
+def _charge_legs(amount: Decimal) -> list[Leg]:
+    """The primary payer owes the charge (a negative amount lowers it)."""
+    return [Leg(Account.PRIMARY_AR, amount), Leg(Account.CHARGES, -amount)]
+
+
+def _paid_legs(amount: Decimal) -> list[Leg]:
+    """The primary payer paid (a negative amount takes part of an earlier payment back)."""
+    return [Leg(Account.CASH, amount), Leg(Account.PRIMARY_AR, -amount)]
+
+
 # --- Writing with the ORM (SQLite and other databases) ----------------------------------
 
 
-def _create_claims(context: _Context, items: list[_GoodRow]) -> int:
+def _create_claims(context: _Context, items: list[_GoodRow]) -> list[tuple[int, _GoodRow]]:
+    """Insert new claims (with no money yet); their ids with their rows."""
     if not items:
-        return 0
+        return []
     claims = []
     for item in items:
         claim = Claim(
@@ -689,6 +767,7 @@ def _create_claims(context: _Context, items: list[_GoodRow]) -> int:
             claim_number=item.row.claim_number,
             status=initial_status(item.row.denial_code).value,
             last_import=context.claim_import,
+            total_charge=ZERO,
             **_claim_values(item),
         )
         claim.timely_filing_deadline = context.deadline(item.row.date_of_service, item.payer)
@@ -708,7 +787,7 @@ def _create_claims(context: _Context, items: list[_GoodRow]) -> int:
     ClaimLine.objects.bulk_create(
         _line(claim, item.row, 1) for claim, item in zip(claims, items, strict=True) if item.row.cpt
     )
-    return len(claims)
+    return [(claim.pk, item) for claim, item in zip(claims, items, strict=True)]
 
 
 def _line(claim: Claim, row: ClaimRow, number: int) -> ClaimLine:
@@ -730,8 +809,6 @@ UPDATED_FIELDS = [
     "policy",
     "service_date_from",
     "service_date_to",
-    "total_charge",
-    "paid_amount",
     "denial_code",
     "denial_reason",
     "diagnosis_codes",
@@ -858,9 +935,10 @@ def _copy(model: type[models.Model], given: list[str], rows: Iterable[tuple], no
             copy.write_row((*row, *rest))
 
 
-def _copy_new_claims(context: _Context, items: list[_GoodRow], now: datetime) -> int:
+def _copy_new_claims(context: _Context, items: list[_GoodRow], now: datetime) -> list[tuple[int, _GoodRow]]:
+    """Copy new claims (with no money yet) in; their ids with their rows."""
     if not items:
-        return 0
+        return []
     ids = _reserve_ids(Claim, len(items))
     practice_id, import_id = context.practice.pk, context.claim_import.pk
     claims, events, lines = [], [], []
@@ -880,8 +958,8 @@ def _copy_new_claims(context: _Context, items: list[_GoodRow], now: datetime) ->
                 item.policy_id or None,
                 row.date_of_service,
                 row.date_of_service_to,
-                row.amount,
-                row.paid_amount if row.paid_amount is not None else ZERO,
+                ZERO,  # total charge and paid amount: posted to the ledger afterwards
+                ZERO,
                 row.denial_code if denial else "",
                 row.denial_reason[:300] if denial else "",
                 row.icd10 or [],
@@ -894,7 +972,7 @@ def _copy_new_claims(context: _Context, items: list[_GoodRow], now: datetime) ->
     _copy(Claim, _NEW_CLAIM_FIELDS, claims, now)
     _copy_events(context, events, now)
     _copy(ClaimLine, _LINE_FIELDS, lines, now)
-    return len(items)
+    return list(zip(ids, items, strict=True))
 
 
 _NEW_CLAIM_FIELDS = [
@@ -956,7 +1034,7 @@ def _copy_events(context: _Context, events: list[tuple], now: datetime) -> None:
 _UPDATE_STAGING = """
     CREATE TEMPORARY TABLE claim_import_update (
         id bigint PRIMARY KEY, patient_id bigint, payer_id bigint, policy_id bigint,
-        service_date_from date, service_date_to date, total_charge numeric, paid_amount numeric,
+        service_date_from date, service_date_to date,
         set_denial boolean, denial_code text, denial_reason text, diagnosis_codes jsonb,
         status text, status_changed boolean, timely_filing_deadline date
     ) ON COMMIT DROP
@@ -968,8 +1046,6 @@ _UPDATE_CLAIMS = """
         policy_id = COALESCE(s.policy_id, c.policy_id),
         service_date_from = s.service_date_from,
         service_date_to = s.service_date_to,
-        total_charge = s.total_charge,
-        paid_amount = COALESCE(s.paid_amount, c.paid_amount),
         denial_code = CASE WHEN s.set_denial THEN s.denial_code ELSE c.denial_code END,
         denial_reason = CASE WHEN s.set_denial THEN s.denial_reason ELSE c.denial_reason END,
         diagnosis_codes = COALESCE(s.diagnosis_codes, c.diagnosis_codes),
@@ -999,8 +1075,6 @@ def _copy_claim_updates(context: _Context, pairs: list[tuple[_Stored, _GoodRow]]
                 item.policy_id or None,
                 row.date_of_service,
                 row.date_of_service_to,
-                row.amount,
-                row.paid_amount,
                 denial,
                 row.denial_code if denial else "",
                 row.denial_reason[:300] if denial else "",

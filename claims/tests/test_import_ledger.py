@@ -1,0 +1,174 @@
+"""The claim import puts money on the books through the ledger, never over a claim's amounts.
+
+These run on SQLite (the ORM path) and on PostgreSQL (the COPY path).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import OperationalError
+
+from billing.models import JournalTransaction, LedgerEntry, Payment
+from claims.importing import engine
+from claims.models import Claim, ClaimImport
+from claims.tests.db_faults import fail_database
+from claims.tests.factories import PayerFactory
+from claims.tests.ledger_checks import assert_books_agree, ledger_amounts
+from claims.tests.test_import_engine import csv_file, run
+
+HEADER = "Claim No,Patient,DOB,DOS,Amount,Paid,Payer ID\n"
+ROWS = (
+    "A-1,Maria Lopez,03/14/1980,09/01/2026,250.00,,60054\n"
+    "A-2,Bo Chan,01/01/1990,09/02/2026,100.00,40.00,60054\n"
+    "A-3,Ann Lee,02/02/1970,09/03/2026,80.00,80.00,60054\n"
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def aetna(practice):
+    return PayerFactory(practice=practice, name="Aetna", payer_id="60054")
+
+
+def _import(practice, owner, body: str, name: str = "claims.csv") -> ClaimImport:
+    return run(practice, owner, csv_file(body, header=HEADER, name=name))
+
+
+def _claim(number: str) -> Claim:
+    return Claim.objects.get(claim_number=number)
+
+
+def test_it_posts_each_new_claims_charge_and_the_paid_amount_the_file_states(practice, owner):
+    claim_import = _import(practice, owner, ROWS)
+
+    assert (claim_import.imported_count, claim_import.rejected_count) == (3, 0)
+    for number in ("A-1", "A-2", "A-3"):
+        assert_books_agree(_claim(number))
+    amounts = {c.claim_number: (c.total_charge, c.paid_amount, c.balance) for c in Claim.objects.all()}
+    assert amounts == {
+        "A-1": (Decimal("250.00"), Decimal("0.00"), Decimal("250.00")),
+        "A-2": (Decimal("100.00"), Decimal("40.00"), Decimal("60.00")),
+        "A-3": (Decimal("80.00"), Decimal("80.00"), Decimal("0.00")),
+    }
+    partial = _claim("A-2")
+    charge, payment = partial.ledger.order_by("pk")
+    assert (charge.kind, charge.source, charge.created_by) == ("charge", "import", owner)
+    assert charge.idempotency_key == f"import:{claim_import.pk}:{partial.pk}:charge"
+    assert charge.effective_date == partial.service_date_from
+    assert {(e.account, e.amount) for e in payment.entries.all()} == {
+        ("cash", Decimal("40.00")),
+        ("primary_ar", Decimal("-40.00")),
+    }
+    assert (payment.kind, payment.source, payment.payment) == ("payment", "import", None)
+    assert "claims.csv, row 3" in payment.memo
+    assert not Payment.objects.exists()
+    # The payments move the claims through the status machine, as a posted payment does.
+    assert (partial.status, _claim("A-3").status, _claim("A-1").status) == ("partially_paid", "paid", "submitted")
+
+
+def test_a_reimport_posts_only_the_differences_with_a_memo(practice, owner):
+    _import(practice, owner, ROWS)
+
+    second = _import(
+        practice,
+        owner,
+        ROWS.replace("250.00,,", "275.00,100.00,")
+        .replace("100.00,40.00", "90.00,40.00")
+        .replace("80.00,80.00", "80.00,"),
+        name="claims-again.csv",
+    )
+
+    assert (second.imported_count, second.updated_count) == (0, 3)
+    raised, lowered, same = _claim("A-1"), _claim("A-2"), _claim("A-3")
+    for claim in (raised, lowered, same):
+        assert_books_agree(claim)
+    assert (raised.total_charge, raised.paid_amount, raised.balance) == (
+        Decimal("275.00"),
+        Decimal("100.00"),
+        Decimal("175.00"),
+    )
+    correction, paid = raised.ledger.filter(source="import").order_by("pk")[1:]
+    assert correction.memo == "Re-import changed the charge from $250.00 to $275.00."
+    assert correction.idempotency_key == f"import:{second.pk}:{raised.pk}:charge:275.00"
+    assert paid.memo == "Re-import changed the paid amount from $0.00 to $100.00."
+    lowered_correction = lowered.ledger.order_by("pk").last()
+    assert lowered_correction.memo == "Re-import changed the charge from $100.00 to $90.00."
+    assert {(e.account, e.amount) for e in lowered_correction.entries.all()} == {
+        ("primary_ar", Decimal("-10.00")),
+        ("charges", Decimal("10.00")),
+    }
+    # A file that leaves the paid amount empty, or states what is on the books, posts nothing.
+    assert same.ledger.count() == 2
+    assert (same.total_charge, same.paid_amount) == (Decimal("80.00"), Decimal("80.00"))
+
+
+def test_a_reimport_of_the_same_file_posts_nothing(practice, owner):
+    _import(practice, owner, ROWS)
+    before = JournalTransaction.objects.count()
+
+    again = _import(practice, owner, ROWS)
+
+    assert again.updated_count == 3
+    assert JournalTransaction.objects.count() == before == 5
+
+
+def test_a_lower_paid_amount_on_reimport_takes_the_difference_back(practice, owner):
+    _import(practice, owner, ROWS)
+
+    _import(practice, owner, ROWS.replace("100.00,40.00", "100.00,25.00"))
+
+    claim = _claim("A-2")
+    assert_books_agree(claim)
+    assert (claim.paid_amount, claim.balance) == (Decimal("25.00"), Decimal("75.00"))
+    taken_back = claim.ledger.order_by("pk").last()
+    assert {(e.account, e.amount) for e in taken_back.entries.all()} == {
+        ("cash", Decimal("-15.00")),
+        ("primary_ar", Decimal("15.00")),
+    }
+
+
+def test_a_retried_batch_posts_each_difference_once(practice, owner, monkeypatch):
+    _import(practice, owner, ROWS)
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    # The re-import's first batch fails while its postings are written (a busy database), then is retried.
+    fail_database("billing_ledgerentry", "1 = 1", times=1)
+    upload = csv_file(ROWS.replace("250.00,,", "300.00,,").replace("80.00,80.00", "85.00,80.00"), header=HEADER)
+    claim_import = engine.inspect_upload(practice=practice, user=owner, upload=upload)
+    engine.start(claim_import)
+
+    with pytest.raises(OperationalError):
+        engine.run_import(claim_import.pk, can_retry=True)
+    assert not JournalTransaction.objects.filter(memo__startswith="Re-import").exists()
+    done = engine.run_import(claim_import.pk, can_retry=True)
+
+    assert (done.status, done.updated_count) == ("done", 3)
+    corrections = JournalTransaction.objects.filter(memo__startswith="Re-import")
+    assert sorted(corrections.values_list("claim__claim_number", "amount")) == [
+        ("A-1", Decimal("50.00")),
+        ("A-3", Decimal("5.00")),
+    ]
+    for number in ("A-1", "A-2", "A-3"):
+        assert_books_agree(_claim(number))
+
+
+def test_it_posts_a_batch_in_one_call_to_the_ledger(practice, owner, monkeypatch):
+    calls = []
+    post_many = engine.post_many
+    monkeypatch.setattr(
+        engine, "post_many", lambda practice, postings: calls.append(len(postings)) or post_many(practice, postings)
+    )
+
+    _import(practice, owner, ROWS)
+
+    assert calls == [5]  # three charges and two payments, one call
+
+
+def test_the_ledger_sums_equal_the_claims_amounts_for_the_whole_import(practice, owner):
+    _import(practice, owner, ROWS)
+
+    totals = {c.claim_number: ledger_amounts(c)["total_charge"] for c in Claim.objects.all()}
+    assert sum(totals.values()) == -sum(LedgerEntry.objects.filter(account="charges").values_list("amount", flat=True))
+    assert sum(Claim.objects.values_list("total_charge", flat=True)) == Decimal("430.00")
