@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -78,7 +78,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         "today_totals": _by_kind(transactions.filter(created_at__gte=_midnight(today, zone))),
         "month_totals": month,
         "month_chart": _bars(month["rows"], "total"),
-        "payment_days": _payment_days(transactions, today, zone),
+        "payment_days": _payment_days(transactions, today),
         "unapplied_credit": _sum(scoped(request, PatientAccount), "credit"),
         "unmatched_era": scoped(request, RemittanceClaim)
         .filter(status__in=[RemittanceClaim.Status.UNMATCHED, RemittanceClaim.Status.AMBIGUOUS])
@@ -118,20 +118,20 @@ def _bars(rows: list[dict], key: str) -> list[dict]:
     return [{**row, "percent": round(abs(row[key]) / largest * 100, 1) if largest else 0} for row in rows]
 
 
-def _payment_days(transactions: QuerySet, today: date, zone: ZoneInfo) -> list[dict]:
-    """Payments posted on each of the last ``CHART_DAYS`` days (the practice's days), oldest first."""
+def _payment_days(transactions: QuerySet, today: date) -> list[dict]:
+    """Payments received on each of the last ``CHART_DAYS`` days (by payment date), oldest first."""
     first = today - timedelta(days=CHART_DAYS - 1)
     per_day = dict(
-        transactions.filter(kind=Kind.PAYMENT, created_at__gte=_midnight(first, zone))
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        transactions.filter(kind=Kind.PAYMENT, effective_date__range=(first, today))
         .order_by()
-        .values("day")
+        .values("effective_date")
         .annotate(total=Sum("amount"))
-        .values_list("day", "total")
+        .values_list("effective_date", "total")
     )
-    days = [{"day": first + timedelta(days=n), "total": ZERO} for n in range(CHART_DAYS)]
-    for row in days:
-        row["total"] = per_day.get(row["day"], ZERO)
+    days = [
+        {"day": first + timedelta(days=n), "total": per_day.get(first + timedelta(days=n), ZERO)}
+        for n in range(CHART_DAYS)
+    ]
     return _bars(days, "total")
 
 

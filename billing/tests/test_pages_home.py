@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from billing import services
 from billing.models import Remittance, RemittanceClaim
@@ -22,7 +24,7 @@ def test_it_sums_todays_and_this_months_postings_by_kind(owner_client, practice)
         source="patient",
         method="cash",
         amount=Decimal("40.00"),
-        payment_date=date(2026, 11, 2),
+        payment_date=timezone.localdate(timezone=ZoneInfo(practice.time_zone)),
         patient=patient,
     )
 
