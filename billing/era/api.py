@@ -111,7 +111,9 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             queryset = queryset.prefetch_related("claim_payments__claim")
         return queryset
 
-    @extend_schema(request={"multipart/form-data": RemittanceUploadSerializer}, responses={201: RemittanceDetailSerializer})
+    @extend_schema(
+        request={"multipart/form-data": RemittanceUploadSerializer}, responses={201: RemittanceDetailSerializer}
+    )
     def create(self, request):
         """Upload an 835: it is read, balanced and matched, and stored as a preview (nothing is posted)."""
         upload = RemittanceUploadSerializer(data=request.data)
