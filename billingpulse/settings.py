@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentReasonEnum": "billing.models.AdjustmentReason",
         "WriteOffReasonEnum": "billing.serializers.WRITE_OFF_CHOICES",
         "ResponsibilityEnum": "billing.models.Responsibility",
+        "RemittanceStatusEnum": "billing.models.Remittance.Status",
     },
 }
 
