@@ -701,13 +701,20 @@ def _money_postings(
     context: _Context, created: list[tuple[int, _GoodRow]], pairs: list[tuple[Claim | _Stored, _GoodRow]]
 ) -> list[Posting]:
     import_id, name = context.claim_import.pk, context.claim_import.original_name
+    practice_id = context.practice.pk
     postings: list[Posting] = []
+    # Only their ids are needed (the posting service locks and reads the rows itself), so one
+    # unsaved instance per patient and claim stands in for each; a batch has thousands.
+    patients: dict[int, Patient] = {}
+    claims: dict[int, Claim] = {}
 
     def add(claim_id: int, item: _GoodRow, kind: str, legs: list[Leg], key: str, memo: str, effective=None) -> None:
-        practice_id = context.practice.pk
-        # Only the ids are needed: the posting service locks and reads the claims itself.
-        patient = Patient(pk=item.patient_id, practice_id=practice_id)
-        claim = Claim(pk=claim_id, practice_id=practice_id, patient_id=item.patient_id)
+        patient = patients.get(item.patient_id)
+        if patient is None:
+            patient = patients[item.patient_id] = Patient(pk=item.patient_id, practice_id=practice_id)
+        claim = claims.get(claim_id)
+        if claim is None:
+            claim = claims[claim_id] = Claim(pk=claim_id, practice_id=practice_id, patient_id=item.patient_id)
         postings.append(
             Posting(
                 kind=kind,
