@@ -132,7 +132,14 @@ class OutcomeReviewForm(forms.Form):
     remark_codes = forms.CharField(
         label="Remark codes (RARC)", required=False, help_text="Separate codes with commas, like N130, MA130."
     )
-    paid_amount = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+    paid_amount = forms.DecimalField(
+        label="Paid amount (as the payer said)",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Recorded on the claim as an expected payment, not posted: it is matched when the payment posts.",
+    )
     check_or_eft_number = forms.CharField(label="Check / EFT #", required=False, max_length=40)
     payment_date = forms.DateField(
         required=False, validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"})

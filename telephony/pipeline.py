@@ -34,6 +34,7 @@ from ai import knowledge
 from ai.extraction import add_usual_remedy, extract_outcome
 from ai.models import DenialCode
 from ai.outcome import CallOutcome, ClaimContext
+from billing.services import expect_payment
 from billingpulse.models import User
 from claims import services as claim_services
 from claims.models import Claim, ClaimEvent
@@ -180,14 +181,31 @@ def apply(call: Call, outcome: CallOutcome, actor: User | None = None) -> bool:
             changes["denial_reason"] = _denial_reason(call.practice_id, outcome.denial_code) or claim.denial_reason
         if outcome.remark_codes:
             changes["remark_codes"] = outcome.remark_codes
-        if outcome.paid_amount is not None:
-            changes["paid_amount"] = outcome.paid_amount
+        if outcome.paid_amount:
+            _expect_payment(claim, outcome, call)
         if outcome.next_steps:
             changes["next_steps"] = outcome.next_steps
         Claim.objects.filter(pk=claim.pk).update(**_fitted(changes))
         message = changes["last_call_outcome"] + (f" {status_note}" if status_note else "")
+        if outcome.paid_amount:
+            message += (
+                f" Expected payment of ${outcome.paid_amount:,.2f} recorded; it is matched when the payment posts."
+            )
         ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CALL, message=message, actor=actor, source="call")
     return True
+
+
+def _expect_payment(claim: Claim, outcome: CallOutcome, call: Call) -> None:
+    """What the payer said it paid is not money on the books: it waits as an expected payment,
+    matched when the payer's ERA or a manual payment posts (billing.services.match_expected_payments).
+    Once per call: the expected payment is unique per call, and this runs inside the apply step."""
+    expect_payment(
+        claim,
+        amount=outcome.paid_amount,
+        reference=outcome.check_or_eft_number or "",
+        payment_date=outcome.payment_date,
+        call=call,
+    )
 
 
 def _fitted(changes: dict) -> dict:

@@ -12,9 +12,11 @@ from django.core import mail
 from django.utils import timezone
 
 from ai.outcome import CallOutcome
+from billing import services as billing
+from billing.models import ExpectedPayment, Payment
 from billingpulse.tests.factories import PatientFactory, PracticeFactory, UserFactory
 from claims.models import Claim, ClaimEvent
-from claims.tests.factories import ClaimFactory, PayerFactory
+from claims.tests.factories import ClaimFactory, LedgerClaimFactory, PayerFactory
 from telephony import pipeline, webhook
 from telephony.models import Call, CallEvent, ScheduledCall
 from telephony.status import FailureCategory
@@ -295,9 +297,99 @@ def test_a_paid_claim_is_applied_and_nothing_more_is_scheduled(claim):
 
     claim.refresh_from_db()
     pending.refresh_from_db()
-    assert claim.status == "paid" and claim.paid_amount == Decimal("312.40")
+    # The payer's word moves the status; the money waits as an expected payment, off the books.
+    assert claim.status == "paid" and claim.paid_amount == Decimal("0.00")
+    expected = claim.expected_payments.get()
+    assert (expected.amount, expected.reference, expected.call, expected.status) == (
+        Decimal("312.40"),
+        "EFT88123",
+        call,
+        "expected",
+    )
     assert pending.status == ScheduledCall.Status.CANCELED
     assert "paid $312.40, check/EFT EFT88123" in claim.last_call_outcome
+
+
+def _paid_call(claim, amount: str = "198.64"):
+    call = _call(claim)
+    outcome = CallOutcome(
+        claim_status="partially_paid",
+        paid_amount=Decimal(amount),
+        check_or_eft_number="81277",
+        payment_date=date(2026, 11, 12),
+        call_outcome="follow_up",
+        follow_up_days=14,
+        human_reached=True,
+    )
+    Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json())
+    CallEvent.objects.create(call=call, kind="pipeline-extract", dedupe_key=pipeline.dedupe_key(call.pk))
+    return call, outcome
+
+
+def test_a_paid_amount_on_a_call_is_recorded_as_an_expected_payment_and_never_posted(claim):
+    claim = LedgerClaimFactory(
+        practice=claim.practice, patient=claim.patient, payer=claim.payer, total_charge=Decimal("250.00")
+    )
+    call, _outcome = _paid_call(claim)
+
+    pipeline.run_post_call_pipeline(call.pk)
+
+    claim.refresh_from_db()
+    assert (claim.paid_amount, claim.balance, claim.total_charge) == (0, Decimal("250.00"), Decimal("250.00"))
+    assert claim.ledger.count() == 1  # the charge, nothing more
+    expected = ExpectedPayment.objects.get()
+    assert (expected.claim, expected.call, expected.amount) == (claim, call, Decimal("198.64"))
+    assert (expected.reference, expected.payment_date, expected.practice) == (
+        "81277",
+        date(2026, 11, 12),
+        claim.practice,
+    )
+    messages = claim.events.filter(kind=ClaimEvent.Kind.CALL).values_list("message", flat=True)
+    assert any("Expected payment of $198.64 recorded" in message for message in messages)
+
+
+def test_the_expected_payment_is_recorded_once_however_often_the_pipeline_runs(claim):
+    call, outcome = _paid_call(claim)
+
+    pipeline.run_post_call_pipeline(call.pk)
+    pipeline.run_post_call_pipeline(call.pk)
+    CallEvent.objects.filter(dedupe_key=pipeline.dedupe_key(call.pk, pipeline.APPLY)).delete()
+    pipeline.apply(call, outcome)  # even with the apply step's record gone, once per call
+
+    assert ExpectedPayment.objects.filter(call=call).count() == 1
+
+
+def test_an_expected_payment_is_matched_when_the_payer_payment_posts(claim):
+    claim = LedgerClaimFactory(
+        practice=claim.practice, patient=claim.patient, payer=claim.payer, total_charge=Decimal("250.00")
+    )
+    call, _outcome = _paid_call(claim)
+    pipeline.run_post_call_pipeline(call.pk)
+
+    billing.record_payment(
+        claim.practice,
+        key="check-81277",
+        source=Payment.Source.PRIMARY,
+        method=Payment.Method.CHECK,
+        amount=Decimal("190.00"),
+        payment_date=date(2026, 11, 14),
+        allocations=[billing.Allocation(claim, Decimal("190.00"))],
+        payer=claim.payer,
+    )
+
+    expected = ExpectedPayment.objects.get()
+    assert (expected.status, expected.received_amount) == ("different", Decimal("190.00"))
+
+
+def test_the_email_says_the_payment_is_expected_not_posted(claim, users):
+    call, _outcome = _paid_call(claim)
+    pipeline.run_post_call_pipeline(call.pk)
+
+    assert pipeline.notify(call.pk)
+
+    body = mail.outbox[0].body
+    assert "Payer says:  paid $198.64 on check/EFT 81277 on Nov. 12, 2026" in body
+    assert "expected payment, not posted" in body
 
 
 def test_the_practice_notification_address_wins_over_its_users(claim, practice, users):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.core import mail
 
 from ai.outcome import CallOutcome
+from billing.models import ExpectedPayment
 from claims.models import ClaimEvent
 from claims.tests.factories import ClaimFactory
 from telephony import pipeline
@@ -148,3 +150,23 @@ def test_another_practices_call_is_not_found(client, outsider, call):
 
     assert client.get(f"/calls/{call.pk}/review/").status_code == 404
     assert client.post(f"/calls/{call.pk}/review/", _form()).status_code == 404
+
+
+def test_a_corrected_paid_amount_becomes_an_expected_payment_not_money_on_the_claim(owner_client, call):
+    response = owner_client.post(
+        f"/calls/{call.pk}/review/",
+        _form(claim_status="paid", paid_amount="120.50", check_or_eft_number="chk 4471", payment_date="2026-11-18"),
+    )
+
+    assert response.status_code == 302
+    call.claim.refresh_from_db()
+    assert call.claim.paid_amount == 0
+    expected = ExpectedPayment.objects.get(call=call)
+    assert (expected.claim, expected.amount, expected.reference) == (call.claim, Decimal("120.50"), "CHK4471")
+    assert expected.payment_date == date(2026, 11, 18)
+
+
+def test_the_review_form_says_a_paid_amount_is_only_expected(owner_client, call):
+    body = owner_client.get(f"/calls/{call.pk}/review/").content.decode()
+
+    assert "expected payment" in body
