@@ -1,7 +1,12 @@
-"""Demo data for trying BillingPulse: one practice, its admin, providers, patients, payers.
+"""Demo data for trying BillingPulse: one practice, its admin, providers, patients, payers,
+claims, and the claims' money on the books.
 
-Running it again changes nothing but the admin's password, which is reset to the given
-one so the sign-in that ``make run`` prints always works.
+The money goes through ``billing.services`` like a biller's would: every claim's charge,
+payer checks allocated across claims, contractual adjustments, coinsurance moved to the
+patient, a patient's card payment, and one payment a payer mentioned on a call, waiting as an
+expected payment. Every posting has a fixed idempotency key, so running it again posts
+nothing twice; it changes nothing but the admin's password, which is reset to the given one
+so the sign-in that ``make run`` prints always works.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import Claim, ClaimEvent, ClaimLine, InsurancePolicy, Payer
@@ -97,6 +103,8 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         )
     if not Claim.objects.filter(practice=practice).exists():
         _demo_claims(practice, admin)
+    _demo_money(practice, admin)
+    _demo_remittances(practice, admin)
     return DemoResult(practice=practice, email=DEMO_EMAIL, password=password, created=created)
 
 
@@ -131,10 +139,7 @@ def _demo_claims(practice: Practice, admin: User) -> None:
         )
         code, diagnosis = CODES[number % len(CODES)]
         charge = Decimal(rng.choice(["85.00", "125.50", "240.00", "312.40", "1250.00", "150.00"]))
-        paid = {
-            ClaimStatus.PAID: charge,
-            ClaimStatus.PARTIALLY_PAID: (charge * Decimal("0.6")).quantize(Decimal("0.01")),
-        }
+        paid = {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID}
         claim = Claim(
             practice=practice,
             patient=patient,
@@ -144,9 +149,10 @@ def _demo_claims(practice: Practice, admin: User) -> None:
             claim_number=f"RB-26-{number:04d}",
             service_date_from=today - timedelta(days=rng.randrange(20, 160)),
             diagnosis_codes=[diagnosis],
-            total_charge=charge,
-            paid_amount=paid.get(status, Decimal("0.00")),
-            status=status,
+            # No money on the claim yet: _demo_money posts it, and the payments move the
+            # paid and partially paid claims to those statuses through the status machine.
+            total_charge=Decimal("0.00"),
+            status=ClaimStatus.SUBMITTED if status in paid else status,
             denial_code=denial_code,
             denial_reason=denial_reason,
             next_follow_up_date=today + timedelta(days=rng.randrange(-5, 15)) if status != ClaimStatus.PAID else None,
@@ -156,7 +162,152 @@ def _demo_claims(practice: Practice, admin: User) -> None:
         ClaimEvent.objects.create(
             claim=claim,
             kind=ClaimEvent.Kind.CREATED,
-            to_status=status,
+            to_status=claim.status,
             actor=admin,
             message="Added with the demo data.",
         )
+
+
+CENT = Decimal("0.01")
+
+
+def _demo_money(practice: Practice, admin: User) -> None:
+    """Post the demo claims' money, each posting under a fixed key (a second run replays them).
+
+    - every claim: its charge (the sum of its lines);
+    - "paid" claims: one check per payer allocated across them (the allowed amount less the
+      patient's 20% coinsurance), the contractual adjustment down to the allowed amount, the
+      coinsurance moved to the patient, and the first patient paying it by card;
+    - "partially paid" claims: a check for 60% of the charge, the rest still owed by the payer;
+    - one in-process claim: a call on which the payer said it paid, as an expected payment.
+
+    Claims that got opening balances (made before the ledger existed) are left as they are.
+    """
+    from billing import services as billing
+    from billing.models import AdjustmentReason, Payment, Responsibility
+    from billing.posting import Source
+
+    claims = list(
+        Claim.objects.filter(practice=practice, claim_number__startswith="RB-26-")
+        .exclude(ledger__source=Source.OPENING)
+        .prefetch_related("lines")
+        .order_by("claim_number")
+    )
+    today = date.today()
+    for claim in claims:
+        charge = sum((line.charge for line in claim.lines.all()), Decimal("0.00"))
+        if charge:
+            billing.charge(claim, charge, key=f"demo:{claim.claim_number}:charge", actor=admin, memo="Charge")
+        claim.refresh_from_db(fields=["total_charge", "paid_amount", "balance", "status"])
+    by_status: dict[int, str] = {}
+    for claim in claims:
+        number = int(claim.claim_number.rsplit("-", 1)[1])
+        by_status[claim.pk] = CLAIM_MIX[number % len(CLAIM_MIX)][0]
+    paid = [c for c in claims if by_status[c.pk] == ClaimStatus.PAID]
+    partial = [c for c in claims if by_status[c.pk] == ClaimStatus.PARTIALLY_PAID]
+
+    # Payer checks, one per payer, allocated across that payer's claims.
+    for kind, group in (("paid", paid), ("partial", partial)):
+        for payer_id in sorted({c.payer_id for c in group}):
+            mine = [c for c in group if c.payer_id == payer_id]
+            parts = [billing.Allocation(c, _payer_share(c, kind)) for c in mine]
+            billing.record_payment(
+                practice,
+                key=f"demo:{kind}-check:{payer_id}",
+                source=Payment.Source.PRIMARY,
+                method=Payment.Method.CHECK,
+                amount=sum((part.amount for part in parts), Decimal("0.00")),
+                payment_date=min(max(c.service_date_from for c in mine) + timedelta(days=30), today),
+                allocations=parts,
+                payer=mine[0].payer,
+                reference=f"CHK{40000 + payer_id}",
+                actor=admin,
+            )
+    for number, claim in enumerate(paid):
+        allowed, coinsurance = _allowed(claim), _coinsurance(claim)
+        billing.adjust(
+            claim,
+            claim.total_charge - allowed,
+            key=f"demo:{claim.claim_number}:contractual",
+            reason=AdjustmentReason.CONTRACTUAL,
+            carc_group="CO",
+            carc_code="45",
+            memo="Charge above the fee schedule",
+            actor=admin,
+        )
+        billing.transfer(
+            claim,
+            coinsurance,
+            key=f"demo:{claim.claim_number}:coinsurance",
+            from_responsibility=Responsibility.PRIMARY,
+            to_responsibility=Responsibility.PATIENT,
+            memo="Coinsurance (PR-2) is the patient's",
+            actor=admin,
+        )
+        if number == 0:
+            billing.record_payment(
+                practice,
+                key=f"demo:{claim.claim_number}:patient-card",
+                source=Payment.Source.PATIENT,
+                method=Payment.Method.CARD,
+                amount=coinsurance,
+                payment_date=today,
+                patient=claim.patient,
+                allocations=[billing.Allocation(claim, coinsurance)],
+                coinsurance=coinsurance,
+                actor=admin,
+            )
+    in_process = [c for c in claims if by_status[c.pk] == ClaimStatus.IN_PROCESS]
+    if in_process:
+        _demo_expected_payment(in_process[0], today)
+
+
+def _allowed(claim: Claim) -> Decimal:
+    """The payer's fee schedule allows 85% of the charge."""
+    return (claim.total_charge * Decimal("0.85")).quantize(CENT)
+
+
+def _coinsurance(claim: Claim) -> Decimal:
+    """The patient's 20% of what is allowed."""
+    return (_allowed(claim) * Decimal("0.20")).quantize(CENT)
+
+
+def _payer_share(claim: Claim, kind: str) -> Decimal:
+    """What the payer's check pays on the claim: the allowed amount less coinsurance, or 60% of the charge."""
+    if kind == "paid":
+        return _allowed(claim) - _coinsurance(claim)
+    return (claim.total_charge * Decimal("0.60")).quantize(CENT)
+
+
+def _demo_expected_payment(claim: Claim, today: date) -> None:
+    """A payer call that ended with "we paid it on check 81277": an expected payment, not yet posted."""
+    from billing import services as billing
+    from telephony.models import Call
+
+    amount = (claim.total_charge * Decimal("0.80")).quantize(CENT)
+    ended = timezone.now() - timedelta(days=1)
+    call, _ = Call.objects.get_or_create(
+        provider_call_id=f"demo-{claim.practice_id}-{claim.claim_number}",
+        defaults={
+            "practice": claim.practice,
+            "claim": claim,
+            "payer": claim.payer,
+            "provider": Call.Provider.SANDBOX,
+            "status": Call.Status.ENDED,
+            "ended_at": ended,
+            "report_received_at": ended,
+            "transcript": (
+                f"AI: Hi, I'm calling about claim {claim.claim_number} for {claim.patient.full_name}.\n"
+                f"User: That claim was paid on check 81277 for ${amount}, issued {today - timedelta(days=2):%B %-d}.\n"
+            ),
+        },
+    )
+    billing.expect_payment(claim, amount=amount, reference="81277", payment_date=today - timedelta(days=2), call=call)
+
+
+def _demo_remittances(practice: Practice, admin: User) -> None:
+    """One posted ERA and one waiting in preview: to come from billing.era.
+
+    The ERA posting lives in ``billing/era/``; once it has a function that posts one demo
+    835 and leaves a second in preview for ``practice`` (idempotently, by file), call it here.
+    """
