@@ -268,7 +268,7 @@ def import_file(path: Path, practice, user) -> dict:
 
 def clean(owned_database: bool) -> None:
     """Remove what earlier runs imported, so every run starts from the same empty tables."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     with connection.cursor() as cursor:
         if owned_database:
@@ -281,6 +281,12 @@ def clean(owned_database: bool) -> None:
         else:
             ids = "(SELECT id FROM billingpulse_practice WHERE name = %s)"
             claims = f"(SELECT id FROM claims_claim WHERE practice_id IN {ids})"
+            # Ledger rows are append-only (a trigger refuses DELETE); the benchmark's own practice
+            # is thrown away with its ledger, so the triggers are off for this transaction only.
+            with transaction.atomic():
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                for table in ("billing_ledgerentry", "billing_journaltransaction", "billing_patientaccount"):
+                    cursor.execute(f"DELETE FROM {table} WHERE practice_id IN {ids}", [PRACTICE_NAME])
             for statement in [
                 f"DELETE FROM claims_claimevent WHERE claim_id IN {claims}",
                 f"DELETE FROM claims_claimline WHERE claim_id IN {claims}",
@@ -292,6 +298,8 @@ def clean(owned_database: bool) -> None:
                 f"DELETE FROM claims_payer WHERE practice_id IN {ids}",
                 f"DELETE FROM billingpulse_patient WHERE practice_id IN {ids}",
                 f"DELETE FROM billingpulse_user WHERE practice_id IN {ids}",
+                f"DELETE FROM ai_denialcode WHERE practice_id IN {ids}",
+                f"DELETE FROM ai_payerpolicy WHERE practice_id IN {ids}",
                 "DELETE FROM billingpulse_practice WHERE name = %s",
             ]:
                 cursor.execute(statement, [PRACTICE_NAME])
