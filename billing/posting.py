@@ -77,9 +77,12 @@ class Posting:
     actor: User | None = None
     content_hash: str = field(default="", init=False)
 
-    def __post_init__(self) -> None:
-        if self.claim is not None and self.patient is None:
-            self.patient = self.claim.patient
+    @property
+    def patient_id(self) -> int | None:
+        """The patient's id, the claim's patient's when only the claim is given (no query for it)."""
+        if self.patient is not None:
+            return self.patient.pk
+        return self.claim.patient_id if self.claim is not None else None
 
 
 class PostingError(ValidationError):
@@ -115,7 +118,7 @@ def post_many(practice: Practice, postings: list[Posting]) -> list[JournalTransa
             results.append(first)
             continue
         claim = claims.get(posting.claim.pk) if posting.claim else None
-        account = accounts.get(posting.patient.pk) if posting.patient else None
+        account = accounts.get(posting.patient_id)
         payment = payments.get(posting.payment.pk) if posting.payment else None
         _check_reversal(posting, new)
         _apply(posting, claim, account, payment)
@@ -125,8 +128,9 @@ def post_many(practice: Practice, postings: list[Posting]) -> list[JournalTransa
         if claim is not None and _moves_status(posting):
             touched[claim.pk] = (claim, posting.kind)
     if new:
+        events = _settle_statuses(touched.values(), actor=new[-1][0].actor)
         _write(practice, new, accounts, claims, payments)
-        _settle_statuses(touched.values(), actor=new[-1][0].actor)
+        ClaimEvent.objects.bulk_create(events, batch_size=500)
     return results  # type: ignore[return-value]
 
 
@@ -162,9 +166,9 @@ def _validate(practice: Practice, posting: Posting) -> None:
         raise PostingError("No such remittance.")
     if accounts & set(RECEIVABLES) and posting.claim is None:
         raise PostingError("A receivable entry belongs to a claim.")
-    if Account.UNAPPLIED in accounts and posting.patient is None:
+    if Account.UNAPPLIED in accounts and posting.patient_id is None:
         raise PostingError("Unapplied credit belongs to a patient.")
-    if posting.claim is not None and posting.patient.pk != posting.claim.patient_id:
+    if posting.claim is not None and posting.patient_id != posting.claim.patient_id:
         raise PostingError("The claim belongs to another patient.")
     if (posting.kind == Kind.REVERSAL) != (posting.reverses is not None):
         raise PostingError("A reversal names the transaction it reverses, and only a reversal does.")
@@ -179,7 +183,7 @@ def content_hash(posting: Posting) -> str:
         "kind": posting.kind,
         "source": posting.source,
         "claim": posting.claim.pk if posting.claim else None,
-        "patient": posting.patient.pk if posting.patient else None,
+        "patient": posting.patient_id,
         "payment": posting.payment.pk if posting.payment else None,
         "remittance": posting.remittance.pk if posting.remittance else None,
         "reverses": posting.reverses.pk if posting.reverses else None,
@@ -207,15 +211,18 @@ def _check_reversal(posting: Posting, new: list[tuple[Posting, JournalTransactio
 
 def _lock(practice: Practice, postings: list[Posting]):
     """Lock patient accounts, then claims, then payments, each in id order; return them fresh."""
-    patient_ids = sorted({p.patient.pk for p in postings if p.patient is not None})
+    patient_ids = sorted({p.patient_id for p in postings if p.patient_id is not None})
     claim_ids = sorted({p.claim.pk for p in postings if p.claim is not None})
     payment_ids = sorted({p.payment.pk for p in postings if p.payment is not None})
-    accounts = {}
-    if patient_ids:
-        _ensure_accounts(practice, patient_ids)
-        for chunk in _chunks(patient_ids):
-            locked = PatientAccount.objects.select_for_update().filter(patient_id__in=chunk).order_by("pk")
-            accounts.update({a.patient_id: a for a in locked})
+    accounts = _lock_accounts(patient_ids)
+    if len(accounts) < len(patient_ids):
+        # A patient's first posting opens the account; two postings may open it at once, and
+        # the loser's row is simply not inserted. Locking again keeps the id order.
+        missing = [pk for pk in patient_ids if pk not in accounts]
+        PatientAccount.objects.bulk_create(
+            [PatientAccount(practice=practice, patient_id=pk) for pk in missing], ignore_conflicts=True
+        )
+        accounts = _lock_accounts(patient_ids)
     claims = {}
     for chunk in _chunks(claim_ids):
         claims.update({c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=chunk).order_by("pk")})
@@ -225,16 +232,12 @@ def _lock(practice: Practice, postings: list[Posting]):
     return accounts, claims, payments
 
 
-def _ensure_accounts(practice: Practice, patient_ids: list[int]) -> None:
-    have = set()
+def _lock_accounts(patient_ids: list[int]) -> dict[int, PatientAccount]:
+    accounts = {}
     for chunk in _chunks(patient_ids):
-        have.update(PatientAccount.objects.filter(patient_id__in=chunk).values_list("patient_id", flat=True))
-    missing = [pk for pk in patient_ids if pk not in have]
-    if missing:
-        # Two postings may open the same account at once; the loser's row is simply not inserted.
-        PatientAccount.objects.bulk_create(
-            [PatientAccount(practice=practice, patient_id=pk) for pk in missing], ignore_conflicts=True
-        )
+        locked = PatientAccount.objects.select_for_update().filter(patient_id__in=chunk).order_by("pk")
+        accounts.update({a.patient_id: a for a in locked})
+    return accounts
 
 
 def _existing(practice: Practice, keys: list[str]) -> dict[str, JournalTransaction]:
@@ -274,7 +277,7 @@ def _apply(posting: Posting, claim: Claim | None, account: PatientAccount | None
                 account.credit -= amount
     if account is not None:
         if account.credit < 0:
-            raise PostingError(f"{posting.patient} has only ${account.credit + _unapplied(posting):,} of credit.")
+            raise PostingError(f"{account.patient} has only ${account.credit + _unapplied(posting):,} of credit.")
         account.balance = account.insurance_balance + account.patient_balance - account.credit
     if payment is not None:
         _apply_to_payment(posting, payment)
@@ -326,7 +329,7 @@ def _transaction(
         kind=posting.kind,
         source=posting.source,
         claim=claim,
-        patient=posting.patient,
+        patient_id=posting.patient_id,
         payment=posting.payment,
         remittance=posting.remittance,
         reverses=posting.reverses,
@@ -345,13 +348,14 @@ def _transaction(
 
 
 CLAIM_AMOUNTS = ["total_charge", "paid_amount", "adjustment_amount", "patient_responsibility", "balance"]
+CLAIM_STATUS = ["status", "status_changed_at"]
 ACCOUNT_AMOUNTS = ["insurance_balance", "patient_balance", "credit", "balance"]
 
 
 def _write(practice, new, accounts, claims, payments) -> None:
     try:
-        with transaction.atomic():
-            JournalTransaction.objects.bulk_create([txn for _, txn in new], batch_size=500)
+        # No savepoint of its own: post_many's atomic block rolls back everything on the way out.
+        JournalTransaction.objects.bulk_create([txn for _, txn in new], batch_size=500)
     except IntegrityError as error:
         # A concurrent posting took a key or reversed the same transaction first.
         raise PostingError("This posting was made by another request a moment ago; reload to see it.") from error
@@ -374,7 +378,7 @@ def _write(practice, new, accounts, claims, payments) -> None:
     changed_payments = {txn.payment_id for _, txn in new if txn.payment_id}
     for claim in (claims[pk] for pk in changed_claims):
         claim.updated_at = now
-    _bulk_set(Claim, [claims[pk] for pk in sorted(changed_claims)], [*CLAIM_AMOUNTS, "updated_at"])
+    _bulk_set(Claim, [claims[pk] for pk in sorted(changed_claims)], [*CLAIM_AMOUNTS, *CLAIM_STATUS, "updated_at"])
     for account in (accounts[pk] for pk in changed_accounts):
         account.updated_at = now
     _bulk_set(PatientAccount, [accounts[pk] for pk in sorted(changed_accounts)], [*ACCOUNT_AMOUNTS, "updated_at"])
@@ -454,9 +458,10 @@ def settled_status(claim: Claim, kind: str) -> str | None:
     return None
 
 
-def _settle_statuses(touched: Iterable[tuple[Claim, str]], *, actor: User | None) -> None:
+def _settle_statuses(touched: Iterable[tuple[Claim, str]], *, actor: User | None) -> list[ClaimEvent]:
+    """Move each touched claim (in memory; ``_write`` saves it) to the status its amounts call for."""
     now = timezone.now()
-    moved, events = [], []
+    events = []
     for claim, kind in touched:
         target = settled_status(claim, kind)
         if target is None or target == claim.status or not can_move(claim.status, target):
@@ -473,9 +478,7 @@ def _settle_statuses(touched: Iterable[tuple[Claim, str]], *, actor: User | None
             )
         )
         claim.status, claim.status_changed_at = target, now
-        moved.append(claim)
-    _bulk_set(Claim, moved, ["status", "status_changed_at"])
-    ClaimEvent.objects.bulk_create(events, batch_size=500)
+    return events
 
 
 def _status_message(claim: Claim, target: str) -> str:
