@@ -6,6 +6,8 @@ practice, so another practice's remittance is a 404.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -24,7 +26,7 @@ from billing.era.posting import (
     post_remittance,
     preview,
 )
-from billing.models import JournalTransaction, Remittance, RemittanceClaim
+from billing.models import JournalTransaction, Payment, Remittance, RemittanceClaim
 from billingpulse import paging
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
 
@@ -57,10 +59,19 @@ def era_upload(request: AuthedRequest) -> HttpResponse:
             remittance = preview(request.practice, upload.read(), file_name=upload.name, actor=request.user)
         except RemittanceRefused as refused:
             form.add_error("file", str(refused))
-            extra = refused.problems[1:]
-            return render(request, "billing/era/upload.html", {"form": form, "problems": extra}, status=400)
+            context = {"form": form, "problems": refused.problems[1:], "refused": True}
+            context["first_posting"] = _named_remittance(request, str(refused))
+            return render(request, "billing/era/upload.html", context, status=400)
         return redirect("billing:era-detail", remittance.pk)
     return render(request, "billing/era/upload.html", {"form": form}, status=400 if posted else 200)
+
+
+def _named_remittance(request: AuthedRequest, message: str) -> Remittance | None:
+    """The posted remittance a refusal names ("… remittance #12 …"), to link to it."""
+    found = re.search(r"remittance #(\d+)", message)
+    if found is None:
+        return None
+    return scoped(request, Remittance).filter(pk=int(found[1]), status=Remittance.Status.POSTED).first()
 
 
 @require_GET
@@ -76,13 +87,21 @@ def _detail_context(request: AuthedRequest, remittance: Remittance, form: PostFo
         row.hold_reason = needs_hold(row) if row.status != RemittanceClaim.Status.POSTED else ""
     counts = dict(remittance.claim_payments.values_list("status").annotate(n=Count("pk")).order_by())
     preview_data = remittance.summary.get("preview", {})
+    to_hold = sum(1 for row in rows if row.hold_reason)
+    rules = preview_data.get("rules", [])
+    payments = [{**p, "method_label": _method_label(p.get("method", ""))} for p in preview_data.get("payments", [])]
     context = {
         "remittance": remittance,
         "rows": rows,
         "more_rows": max(remittance.claim_count - CLAIMS_SHOWN, 0),
         "counts": counts,
-        "to_hold": sum(1 for row in rows if row.hold_reason),
+        "to_hold": to_hold,
+        "to_post": remittance.claim_count - to_hold,
         "preview": preview_data,
+        "payments": payments,
+        "rules_passed": sum(1 for rule in rules if rule["passed"]),
+        "rules_failed": sum(1 for rule in rules if not rule["passed"]),
+        "held": remittance.claim_count - counts.get(RemittanceClaim.Status.POSTED, 0),
         "posted": remittance.summary.get("posted"),
         "form": form,
     }
@@ -92,6 +111,14 @@ def _detail_context(request: AuthedRequest, remittance: Remittance, form: PostFo
             remittance=remittance, kind=JournalTransaction.Kind.PROVIDER_ADJUSTMENT
         )
     return context
+
+
+def _claims(count: int) -> str:
+    return f"{count} claim" if count == 1 else f"{count} claims"
+
+
+def _method_label(method: str) -> str:
+    return Payment.Method(method).label if method in Payment.Method.values else method
 
 
 @require_POST
@@ -110,7 +137,7 @@ def era_post(request: AuthedRequest, pk: int) -> HttpResponse:
             held = f"; {summary['claims_held']} held in the unmatched queue" if summary["claims_held"] else ""
             messages.success(
                 request,
-                f"Posted: ${summary['payment_amount']} deposited, {summary['claims_posted']} claims posted{held}.",
+                f"Posted: ${summary['payment_amount']} deposited, {_claims(summary['claims_posted'])} posted{held}.",
             )
             return redirect("billing:era-detail", remittance.pk)
     remittance.refresh_from_db()
