@@ -172,11 +172,18 @@ class Payment(PracticeOwned):
     coinsurance = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
     memo = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # The request's key: the same payment sent twice (even at once) is recorded once.
+    idempotency_key = models.CharField(max_length=120, blank=True, editable=False)
 
     class Meta:
         ordering = ["-payment_date", "-id"]
         indexes = [models.Index(fields=["practice", "-payment_date"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="payment_idempotency_key_unique",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),

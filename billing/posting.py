@@ -89,8 +89,17 @@ class PostingError(ValidationError):
     """A posting that cannot be made; the message is meant for the biller."""
 
 
+class Raced(PostingError):
+    """A concurrent posting committed the same key or reversal first; nothing was written."""
+
+
 def post(practice: Practice, posting: Posting) -> JournalTransaction:
-    return post_many(practice, [posting])[0]
+    try:
+        return post_many(practice, [posting])[0]
+    except Raced:
+        # Another request posted this key (or reversed this transaction) a moment before us:
+        # now that it has committed, this is an ordinary replay.
+        return post_many(practice, [posting])[0]
 
 
 @transaction.atomic
@@ -358,7 +367,7 @@ def _write(practice, new, accounts, claims, payments) -> None:
         JournalTransaction.objects.bulk_create([txn for _, txn in new], batch_size=500)
     except IntegrityError as error:
         # A concurrent posting took a key or reversed the same transaction first.
-        raise PostingError("This posting was made by another request a moment ago; reload to see it.") from error
+        raise Raced("This posting was made by another request a moment ago; reload to see it.") from error
     entries = [
         LedgerEntry(
             practice=practice,

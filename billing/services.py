@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import (
@@ -101,18 +101,19 @@ def record_payment(
 
     An insurance payment must be allocated in full; a patient's remainder is kept as unapplied credit.
     """
-    replay = JournalTransaction.objects.filter(practice=practice, idempotency_key=f"{key}:1").first()
-    if replay is not None and replay.payment is not None:
-        first = replay.payment
-        applied = first.ledger.filter(kind=Kind.PAYMENT, claim__isnull=False, idempotency_key__startswith=f"{key}:")
-        asked = [source, method, amount, payment_date, payer.pk if payer else None, reference]
-        had = [first.source, first.method, first.amount, first.payment_date, first.payer_id, first.reference]
-        same_claims = sorted((a.claim.pk, a.amount) for a in allocations) == sorted(
-            applied.values_list("claim_id", "amount")
-        )
-        if asked != had or not same_claims or (patient is not None and patient.pk != first.patient_id):
-            raise PostingError(f"The key {key!r} was already used for a different payment (#{first.pk}).")
-        return first
+    asked = {
+        "source": source,
+        "method": method,
+        "amount": amount,
+        "payment_date": payment_date,
+        "payer_id": payer.pk if payer else None,
+        "reference": reference,
+        "patient_id": patient.pk if patient else None,
+        "allocations": sorted((a.claim.pk, a.amount) for a in allocations),
+    }
+    first = Payment.objects.filter(practice=practice, idempotency_key=key).first()
+    if first is not None:
+        return _replayed(first, asked)
     _positive(amount)
     allocations = list(allocations)
     for allocation in allocations:
@@ -148,9 +149,15 @@ def record_payment(
         coinsurance=coinsurance,
         memo=memo,
         created_by=actor,
+        idempotency_key=key,
     )
-    payment.full_clean()
-    payment.save()
+    payment.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        # The same key sent at once by another request, which recorded it first.
+        return _replayed(Payment.objects.get(practice=practice, idempotency_key=key), asked)
     receivable = SOURCE_RESPONSIBILITY[source].account
     postings = [
         Posting(
@@ -184,6 +191,18 @@ def record_payment(
     if source != Payment.Source.PATIENT:
         match_expected_payments(transactions)
     return payment
+
+
+def _replayed(first: Payment, asked: dict) -> Payment:
+    """The payment first recorded with this key, if it is the payment asked for again."""
+    had = {name: getattr(first, name) for name in asked if name not in ("allocations", "patient_id")}
+    had["allocations"] = sorted(
+        first.ledger.filter(kind=Kind.PAYMENT, claim__isnull=False).values_list("claim_id", "amount")
+    )
+    same = all(had[name] == value for name, value in asked.items() if name != "patient_id")
+    if not same or asked["patient_id"] not in (None, first.patient_id):
+        raise PostingError(f"The key {first.idempotency_key!r} was already used for a different payment (#{first.pk}).")
+    return first
 
 
 def _payment_memo(payment: Payment) -> str:
