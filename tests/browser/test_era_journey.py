@@ -259,6 +259,20 @@ def test_it_posts_the_sample_835_and_shows_paid_claims_and_balances_everywhere(p
     expect(queue.first.locator("td[data-amount=paid]")).to_have_text("$100.00")
     shots(page, "queue")
 
+    # The biller finds the claim it pays and posts it from the queue.
+    nora = make_claim(
+        practice, payer, "RIV-3002", "150.00", last="Nobody", first="Nora", service_date=date(2026, 10, 3)
+    )
+    queue.first.get_by_role("link", name="Match and post").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Match ZZ-404 to a claim")
+    page.get_by_label("Claim number").fill("RIV-3002")
+    shots(page, "match")
+    page.get_by_role("button", name="Post $100.00 to this claim").click()
+    expect(page.get_by_text("Posted $100.00 to claim RIV-3002.")).to_be_visible()
+    expect(page.get_by_text("Nothing is waiting", exact=False)).to_be_visible()
+    nora.refresh_from_db()
+    assert (nora.paid_amount, nora.adjustment_amount, nora.balance) == (D("100.00"), D("50.00"), D("0.00"))
+
     try:
         from billing.verify import verify
     except ImportError:  # the ledger check is not in this checkout
