@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -98,18 +98,36 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
+# An ERA's claim payments apply its deposit (already counted as a payment) to claims.
+ERA_APPLIED = "era_applied"
+GROUPS = [*Kind.choices, (ERA_APPLIED, "Applied from ERAs")]
+
+
 def _by_kind(transactions: QuerySet[JournalTransaction]) -> dict:
-    """Count and sum of the transactions of each kind, in the chart of kinds' order."""
+    """Count and sum of the transactions of each kind, in the chart of kinds' order.
+
+    Money is counted once: an ERA's deposit is the payment, its postings to claims are shown
+    apart and left out of the total.
+    """
+    group = Case(When(kind=Kind.PAYMENT, payment__isnull=True, then=Value(ERA_APPLIED)), default=F("kind"))
     found = {
-        row["kind"]: row
-        for row in transactions.order_by().values("kind").annotate(count=Count("pk"), total=Sum("amount"))
+        row["group"]: row
+        for row in transactions.order_by()
+        .annotate(group=group)
+        .values("group")
+        .annotate(count=Count("pk"), total=Sum("amount"))
     }
     rows = [
         {"kind": kind, "label": label, "count": found[kind]["count"], "total": found[kind]["total"]}
-        for kind, label in Kind.choices
+        for kind, label in GROUPS
         if kind in found
     ]
-    return {"rows": rows, "count": sum(r["count"] for r in rows), "total": sum((r["total"] for r in rows), ZERO)}
+    counted = [r for r in rows if r["kind"] != ERA_APPLIED]
+    return {
+        "rows": rows,
+        "count": sum(r["count"] for r in rows),
+        "total": sum((r["total"] for r in counted), ZERO),
+    }
 
 
 def _bars(rows: list[dict], key: str) -> list[dict]:
@@ -122,7 +140,7 @@ def _payment_days(transactions: QuerySet, today: date) -> list[dict]:
     """Payments received on each of the last ``CHART_DAYS`` days (by payment date), oldest first."""
     first = today - timedelta(days=CHART_DAYS - 1)
     per_day = dict(
-        transactions.filter(kind=Kind.PAYMENT, effective_date__range=(first, today))
+        transactions.filter(kind=Kind.PAYMENT, payment__isnull=False, effective_date__range=(first, today))
         .order_by()
         .values("effective_date")
         .annotate(total=Sum("amount"))

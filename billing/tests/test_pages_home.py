@@ -97,3 +97,26 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, db):
 
 def test_it_refuses_posts(owner_client):
     assert owner_client.post("/billing/").status_code == 405
+
+
+def test_it_counts_an_eras_money_once(owner_client, practice):
+    from billing.era.demo import ClaimPaid, build_835
+    from billing.era.posting import post_remittance, preview
+
+    _patient, (first, second) = patient_with_claims(practice, "200.00", "100.00")
+    paid = [
+        ClaimPaid(first.claim_number, Decimal("200.00"), Decimal("150.00"), adjustments=[("CO", "45", Decimal("50"))]),
+        ClaimPaid(second.claim_number, Decimal("100.00"), Decimal("80.00"), adjustments=[("CO", "45", Decimal("20"))]),
+    ]
+    today = timezone.localdate(timezone=ZoneInfo(practice.time_zone))
+    remittance = preview(practice, build_835(paid, trace="T1", payment_date=today), file_name="t.835", actor=None)
+    post_remittance(remittance, actor=None)
+
+    response = owner_client.get("/billing/")
+
+    rows = {row["kind"]: row for row in response.context["today_totals"]["rows"]}
+    # The deposit is the payment; its postings to the two claims are shown apart, not added again.
+    assert rows["payment"]["total"] == Decimal("230.00")
+    assert rows["era_applied"]["total"] == Decimal("230.00") and rows["era_applied"]["count"] == 2
+    assert response.context["today_totals"]["total"] == Decimal("300.00") + Decimal("230.00") + Decimal("70.00")
+    assert response.context["payment_days"][-1]["total"] == Decimal("230.00")
