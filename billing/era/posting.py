@@ -34,6 +34,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -217,7 +218,8 @@ def first_posting(practice: Practice | int, key: str, sha256: str) -> Remittance
 
 
 def duplicate_message(first: Remittance) -> str:
-    when = timezone.localtime(first.posted_at).strftime("%Y-%m-%d %H:%M") if first.posted_at else "earlier"
+    zone = ZoneInfo(first.practice.time_zone)
+    when = timezone.localtime(first.posted_at, zone).strftime("%m/%d/%Y %I:%M %p %Z") if first.posted_at else "earlier"
     who = first.posted_by.display_name if first.posted_by else "an unknown user"
     return (
         f"This remittance was already posted on {when} by {who} (remittance #{first.pk}, trace "

@@ -7,10 +7,12 @@ import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing import services
 from billing.era.demo import ClaimPaid, Line, build_835, seed_demo_remittances
@@ -275,6 +277,9 @@ def test_it_refuses_the_same_remittance_twice_naming_the_first(practice, owner):
         preview(practice, data + b"\n")  # the same payment, other bytes
     message = str(refused.value)
     assert f"remittance #{first.pk}" in message and owner.display_name in message and "already posted" in message
+    first.refresh_from_db()
+    local = timezone.localtime(first.posted_at, ZoneInfo(practice.time_zone))
+    assert local.strftime("%m/%d/%Y %I:%M %p") in message  # the practice's clock, not UTC
     assert Remittance.objects.count() == 1
     claim.refresh_from_db()
     assert claim.paid_amount == D("80.00")

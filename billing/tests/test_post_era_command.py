@@ -34,7 +34,7 @@ def run(*args) -> tuple[str, str]:
 def test_it_posts_and_prints_the_summary(practice, era_file):
     out, _ = run(str(era_file), "--practice", practice.name)
     assert "pass  Payment rule" in out and "matched 1, unmatched 0" in out
-    assert "1 claims posted ($80.00 paid)" in out
+    assert "1 claim posted ($80.00 paid)" in out
     assert Remittance.objects.get().status == Remittance.Status.POSTED
 
 

@@ -49,9 +49,10 @@ class Command(BaseCommand):
             raise CommandError(str(refused)) from None
         self.stdout.write(
             f"Posted remittance #{summary['remittance']}: ${summary['payment_amount']} deposited, "
-            f"{summary['claims_posted']} claims posted (${summary['paid_to_claims']} paid), "
-            f"{summary['claims_held']} held (${summary['held_amount']}), {summary['reversals']} reversals, "
-            f"provider adjustments ${summary['provider_adjustments']}, {summary['transactions']} ledger transactions."
+            f"{_count(summary['claims_posted'], 'claim')} posted (${summary['paid_to_claims']} paid), "
+            f"{summary['claims_held']} held (${summary['held_amount']}), {_count(summary['reversals'], 'reversal')}, "
+            f"provider adjustments ${summary['provider_adjustments']}, "
+            f"{_count(summary['transactions'], 'ledger transaction')}."
         )
 
     def _print_preview(self, remittance: Remittance) -> None:
@@ -77,3 +78,7 @@ class Command(BaseCommand):
             )
         if len(rows) > 50:
             out.write(f"  … and {len(rows) - 50} more claims.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
