@@ -306,8 +306,7 @@ def _demo_expected_payment(claim: Claim, today: date) -> None:
 
 
 def _demo_remittances(practice: Practice, admin: User) -> None:
-    """One posted ERA and one waiting in preview: to come from billing.era.
+    """One posted ERA and one waiting in preview, so a new user sees both (safe to run again)."""
+    from billing.era.demo import seed_demo_remittances
 
-    The ERA posting lives in ``billing/era/``; once it has a function that posts one demo
-    835 and leaves a second in preview for ``practice`` (idempotently, by file), call it here.
-    """
+    seed_demo_remittances(practice)
