@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -48,6 +49,7 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
 Kind = JournalTransaction.Kind
 Source = JournalTransaction.Source
+KINDS, SOURCES, ACCOUNTS = frozenset(Kind.values), frozenset(Source.values), frozenset(Account.values)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def post_many(practice: Practice, postings: list[Posting]) -> list[JournalTransa
 
 
 def _validate(practice: Practice, posting: Posting) -> None:
-    if posting.kind not in Kind.values or posting.source not in Source.values:
+    if posting.kind not in KINDS or posting.source not in SOURCES:
         raise PostingError("Unknown kind of posting.")
     if not posting.idempotency_key or len(posting.idempotency_key) > 120:
         raise PostingError("A posting needs an idempotency key of at most 120 characters.")
@@ -162,7 +164,7 @@ def _validate(practice: Practice, posting: Posting) -> None:
             raise PostingError("An entry of zero records nothing.")
         if abs(leg.amount) > MAX_AMOUNT:
             raise PostingError(f"{abs(leg.amount):,} is more than an amount can be.")
-        if leg.account not in Account.values:
+        if leg.account not in ACCOUNTS:
             raise PostingError(f"{leg.account!r} is not a ledger account.")
     if sum(leg.amount for leg in posting.legs) != 0:
         raise PostingError("The entries of a posting must sum to zero.")
@@ -364,23 +366,13 @@ ACCOUNT_AMOUNTS = ["insurance_balance", "patient_balance", "credit", "balance"]
 def _write(practice, new, accounts, claims, payments) -> None:
     try:
         # No savepoint of its own: post_many's atomic block rolls back everything on the way out.
-        JournalTransaction.objects.bulk_create([txn for _, txn in new], batch_size=500)
+        if connection.vendor == "postgresql" and len(new) >= COPY_FROM:
+            _copy_rows(practice, new)
+        else:
+            _insert_rows(practice, new)
     except IntegrityError as error:
         # A concurrent posting took a key or reversed the same transaction first.
         raise Raced("This posting was made by another request a moment ago; reload to see it.") from error
-    entries = [
-        LedgerEntry(
-            practice=practice,
-            transaction=txn,
-            account=leg.account,
-            amount=leg.amount,
-            claim_id=txn.claim_id,
-            patient_id=txn.patient_id,
-        )
-        for posting, txn in new
-        for leg in posting.legs
-    ]
-    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
     now = timezone.now()
     changed_claims = {txn.claim_id for _, txn in new if txn.claim_id}
     changed_accounts = {txn.patient_id for _, txn in new if txn.patient_id}
@@ -399,38 +391,86 @@ def _write(practice, new, accounts, claims, payments) -> None:
     )
 
 
+# From this many postings on, PostgreSQL gets the rows by COPY: an ERA's or an import's batch.
+COPY_FROM = 100
+ENTRY_COLUMNS = ["practice_id", "transaction_id", "account", "amount", "claim_id", "patient_id"]
+
+
+def _entry_rows(practice, new) -> Iterable[tuple]:
+    for posting, txn in new:
+        for leg in posting.legs:
+            yield (practice.pk, txn.pk, str(leg.account), leg.amount, txn.claim_id, txn.patient_id)
+
+
+def _insert_rows(practice, new) -> None:
+    JournalTransaction.objects.bulk_create([txn for _, txn in new], batch_size=500)
+    entries = [LedgerEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True))) for row in _entry_rows(practice, new)]
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+
+
+def _copy_rows(practice, new) -> None:
+    """The same rows as ``_insert_rows``, by COPY: ids taken from the sequence first, no model per entry."""
+    txns = [txn for _, txn in new]
+    meta, quote = JournalTransaction._meta, connection.ops.quote_name
+    fields = meta.concrete_fields
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(txns)],
+        )
+        for txn, (pk,) in zip(txns, cursor.fetchall(), strict=True):
+            txn.pk, txn.created_at = pk, now
+        columns = ", ".join(quote(f.column) for f in fields)
+        with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for txn in txns:
+                copy.write_row([_plain(getattr(txn, f.attname)) for f in fields])
+        with cursor.copy(f"COPY {quote(LedgerEntry._meta.db_table)} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+            for row in _entry_rows(practice, new):
+                copy.write_row(row)
+    for txn in txns:
+        txn._state.adding, txn._state.db = False, connection.alias
+
+
+def _plain(value):
+    """Choices as their stored strings (the driver would write an enum member's name)."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def _bulk_set(model: type[models.Model], rows: list[models.Model], fields: list[str]) -> None:
-    """Write ``fields`` of ``rows`` with one ``UPDATE ... FROM (VALUES ...)`` per chunk of rows.
+    """Write ``fields`` of ``rows`` in one statement per chunk: ``UPDATE ... FROM`` the new values.
 
     ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per row and column, which for a batch of
-    thousands of claims (an import's) costs far more in Python and in the database than the
-    rows it writes. Rows are locked already, so this changes nothing but the speed.
+    thousands of claims (an ERA's or an import's) costs far more in Python and in the database
+    than the rows it writes. PostgreSQL gets one array per column (``unnest``), SQLite a
+    ``VALUES`` list. Rows are locked already, so this changes nothing but the speed.
     """
     if not rows:
         return
-    if connection.vendor not in ("postgresql", "sqlite"):
-        model.objects.bulk_update(rows, fields, batch_size=500)
-        return
     meta, quote = model._meta, connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    cast = connection.vendor == "postgresql"
-    placeholder = (
-        "(" + ", ".join(f"%s::{field.db_type(connection)}" if cast else "%s" for field in [meta.pk, *columns]) + ")"
-    )
-    names = ", ".join(quote(f"v_{field.column}") for field in [meta.pk, *columns])
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(f'v_{field.column}')}" for field in columns)
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    names = ", ".join(quote(f"v_{field.column}") for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(f'v_{field.column}')}" for field in columns[1:])
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    # SQLite allows 999 parameters in a statement.
-    size = 1000 if cast else max(1, 999 // (len(columns) + 1))
+    where = f"{table}.{pk} = v.{quote(f'v_{meta.pk.column}')}"
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, size):
-            params = []
-            for row in chunk:
-                params.append(row.pk)
-                params.extend(field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns)
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+            values = [[getattr(row, field.attname) for row in rows] for field in columns]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) WHERE {where}",
+                [[_plain(v) for v in column] for column in values],
+            )
+            return
+        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # SQLite allows 999 parameters in a statement.
+        for chunk in _chunks(rows, max(1, 999 // len(columns))):
+            params = [
+                field.get_db_prep_save(getattr(row, field.attname), connection) for row in chunk for field in columns
+            ]
             cursor.execute(
                 f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote(f'v_{meta.pk.column}')}",
+                f"UPDATE {table} SET {assignments} FROM v WHERE {where}",
                 params,
             )
 
