@@ -258,7 +258,8 @@ def _report(runs: list[dict], claims: int, size: int, *, write: bool) -> None:
         "",
         *table(["step", "time", "rate"], rows),
         "",
-        f"**End to end / bare INSERTs of the same rows: {ratio:.1f}×** (goal ≤ {GOAL:.0f}×: {verdict}).",
+        f"**End to end / bare INSERTs of the same rows: {ratio:.1f}×** (goal ≤ {GOAL:.0f}×: {verdict}); "
+        f"run by run: {', '.join(f'{r["total"] / r["baseline"]:.1f}×' for r in runs)}.",
         "",
         "Where the post's time goes (``--profile``): a third waiting for PostgreSQL (locking the 5,000 "
         "claims, the COPY of the ledger rows, one UPDATE from arrays for the claims' and accounts' amounts, the "
