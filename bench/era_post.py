@@ -237,6 +237,7 @@ def _report(runs: list[dict], claims: int, size: int, *, write: bool) -> None:
 
     total, baseline = median([r["total"] for r in runs]), median([r["baseline"] for r in runs])
     copied = median([r["copy"] for r in runs])
+    per_run = ", ".join(f"{r['total'] / r['baseline']:.1f}×" for r in runs)
     ratio = total / baseline
     first = runs[0]
     rows = [
@@ -259,7 +260,7 @@ def _report(runs: list[dict], claims: int, size: int, *, write: bool) -> None:
         *table(["step", "time", "rate"], rows),
         "",
         f"**End to end / bare INSERTs of the same rows: {ratio:.1f}×** (goal ≤ {GOAL:.0f}×: {verdict}); "
-        f"run by run: {', '.join(f'{r["total"] / r["baseline"]:.1f}×' for r in runs)}.",
+        f"run by run: {per_run}.",
         "",
         "Where the post's time goes (``--profile``): a third waiting for PostgreSQL (locking the 5,000 "
         "claims, the COPY of the ledger rows, one UPDATE from arrays for the claims' and accounts' amounts, the "
