@@ -79,15 +79,18 @@ def _key(request: Request) -> str:
     return f"api:{raw}"
 
 
-def _post_once(request: Request, first_key: str, post):
-    """Run ``post``; say whether it replayed an earlier request, and turn a reused key into a 409."""
-    earlier = JournalTransaction.objects.filter(practice=request.user.practice, idempotency_key=first_key).first()
+def _post_once(request: Request, first_key: str, post, *, model=JournalTransaction):
+    """Run ``post``; say whether it replayed an earlier request, and turn a reused key into a 409.
+
+    The earlier request is the ``model`` row (a transaction, or a payment) recorded with the key.
+    """
+    earlier = model.objects.filter(practice=request.user.practice, idempotency_key=first_key).first()
     try:
         result = post()
     except PostingError as error:
         if earlier is None:
             raise
-        what = f"payment #{earlier.payment_id}" if earlier.payment_id else f"transaction #{earlier.pk}"
+        what = f"payment #{earlier.pk}" if isinstance(earlier, Payment) else f"transaction #{earlier.pk}"
         raise KeyReused(
             f"This {KEY_HEADER} was already used for another request ({what}); send a new key for a new posting."
         ) from error
@@ -155,7 +158,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [IsPracticeMember]
 
     def get_permissions(self):
-        if self.action == "void":
+        if self.action in ("void", "fail"):
             return [IsPracticeAdmin()]
         return super().get_permissions()
 
@@ -183,9 +186,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: PaymentSerializer, 200: PaymentSerializer, **MONEY_ERRORS},
     )
     def create(self, request: Request) -> Response:
-        """Record a completed payment and post it: each allocation to its claim, a patient's remainder as credit.
+        """Record a payment and post it: each allocation to its claim, a patient's remainder as credit.
 
-        An insurance payment must be allocated in full."""
+        An insurance payment must be allocated in full. With ``pending`` (a card or ACH payment not
+        settled yet) it is recorded and posted when ``complete`` is called."""
         key = _key(request)
         body = PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
@@ -193,10 +197,11 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         allocations = [services.Allocation(a["claim"], a["amount"]) for a in data.pop("allocations")]
         payment, replayed = _post_once(
             request,
-            f"{key}:1",
+            key,
             lambda: services.record_payment(
                 request.user.practice, key=key, allocations=allocations, actor=request.user, **data
             ),
+            model=Payment,
         )
         return _created(self._fresh(payment), replayed)
 
@@ -227,10 +232,28 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def void(self, request: Request, **kwargs) -> Response:
         """Reverse everything the payment posted (its refunds first) and mark it voided. Admins only."""
+        return self._take_back(request, services.void_payment)
+
+    @extend_schema(request=ReasonSerializer, responses={200: PaymentSerializer, **POSTING_ERRORS})
+    @action(detail=True, methods=["post"])
+    def fail(self, request: Request, **kwargs) -> Response:
+        """A payment that did not go through (returned check, ACH return, declined card): everything it
+        posted is reversed and it is marked failed. Admins only."""
+        return self._take_back(request, services.fail_payment)
+
+    @extend_schema(request=None, responses={200: PaymentSerializer, **POSTING_ERRORS})
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, **kwargs) -> Response:
+        """A pending payment settled: post it as it was recorded. Completing it again changes nothing."""
+        payment = self.get_object()
+        services.complete_payment(payment, actor=request.user)
+        return Response(self._fresh(payment))
+
+    def _take_back(self, request: Request, operation) -> Response:
         payment = self.get_object()
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.void_payment(payment, reason=body.validated_data["reason"], actor=request.user)
+        operation(payment, reason=body.validated_data["reason"], actor=request.user)
         return Response(self._fresh(payment))
 
 

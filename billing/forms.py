@@ -165,6 +165,11 @@ class PaymentForm(PostingForm):
     deductible = MoneyField(allow_zero=True, required=False, label="Deductible applied")
     coinsurance = MoneyField(allow_zero=True, required=False, label="Coinsurance applied")
     memo = forms.CharField(required=False, max_length=300)
+    pending = forms.BooleanField(
+        required=False,
+        label="Not settled yet",
+        help_text="A card or ACH payment still pending: it is posted when you mark it settled.",
+    )
 
     def __init__(self, *args, claims: list[Claim], **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -174,6 +174,8 @@ class Payment(PracticeOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     # The request's key: the same payment sent twice (even at once) is recorded once.
     idempotency_key = models.CharField(max_length=120, blank=True, editable=False)
+    # A pending payment's claims and amounts, posted when it completes: [{"claim": id, "amount": "12.50"}].
+    allocation_plan = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-payment_date", "-id"]
@@ -194,6 +196,9 @@ class Payment(PracticeOwned):
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount} on {self.payment_date}"
 
+    def can_become(self, status: str) -> bool:
+        return status in PAYMENT_TRANSITIONS[self.status]
+
     @property
     def net_payment(self) -> Decimal:
         return self.amount - self.refunded_amount
@@ -201,6 +206,23 @@ class Payment(PracticeOwned):
     @property
     def is_fully_refunded(self) -> bool:
         return self.refunded_amount >= self.amount
+
+
+_P = Payment.Status
+# The payment status machine. A pending payment (a card or ACH payment not settled yet) is on
+# no books; completing it posts it. Refunds move a completed payment to partially refunded and
+# refunded, and back when a refund is reversed. A payment that fails after it posted (a
+# returned check, an ACH return) or is voided has all its postings reversed.
+PAYMENT_TRANSITIONS: dict[str, set[str]] = {
+    _P.PENDING: {_P.COMPLETED, _P.FAILED, _P.VOIDED},
+    _P.COMPLETED: {_P.PARTIALLY_REFUNDED, _P.REFUNDED, _P.FAILED, _P.VOIDED},
+    _P.PARTIALLY_REFUNDED: {_P.COMPLETED, _P.REFUNDED, _P.FAILED, _P.VOIDED},
+    _P.REFUNDED: {_P.COMPLETED, _P.PARTIALLY_REFUNDED, _P.VOIDED},
+    _P.FAILED: set(),
+    _P.VOIDED: set(),
+}
+# Statuses in which a payment's money is on the books.
+POSTED_PAYMENT = {_P.COMPLETED, _P.PARTIALLY_REFUNDED, _P.REFUNDED}
 
 
 class Remittance(PracticeOwned):

@@ -18,6 +18,8 @@ urlpatterns = [
     path("patients/<id:pk>/apply-credit/", views.claim_posting, {"kind": "apply_credit"}, name="apply_credit"),
     path("payments/<id:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<id:pk>/refund/", views.refund_new, name="refund_new"),
-    path("payments/<id:pk>/void/", views.payment_void, name="payment_void"),
+    path("payments/<id:pk>/void/", views.payment_take_back, {"how": "void"}, name="payment_void"),
+    path("payments/<id:pk>/fail/", views.payment_take_back, {"how": "fail"}, name="payment_fail"),
+    path("payments/<id:pk>/complete/", views.payment_complete, name="payment_complete"),
     path("transactions/<id:pk>/reverse/", views.transaction_reverse, name="transaction_reverse"),
 ]

@@ -299,6 +299,9 @@ class PaymentCreateSerializer(serializers.Serializer):
     deductible = share()
     coinsurance = share()
     memo = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    pending = serializers.BooleanField(
+        required=False, default=False, help_text="Not settled yet: posted when the payment is completed."
+    )
 
     def validate_payment_date(self, value):
         return _date_in_range(value)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import (
+    POSTED_PAYMENT,
     WRITE_OFF_REASONS,
     Account,
     AdjustmentReason,
@@ -96,10 +97,13 @@ def record_payment(
     memo: str = "",
     actor: User | None = None,
     post_source: str = Source.MANUAL,
+    pending: bool = False,
 ) -> Payment:
-    """Record a completed payment and post it: each allocation to its claim, the rest as the patient's credit.
+    """Record a payment and post it: each allocation to its claim, the rest as the patient's credit.
 
-    An insurance payment must be allocated in full; a patient's remainder is kept as unapplied credit.
+    An insurance payment must be allocated in full; a patient's remainder is kept as unapplied
+    credit. A ``pending`` payment (a card or ACH payment not settled yet) is recorded with its
+    allocations and posted by ``complete_payment`` when it settles.
     """
     asked = {
         "source": source,
@@ -150,6 +154,8 @@ def record_payment(
         memo=memo,
         created_by=actor,
         idempotency_key=key,
+        status=Payment.Status.PENDING if pending else Payment.Status.COMPLETED,
+        allocation_plan=[{"claim": a.claim.pk, "amount": str(a.amount)} for a in allocations],
     )
     payment.full_clean(validate_constraints=False)
     try:
@@ -158,47 +164,65 @@ def record_payment(
     except IntegrityError:
         # The same key sent at once by another request, which recorded it first.
         return _replayed(Payment.objects.get(practice=practice, idempotency_key=key), asked)
-    receivable = SOURCE_RESPONSIBILITY[source].account
+    if not pending:
+        _post_payment(payment, allocations, actor=actor, post_source=post_source)
+    return payment
+
+
+def _post_payment(payment: Payment, allocations: list[Allocation], *, actor, post_source: str) -> None:
+    key = payment.idempotency_key or f"payment:{payment.pk}"
+    receivable = SOURCE_RESPONSIBILITY[payment.source].account
+    common = {"source": post_source, "payment": payment, "actor": actor, "effective_date": payment.payment_date}
     postings = [
         Posting(
             kind=Kind.PAYMENT,
-            source=post_source,
             legs=[Leg(Account.CASH, a.amount), Leg(receivable, -a.amount)],
             idempotency_key=f"{key}:{number}",
             claim=a.claim,
-            payment=payment,
-            memo=memo or _payment_memo(payment),
-            actor=actor,
-            effective_date=payment_date,
+            memo=payment.memo or _payment_memo(payment),
+            **common,
         )
         for number, a in enumerate(allocations, start=1)
     ]
+    remainder = payment.amount - sum((a.amount for a in allocations), ZERO)
     if remainder:
         postings.append(
             Posting(
                 kind=Kind.PAYMENT,
-                source=post_source,
                 legs=[Leg(Account.CASH, remainder), Leg(Account.UNAPPLIED, -remainder)],
                 idempotency_key=f"{key}:{len(postings) + 1}",
-                patient=patient,
-                payment=payment,
-                memo=memo or f"{_payment_memo(payment)}, kept as credit",
-                actor=actor,
-                effective_date=payment_date,
+                patient=payment.patient,
+                memo=payment.memo or f"{_payment_memo(payment)}, kept as credit",
+                **common,
             )
         )
-    transactions = post_many(practice, postings)
-    if source != Payment.Source.PATIENT:
+    transactions = post_many(payment.practice, postings)
+    if payment.source != Payment.Source.PATIENT:
         match_expected_payments(transactions)
+
+
+@transaction.atomic
+def complete_payment(payment: Payment, *, actor: User | None = None) -> Payment:
+    """A pending payment settled: post it as it was recorded. Completing it again changes nothing."""
+    if not Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=Payment.Status.COMPLETED, updated_at=timezone.now()
+    ):
+        payment.refresh_from_db()
+        if payment.status in POSTED_PAYMENT:
+            return payment
+        raise PostingError(f"A {payment.get_status_display().lower()} payment cannot be completed.")
+    payment.refresh_from_db()
+    claims = Claim.objects.filter(practice=payment.practice, pk__in=[item["claim"] for item in payment.allocation_plan])
+    by_id = {claim.pk: claim for claim in claims}
+    allocations = [Allocation(by_id[item["claim"]], Decimal(item["amount"])) for item in payment.allocation_plan]
+    _post_payment(payment, allocations, actor=actor, post_source=Source.MANUAL)
     return payment
 
 
 def _replayed(first: Payment, asked: dict) -> Payment:
     """The payment first recorded with this key, if it is the payment asked for again."""
     had = {name: getattr(first, name) for name in asked if name not in ("allocations", "patient_id")}
-    had["allocations"] = sorted(
-        first.ledger.filter(kind=Kind.PAYMENT, claim__isnull=False).values_list("claim_id", "amount")
-    )
+    had["allocations"] = sorted((item["claim"], Decimal(item["amount"])) for item in first.allocation_plan)
     same = all(had[name] == value for name, value in asked.items() if name != "patient_id")
     if not same or asked["patient_id"] not in (None, first.patient_id):
         raise PostingError(f"The key {first.idempotency_key!r} was already used for a different payment (#{first.pk}).")
@@ -365,17 +389,37 @@ def _not_from_era(payment: Payment) -> None:
         )
 
 
-@transaction.atomic
 def void_payment(payment: Payment, *, reason: str, actor: User | None = None) -> Payment:
-    """Reverse everything a payment posted (refunds first) and mark it voided."""
-    if payment.status == Payment.Status.VOIDED:
-        raise PostingError("This payment is already voided.")
+    """Take back a payment recorded in error: everything it posted is reversed (refunds first)."""
+    return _take_back(payment, Payment.Status.VOIDED, reason=reason, actor=actor)
+
+
+def fail_payment(payment: Payment, *, reason: str, actor: User | None = None) -> Payment:
+    """A payment that did not go through (a returned check, an ACH return, a declined card)."""
+    return _take_back(payment, Payment.Status.FAILED, reason=reason, actor=actor)
+
+
+@transaction.atomic
+def _take_back(payment: Payment, status: str, *, reason: str, actor: User | None) -> Payment:
+    payment.refresh_from_db()
+    label = Payment.Status(status).label.lower()
+    if payment.status == status:
+        raise PostingError(f"This payment is already {label}.")
+    if not payment.can_become(status):
+        raise PostingError(f"A {payment.get_status_display().lower()} payment cannot be marked {label}.")
     _not_from_era(payment)
     if not reason.strip():
-        raise PostingError({"reason": "Say why the payment is voided."})
-    open_txns = payment.ledger.filter(reversed_by__isnull=True).exclude(kind=Kind.REVERSAL).order_by("-id")
-    post_many(payment.practice, [reversal_of(txn, reason=reason.strip(), actor=actor) for txn in open_txns])
-    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED, updated_at=timezone.now())
+        raise PostingError({"reason": f"Say why the payment is {label}."})
+    now = timezone.now()
+    if payment.status == Payment.Status.PENDING:  # on no books yet: nothing to reverse
+        if not Payment.objects.filter(pk=payment.pk, status=payment.status).update(status=status, updated_at=now):
+            raise PostingError("Someone changed this payment a moment ago. Reload and try again.")
+    else:
+        # Reversing locks the accounts, claims and then this payment, in the posting service's
+        # order; a concurrent void or failure finds the postings already reversed and is refused.
+        open_txns = payment.ledger.filter(reversed_by__isnull=True).exclude(kind=Kind.REVERSAL).order_by("-id")
+        post_many(payment.practice, [reversal_of(txn, reason=reason.strip(), actor=actor) for txn in open_txns])
+        Payment.objects.filter(pk=payment.pk).update(status=status, updated_at=now)
     payment.refresh_from_db()
     return payment
 

@@ -19,10 +19,10 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -326,11 +326,13 @@ def payment_new(request: AuthedRequest, pk: int) -> HttpResponse:
                 coinsurance=data["coinsurance"],
                 memo=data["memo"],
                 actor=request.user,
+                pending=data["pending"],
             )
         except PostingError as error:
             _add_posting_error(form, error)
         else:
-            messages.success(request, f"Payment of ${payment.amount:,} posted for {patient}.")
+            done = "recorded; it is posted when you mark it settled" if data["pending"] else "posted"
+            messages.success(request, f"Payment of ${payment.amount:,} {done} for {patient}.")
             return _done(request, reverse("billing:patient_detail", args=[patient.pk]))
     context = {"patient": patient, "form": form, "next": safe_next_url(request)}
     if request.htmx and request.method == "POST":
@@ -455,20 +457,62 @@ def refund_new(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "billing/refund_form.html", context, status=400 if request.method == "POST" else 200)
 
 
+@require_POST
+@member_required
+def payment_complete(request: AuthedRequest, pk: int) -> HttpResponse:
+    payment = get_for_practice(request, Payment, pk)
+    try:
+        services.complete_payment(payment, actor=request.user)
+    except PostingError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Payment of ${payment.amount:,} settled and posted.")
+    return redirect("billing:payment_detail", payment.pk)
+
+
+# What taking a payment back means, for the page: title, explanation, button, service, done message.
+TAKE_BACK = {
+    "void": (
+        "Void this payment",
+        "For a payment recorded in error. Every posting of this payment, its refunds first, is reversed and the "
+        "payment is marked voided. The ledger keeps both.",
+        "Void payment",
+        services.void_payment,
+        "voided",
+    ),
+    "fail": (
+        "Mark this payment failed",
+        "For a payment that did not go through: a returned check, an ACH return, a declined card. Everything it "
+        "posted is reversed and the claims owe again. The ledger keeps both.",
+        "Mark failed",
+        services.fail_payment,
+        "marked failed",
+    ),
+}
+
+
 @require_http_methods(["GET", "POST"])
 @admin_required
-def payment_void(request: AuthedRequest, pk: int) -> HttpResponse:
+def payment_take_back(request: AuthedRequest, pk: int, how: str) -> HttpResponse:
     payment = get_for_practice(request, Payment.objects.select_related("patient"), pk)
+    title, explanation, button, operation, done = TAKE_BACK[how]
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.void_payment(payment, reason=form.cleaned_data["reason"], actor=request.user)
+            operation(payment, reason=form.cleaned_data["reason"], actor=request.user)
         except PostingError as error:
             _add_posting_error(form, error)
         else:
-            messages.success(request, f"Payment of ${payment.amount:,} voided; everything it posted is reversed.")
+            messages.success(request, f"Payment of ${payment.amount:,} {done}; everything it posted is reversed.")
             return _done(request, reverse("billing:payment_detail", args=[payment.pk]))
-    context = {"payment": payment, "form": form, "next": safe_next_url(request)}
+    context = {
+        "payment": payment,
+        "form": form,
+        "next": safe_next_url(request),
+        "title": title,
+        "explanation": explanation,
+        "button": button,
+    }
     return render(request, "billing/void_form.html", context, status=400 if request.method == "POST" else 200)
 
 

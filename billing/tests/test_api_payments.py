@@ -342,3 +342,33 @@ def test_it_needs_a_reason_to_void(api, practice):
     assert response.status_code == 400
     payment.refresh_from_db()
     assert payment.status == "completed"
+
+
+def test_it_records_a_pending_payment_and_completes_it(api, practice):
+    claim = posted_claim(practice=practice)
+
+    created = _pay(api, _patient_payment(claim, pending=True), idem="card-9")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "pending" and created.json()["allocations"] == []
+    assert _pay(api, _patient_payment(claim, pending=True), idem="card-9").status_code == 200  # replayed
+    payment_id = created.json()["id"]
+    completed = api.post(f"/api/v1/payments/{payment_id}/complete", format="json")
+    assert completed.status_code == 200, completed.json()
+    assert completed.json()["status"] == "completed"
+    claim.refresh_from_db()
+    assert claim.paid_amount == Decimal("60.00")
+
+
+def test_it_lets_an_admin_mark_a_payment_failed(api, teammate_api, practice):
+    payment = PaymentFactory(practice=practice, amount="40.00")
+    claim = payment.ledger.get().claim
+
+    assert teammate_api.post(f"/api/v1/payments/{payment.pk}/fail", {"reason": "x"}, format="json").status_code == 403
+    response = api.post(f"/api/v1/payments/{payment.pk}/fail", {"reason": "ACH return R01"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "failed"
+    claim.refresh_from_db()
+    assert claim.paid_amount == Decimal("0.00")
+    assert api.post(f"/api/v1/payments/{payment.pk}/complete", format="json").status_code == 400

@@ -614,3 +614,36 @@ def test_it_refuses_other_methods_on_the_forms(owner_client, account):
     patient, _ = account
 
     assert owner_client.delete(f"/billing/patients/{patient.pk}/adjust/").status_code == 405
+
+
+def test_it_records_a_pending_card_payment_and_posts_it_when_settled(owner_client, account):
+    patient, (first, second) = account
+    data = _payment_data([first, second], "60.00", ["60.00", ""], pending="on")
+
+    response = owner_client.post(f"/billing/patients/{patient.pk}/payments/new/", data)
+
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.PENDING and not payment.ledger.exists()
+    page = owner_client.get(f"/billing/payments/{payment.pk}/").content.decode()
+    assert "Mark settled and post" in page and "Nothing posted yet" in page
+
+    settled = owner_client.post(f"/billing/payments/{payment.pk}/complete/")
+
+    assert settled.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.COMPLETED
+    assert fresh(first).patient_responsibility == Decimal("40.00")
+
+
+def test_it_lets_an_admin_mark_a_returned_check_failed(owner_client, teammate_client, patient_payment):
+    assert teammate_client.post(f"/billing/payments/{patient_payment.pk}/fail/", {"reason": "x"}).status_code == 403
+    page = owner_client.get(f"/billing/payments/{patient_payment.pk}/fail/")
+    assert "returned check" in page.content.decode()
+
+    response = owner_client.post(f"/billing/payments/{patient_payment.pk}/fail/", {"reason": "Returned: NSF"})
+
+    assert response.status_code == 302
+    patient_payment.refresh_from_db()
+    assert patient_payment.status == Payment.Status.FAILED
+    assert not patient_payment.ledger.filter(kind="payment", reversed_by__isnull=True).exists()

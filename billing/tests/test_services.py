@@ -344,3 +344,58 @@ def test_it_leaves_an_expected_payment_alone_when_the_patient_pays(practice, cla
     patient_payment(claim.patient, "20.00", allocations=[(claim, "20.00")])
     expected.refresh_from_db()
     assert expected.status == ExpectedPayment.Status.EXPECTED
+
+
+# -- the payment status machine ---------------------------------------------------------------
+
+
+def test_a_pending_payment_posts_nothing_until_it_settles(practice, claim) -> None:
+    payment = _pay(practice, "120.00", [(claim, "120.00")], pending=True, key="card-1")
+    assert payment.status == Payment.Status.PENDING and not payment.ledger.exists()
+    assert _amounts(claim) == (D("250.00"), D("0.00"), D("0.00"), D("0.00"), D("250.00"))
+    # The same request again is the same pending payment.
+    assert _pay(practice, "120.00", [(claim, "120.00")], pending=True, key="card-1").pk == payment.pk
+
+    completed = services.complete_payment(payment)
+
+    assert completed.status == Payment.Status.COMPLETED
+    assert _amounts(claim) == (D("250.00"), D("120.00"), D("0.00"), D("0.00"), D("130.00"))
+    assert services.complete_payment(payment).ledger.count() == 1  # settling twice posts once
+    assert verify() == []
+
+
+def test_a_pending_payment_that_fails_never_reaches_the_books(practice, claim) -> None:
+    payment = _pay(practice, "120.00", [(claim, "120.00")], pending=True)
+
+    failed = services.fail_payment(payment, reason="Card declined")
+
+    assert failed.status == Payment.Status.FAILED and not failed.ledger.exists()
+    _refused(lambda: services.complete_payment(failed), None, "A failed payment cannot be completed.")
+    _refused(lambda: services.void_payment(failed, reason="x"), None, "A failed payment cannot be marked voided.")
+
+
+def test_a_returned_check_reverses_what_it_posted(practice, claim) -> None:
+    payment = _pay(practice, "200.00", [(claim, "200.00")])
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.PARTIALLY_PAID
+
+    failed = services.fail_payment(payment, reason="Returned: insufficient funds")
+
+    assert failed.status == Payment.Status.FAILED
+    assert _amounts(claim) == (D("250.00"), D("0.00"), D("0.00"), D("0.00"), D("250.00"))
+    assert payment.ledger.filter(kind=Kind.REVERSAL).count() == 1
+    _refused(lambda: services.fail_payment(failed, reason="again"), None, "This payment is already failed.")
+    assert verify() == []
+
+
+def test_a_refunded_payment_cannot_fail_and_a_reversed_refund_completes_it_again(practice, claim) -> None:
+    payment = _pay(practice, "50.00", [(claim, "50.00")])
+    refund = services.refund(payment, D("50.00"), key=key(), reason="Paid twice", claim=claim)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    _refused(lambda: services.fail_payment(payment, reason="x"), None, "A refunded payment cannot be marked failed.")
+
+    services.reverse(refund, reason="Refund check never sent")
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (Payment.Status.COMPLETED, D("0.00"))
+    assert verify() == []
