@@ -74,5 +74,7 @@ def test_it_imports_a_messy_spreadsheet_and_finds_a_claim(page, biller, screensh
     first.click()
     expect(page).to_have_url(re.compile(r"/claims/\d+/$"))
     expect(page.get_by_role("heading", name=number)).to_be_visible()
-    expect(page.get_by_text("Imported from claims-messy.csv")).to_be_visible()
+    # The timeline says where the claim came from; the ledger panel shows its imported charge.
+    expect(page.locator(".event-message", has_text="Imported from claims-messy.csv")).to_be_visible()
+    expect(page.locator(".ledger-memo", has_text="Charge imported from claims-messy.csv")).to_be_visible()
     screenshot(page, "imported-claim")
