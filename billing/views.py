@@ -106,8 +106,8 @@ GROUPS = [*Kind.choices, (ERA_APPLIED, "Applied from ERAs")]
 def _by_kind(transactions: QuerySet[JournalTransaction]) -> dict:
     """Count and sum of the transactions of each kind, in the chart of kinds' order.
 
-    Money is counted once: an ERA's deposit is the payment, its postings to claims are shown
-    apart and left out of the total.
+    Money is counted once: an ERA's deposit is the payment (in ``received``), its postings to
+    claims are shown apart.
     """
     group = Case(When(kind=Kind.PAYMENT, payment__isnull=True, then=Value(ERA_APPLIED)), default=F("kind"))
     found = {
@@ -122,11 +122,10 @@ def _by_kind(transactions: QuerySet[JournalTransaction]) -> dict:
         for kind, label in GROUPS
         if kind in found
     ]
-    counted = [r for r in rows if r["kind"] != ERA_APPLIED]
     return {
         "rows": rows,
         "count": sum(r["count"] for r in rows),
-        "total": sum((r["total"] for r in counted), ZERO),
+        "received": found.get(Kind.PAYMENT, {}).get("total") or ZERO,
     }
 
 

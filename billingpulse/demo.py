@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -124,13 +125,18 @@ CLAIM_MIX = [
 CODES = [("99213", "E11.9"), ("99214", "I10"), ("93000", "R00.2"), ("80053", "Z00.00"), ("99203", "J06.9")]
 
 
+def _today(practice: Practice) -> date:
+    """The practice's date, which the pages show (the server's may already be tomorrow)."""
+    return timezone.localdate(timezone=ZoneInfo(practice.time_zone))
+
+
 def _demo_claims(practice: Practice, admin: User) -> None:
     """Forty claims with lines, policies and a timeline, the same every time (seeded)."""
     rng = random.Random(2026)
     patients = list(Patient.objects.filter(practice=practice))
     payers = list(Payer.objects.filter(practice=practice))
     providers = list(Provider.objects.filter(practice=practice))
-    today = date.today()
+    today = _today(practice)
     for number in range(1, 41):
         patient, payer = patients[number % len(patients)], payers[number % len(payers)]
         status, denial_code, denial_reason = CLAIM_MIX[number % len(CLAIM_MIX)]
@@ -193,7 +199,7 @@ def _demo_money(practice: Practice, admin: User) -> None:
         .prefetch_related("lines")
         .order_by("claim_number")
     )
-    today = date.today()
+    today = _today(practice)
     for claim in claims:
         charge = sum((line.charge for line in claim.lines.all()), Decimal("0.00"))
         if charge:
@@ -207,9 +213,11 @@ def _demo_money(practice: Practice, admin: User) -> None:
     partial = [c for c in claims if by_status[c.pk] == ClaimStatus.PARTIALLY_PAID]
 
     # Payer checks, one per payer, allocated across that payer's claims.
+    checks = 0
     for kind, group in (("paid", paid), ("partial", partial)):
         for payer_id in sorted({c.payer_id for c in group}):
             mine = [c for c in group if c.payer_id == payer_id]
+            checks += 1
             parts = [billing.Allocation(c, _payer_share(c, kind)) for c in mine]
             billing.record_payment(
                 practice,
@@ -217,7 +225,8 @@ def _demo_money(practice: Practice, admin: User) -> None:
                 source=Payment.Source.PRIMARY,
                 method=Payment.Method.CHECK,
                 amount=sum((part.amount for part in parts), Decimal("0.00")),
-                payment_date=min(max(c.service_date_from for c in mine) + timedelta(days=30), today),
+                # Spread over the last two weeks, so the billing home's chart has something to show.
+                payment_date=max(max(c.service_date_from for c in mine), today - timedelta(days=(3 * checks) % 14)),
                 allocations=parts,
                 payer=mine[0].payer,
                 reference=f"CHK{40000 + payer_id}",

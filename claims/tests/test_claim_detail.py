@@ -47,6 +47,7 @@ def claim(practice):
         allowed_amount=Decimal("900.00"),
         paid_amount=Decimal("500.00"),
         adjustment_amount=Decimal("100.00"),
+        balance=Decimal("650.00"),
         status="denied",
         denial_code="CO-16",
         denial_reason="Claim lacks information needed for adjudication.",
@@ -70,7 +71,7 @@ def test_it_shows_the_claim(owner_client, claim):
         "09/03/2026 – 09/04/2026",
         "$1,250.00",  # charge
         "$900.00",  # allowed
-        "$650.00",  # outstanding: 1250 - 500 - 100
+        "$650.00",  # balance: 1250 - 500 - 100
         "40.0% paid",
         "CO-16",
         "Claim lacks information needed for adjudication.",
