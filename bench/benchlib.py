@@ -164,7 +164,8 @@ def repeat(times: int, run: Callable[[], float]) -> list[float]:
 # ---------------------------------------------------------------------------- reporting
 
 
-def machine_lines(postgres_version: str) -> list[str]:
+def machine_lines(postgres_version: str | None, *, software: str | None = None) -> list[str]:
+    """Date, machine, software and load lines for a section: PostgreSQL and Django, or ``software``."""
     memory_kb = 0
     meminfo = Path("/proc/meminfo")
     if meminfo.exists():
@@ -175,12 +176,14 @@ def machine_lines(postgres_version: str) -> list[str]:
     if cpuinfo.exists():
         match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
         cpu = match[1].strip() if match else cpu
-    import django
+    if software is None:
+        import django
 
+        software = f"PostgreSQL {postgres_version}; Python {platform.python_version()}; Django {django.get_version()}"
     return [
         f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()}",
-        f"- PostgreSQL {postgres_version}; Python {platform.python_version()}; Django {django.get_version()}",
+        f"- {software}",
         # Other work on the machine slows every figure; the ratios, measured side by side, suffer less.
         f"- Load average when written (1, 5, 15 min): {', '.join(f'{load:.2f}' for load in os.getloadavg())}",
     ]

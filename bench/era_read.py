@@ -23,20 +23,17 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from benchlib import ROOT, say, table, write_section
+from benchlib import ROOT, machine_lines, say, table, write_section
 
 GENERATOR = ROOT.parent / "shared" / "samples" / "era" / "make_big_835.py"
 GOAL = 20.0
@@ -183,26 +180,6 @@ def results(args, data: bytes, claims: int, ours: Timing, theirs: Timing, valida
 
 
 def _machine_lines() -> list[str]:
-    memory_kb = 0
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        match = re.search(r"MemTotal:\s+(\d+)", meminfo.read_text())
-        memory_kb = int(match[1]) if match else 0
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        cpu = match[1].strip() if match else cpu
     from importlib.metadata import version
 
-    return [
-        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Machine: {os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()}",
-        f"- Python {platform.python_version()}; pyx12 {version('pyx12')}",
-        # Other work on the machine slows both sides; the ratio, measured side by side, suffers less.
-        f"- Load average when written (1, 5, 15 min): {', '.join(f'{load:.2f}' for load in os.getloadavg())}",
-    ]
-
-
-if __name__ == "__main__":
-    main()
+    return machine_lines(None, software=f"Python {platform.python_version()}; pyx12 {version('pyx12')}")
