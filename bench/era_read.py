@@ -183,3 +183,7 @@ def _machine_lines() -> list[str]:
     from importlib.metadata import version
 
     return machine_lines(None, software=f"Python {platform.python_version()}; pyx12 {version('pyx12')}")
+
+
+if __name__ == "__main__":
+    main()
