@@ -111,6 +111,16 @@ class CallOutcome:
         if reason not in self.review_reasons:
             self.review_reasons.append(reason)
 
+    def settle_review(self, *, reached_nobody: bool) -> CallOutcome:
+        """The review gate's last word, the same for the pipeline and ``extract_outcomes``.
+
+        A call that reached nobody (voicemail, a dead IVR, no answer) has nothing a person could
+        correct: it is failed, and the failure policy decides what happens next.
+        """
+        if reached_nobody:
+            self.call_outcome, self.needs_review, self.review_reasons = "failed", False, []
+        return self
+
     def expected_fields(self) -> dict[str, Any]:
         """The values under the corpus's ``expected`` field names, JSON-ready."""
         data = self.to_json()

@@ -144,9 +144,7 @@ def extract(call: Call) -> CallOutcome:
             call.practice_id, denial_code=outcome.denial_code, payer=call.payer.name, limit=1
         )
         add_usual_remedy(outcome, heard)
-    if _reached_nobody(call, outcome):
-        # Nothing a person could correct: the failure policy decides what happens next.
-        outcome.call_outcome, outcome.needs_review, outcome.review_reasons = "failed", False, []
+    outcome.settle_review(reached_nobody=_reached_nobody(call, outcome))
     review_status = Call.ReviewStatus.PENDING if outcome.needs_review else ""
     with transaction.atomic():
         if _record_step(call, EXTRACT, {"extractor": outcome.extractor}) is None:

@@ -82,6 +82,29 @@ def test_it_writes_one_prediction_per_call_with_the_expected_field_names(corpus,
     assert set(rows[0]["outcome"]) == set(CALLS[0]["expected"])
 
 
+def test_it_writes_the_pipelines_review_flags_beside_each_outcome(corpus, tmp_path):
+    held = {
+        "id": "own-3",
+        "call_date": "2026-06-10",
+        "claim": {"claim_number": "C-3", "date_of_service": "2026-05-06"},
+        # The rep names a status the reader cannot place: it is held for a person.
+        "transcript": "\n".join(
+            ["User: Claims, this is Bea.", "AI: Hi Bea, claim C-3 please.", "User: Hm, I see it, give me a moment."]
+        ),
+    }
+    path = tmp_path / "with-held.jsonl"
+    path.write_text(corpus.read_text() + json.dumps(held) + "\n", encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+
+    call_command("extract_outcomes", str(path), out=str(out), extractor="rules")
+
+    rows = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert (rows["own-1"]["needs_review"], rows["own-1"]["review_reasons"]) == (False, [])
+    # A call that reached nobody is the failure policy's, as in the pipeline: nothing to review.
+    assert (rows["own-2"]["needs_review"], rows["own-2"]["outcome"]["call_outcome"]) == (False, "failed")
+    assert rows["own-3"]["needs_review"] is True and rows["own-3"]["review_reasons"]
+
+
 @pytest.mark.skipif(not SCORER.exists(), reason="the shared corpus scorer is not on this machine")
 def test_it_scores_perfectly_on_its_own_calls_with_the_shared_scorer(corpus, tmp_path):
     out = tmp_path / "pred.jsonl"

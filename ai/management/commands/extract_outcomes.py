@@ -2,8 +2,10 @@
 
     manage.py extract_outcomes CORPUS.jsonl --out PREDICTIONS.jsonl [--extractor rules|openai]
 
-One ``{"id": ..., "outcome": {...}}`` line per call, under the corpus's ``expected`` field
-names, ready for the corpus's ``score_outcomes.py``.
+One ``{"id": ..., "outcome": {...}, "needs_review": ..., "review_reasons": [...]}`` line per
+call, under the corpus's ``expected`` field names, ready for the corpus's ``score_outcomes.py``.
+The review flags are the pipeline's (``CallOutcome.settle_review``): a corpus call has no
+telephony status, so one "reached nobody" when the reader found no human and nothing obtained.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ class Command(BaseCommand):
             for record in records:
                 claim = ClaimContext.from_record(record.get("claim") or {}, record.get("call_date"))
                 outcome = extract_outcome(record["transcript"], claim, extractor=extractor)
-                f.write(json.dumps({"id": record["id"], "outcome": outcome.expected_fields()}) + "\n")
+                outcome.settle_review(reached_nobody=not outcome.human_reached and outcome.call_outcome == "failed")
+                line = {
+                    "id": record["id"],
+                    "outcome": outcome.expected_fields(),
+                    "needs_review": outcome.needs_review,
+                    "review_reasons": outcome.review_reasons,
+                }
+                f.write(json.dumps(line) + "\n")
         self.stdout.write(f"Wrote {len(records)} predictions to {out}")
 
 
