@@ -105,7 +105,13 @@ CORRECTION = re.compile(
 )
 _OTHER_IDS = re.compile(
     r"\b(?:claim (?:number|id|#)|icn|internal control|npi|tax id|tin|member id|subscriber|ptan|fax|phone|"
-    r"auth(?:orization)?|cycle|dcn|patient account|medical record)\b",
+    r"auth(?:orization)?|cycle|dcn|tcn|document control|bill (?:id|number)|patient account|medical record)\b",
+    re.I,
+)
+# The payer says it gives no call reference: "we don't give out call reference numbers".
+_NO_REFERENCES = re.compile(
+    r"\b(?:don't|do not|doesn't|does not|can't|cannot|won't|no longer|not able to)\s+(?:\w+\s+){0,2}?"
+    r"(?:give|provide|issue|offer|have)\s+(?:(?:you|out)\s+)*(?:any\s+|a\s+)?(?:call\s+)?(?:reference|ref)\b",
     re.I,
 )
 
@@ -205,6 +211,9 @@ def _corrected_in_line(text: str, run: spoken.Spelled) -> spoken.Spelled:
 
 
 def _similar(a: str, b: str) -> bool:
+    """``a`` is another reading of ``b``: close to it, or ``b`` read in full after being cut off."""
+    if a != b and len(a) > len(b) >= 4 and a.startswith(b):
+        return True
     return a != b and abs(len(a) - len(b)) <= 2 and SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
@@ -227,6 +236,8 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
         return None
     if _OTHER_IDS.search(line.text.split("-")[0][:40]):
         return None
+    if _NO_REFERENCES.search(line.text):
+        return None  # whatever number follows is offered instead of one
     run = _run_after(line.text, 0)
     if run is None:
         # "One reference covers both, 5-5-1-2-0-0-8-3": the only number in the answer is the one asked for

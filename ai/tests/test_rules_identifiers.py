@@ -103,3 +103,28 @@ def test_it_flags_a_check_number_it_could_not_read():
     )
     assert outcome.check_or_eft_number is None
     assert any("check or EFT number" in reason for reason in outcome.review_reasons)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "User: We don't give out call reference numbers, but the bill ID on the claim is 4-4-7-1-0-2-8-8.",
+        "User: Sorry, this line doesn't provide reference numbers. The TCN is 2-2-6-0-1-1-9-4-0-3.",
+        "User: I can't give you a ref for this call. If it helps, the document control number is 8-8-1-0-2-2.",
+    ],
+)
+def test_it_takes_no_reference_when_the_payer_gives_none_and_offers_another_number(answer):
+    outcome = extract("AI: Could I get a reference number for this call?", answer)
+    assert outcome.reference_number is None
+
+
+def test_it_takes_a_cut_off_reference_as_read_again_in_full():
+    outcome = extract(
+        "AI: And a reference number, please?",
+        "User: Okay, it's 5-2-0-9, 1-1...",
+        "AI: You broke up after 5-2-0-9-1-1. Could you give me the whole number again?",
+        "User: Sorry. 5-2-0-9-1-1-7-3-0-4.",
+        "AI: 5-2-0-9-1-1-7-3-0-4.",
+        "User: That's right.",
+    )
+    assert outcome.reference_number == "5209117304"
