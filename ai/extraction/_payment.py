@@ -172,6 +172,28 @@ def _asked_when_paid(call: Call, sentence: Sentence) -> bool:
     )
 
 
+# Words that put a payment read out in doubt: money taken back, or paid by another insurer.
+_MONEY_IN_DOUBT = re.compile(
+    r"\b(?:recoup\w*|offset(?:s|ting)?|took (?:it |that |the (?:money|payment) )?back|"
+    r"tak(?:e|en|ing) (?:it |that )?back|claw(?:ed)?[- ]?back|overpa(?:id|yment)|refund request|"
+    r"(?:primary|other|prior) (?:insurance|insurer|payer|carrier|plan)|coordination of benefits|\bcob\b|"
+    r"medicare paid|medicaid paid|paid as (?:primary|secondary))",
+    re.I,
+)
+
+
+def money_in_doubt(call: Call) -> int | None:
+    """The payer line that speaks of money taken back or another insurer's payment, if any.
+
+    A payment read out near such words may not be this payer's, or may no longer stand, so a
+    person decides before it is applied.
+    """
+    for line in call.lines:
+        if line.payer and any(s.in_scope and _MONEY_IN_DOUBT.search(s.text) for s in line.sentences):
+            return line.n
+    return None
+
+
 def payment_date(call: Call) -> tuple[date, int] | None:
     found = None
     for sentence in call.statements():

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ai.extraction._follow_up import call_outcome, follow_up_wait
 from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, unread_offers
-from ai.extraction._payment import denial_code, paid_amount, payment_date, remarks
+from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, remarks
 from ai.extraction._scope import readmit_action_dates
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
@@ -106,6 +106,13 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         when = payment_date(call)
         if when is not None and (outcome.paid_amount is not None or status != "denied"):
             outcome.payment_date, outcome.evidence["payment_date"] = when[0], [when[1]]
+        doubt = money_in_doubt(call) if outcome.paid_amount is not None else None
+        if doubt is not None:
+            outcome.flag(
+                f"Line {doubt} speaks of money taken back or another insurer's payment: "
+                "check whose payment this is and whether it stands."
+            )
+            confidence -= 0.1
         if status in ("paid", "partially_paid") and outcome.paid_amount is None:
             outcome.flag("The claim was paid but no paid amount was stated.")
             confidence -= 0.1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from ai.extraction import rules
 from ai.outcome import ClaimContext
 
@@ -109,3 +111,18 @@ def test_it_ignores_the_may_eleventh_claim_when_asked_about_february_ninth():
     assert outcome.claim_status == "in_process"
     assert outcome.paid_amount is None
     assert outcome.follow_up_days == 14
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "User: It paid two hundred ten dollars on October third, but that was recouped on the fifteenth.",
+        "User: The primary insurance paid two hundred ten dollars on October third; we denied it as secondary.",
+        "User: That claim paid two hundred ten dollars on October third, then it was offset against an overpayment.",
+    ],
+)
+def test_it_holds_a_payment_that_may_be_another_insurers_or_taken_back(said):
+    transcript = "\n".join(["User: Provider services, this is Ines.", "AI: Hi Ines, checking a claim.", said])
+    outcome = rules.extract(transcript, ClaimContext(date_of_service="2026-09-01", call_date=date(2026, 11, 2)))
+    assert outcome.needs_review
+    assert any("taken back or another insurer" in reason for reason in outcome.review_reasons)
