@@ -210,6 +210,14 @@ def _corrected_in_line(text: str, run: spoken.Spelled) -> spoken.Spelled:
     return run
 
 
+_TRAILING_OFF = re.compile(r"^\s*(?:-|–|—|\.\.\.|…)\s*$")
+
+
+def _unfinished(text: str, run: spoken.Spelled | None) -> bool:
+    """The reading stops mid-number at the end of the line: "it's 1-1-1-8-", "3-8-1-1, 0-7..."."""
+    return run is not None and bool(_TRAILING_OFF.match(text[run.end :]))
+
+
 def _similar(a: str, b: str) -> bool:
     """``a`` is another reading of ``b``: close to it, or ``b`` read in full after being cut off."""
     if a != b and len(a) > len(b) >= 4 and a.startswith(b):
@@ -272,8 +280,14 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
     """
     found: Value | None = None
     announced: Line | None = None
+    partial: spoken.Spelled | None = None  # a reading cut off mid-number, waiting to be read in full
     for line in lines:
         run = _keyed_value(line, key) or _asked_value(call, line, ask)
+        if _unfinished(line.text, run):
+            partial, run = run, None  # only a reading in full counts
+        elif run is None and partial is not None:
+            again = [r for r in spoken.spelled_runs(line.text) if _similar(r.value, partial.value)]
+            run = again[-1] if again and len(again[-1].value) > len(partial.value) else None
         if announced is not None and _asks_other(call, line, ask):
             announced = None  # the agent moved on to another number: the reply is that one
         if run is None and announced is not None and line.n - announced.n <= 3:
@@ -281,7 +295,7 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
             run = _run_after(line.text, 0)
         if run is not None:
             found = Value(run.value, [line.n])
-            announced = None
+            announced = partial = None
         elif any(not _NO_VALUE.search(line.text[: m.start()]) for m in key.finditer(line.text)):
             announced = line
         elif key.search(line.text):
@@ -352,6 +366,8 @@ def unread_offers(
         if not offered and asked:
             offered = _reads_out(line.text)
         parsed = _keyed_value(line, key) or _run_after(line.text, 0) or (asked and _asked_value(call, line, ask))
+        if parsed and _unfinished(line.text, parsed):
+            parsed = None
         if offered and line.n > after and not parsed:
             unread.append(line.n)
     return unread

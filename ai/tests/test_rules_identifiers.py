@@ -128,3 +128,14 @@ def test_it_takes_a_cut_off_reference_as_read_again_in_full():
         "User: That's right.",
     )
     assert outcome.reference_number == "5209117304"
+
+
+def test_it_keeps_no_reference_whose_reading_was_cut_off_and_never_finished():
+    outcome = extract(
+        "AI: And a reference number, please?",
+        "User: Sure, let me see, it's 4-4-2-0-",
+        "AI: Sorry, I only got 4-4-2-0. Could you say it again?",
+        "AI: Hello? Are you still there?",
+    )
+    assert outcome.reference_number is None
+    assert outcome.needs_review
