@@ -36,7 +36,11 @@ _REP_ACTION = re.compile(
     re.I,
 )
 _NO_ACTION = re.compile(
-    r"\bnothing(?: is)?(?: needed| required)? from (?:you|your office|the provider|your end|your side)\b|"
+    r"\bnothing(?: is)?(?: needed| required| (?:we|I) need)? from "
+    r"(?:you|your office|the provider|your end|your side)\b|"
+    r"\b(?:not asking|don't need|do not need|no need) (?:for )?(?:anything )?(?:from )?"
+    r"(?:you|your office|the provider)\b|"
+    r"\b(?:customer|member|patient|beneficiary|subscriber|individual)'s (?:piece|part|side|responsibility)\b|"
     r"\bnothing further\b|"
     r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
     r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",

@@ -21,8 +21,8 @@ _MATERIAL = (
 # records" stays a denial, and read only when said outright (not "if they need records", not "nothing
 # requested"): "we need the op notes", "still waiting on the referral", "haven't heard anything back".
 _LOOSE_PENDING = re.compile(
-    rf"\b(?:we|still|they) (?:still )?need(?:s)? (?:\w+ ){{0,4}}?{_MATERIAL}|"
-    rf"\b(?:waiting|wait) (?:on|for) (?:[\w']+ ){{0,4}}?{_MATERIAL}|"
+    rf"\b(?:we|still|they) (?:still )?need(?:s)? (?:\w+ ){{0,10}}?{_MATERIAL}|"
+    rf"\b(?:(?:waiting|wait) (?:on|for)|awaiting) (?:[\w']+ ){{0,4}}?{_MATERIAL}|"
     rf"\b(?:requested|requesting|request for|asked for|asking for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
     r"\b(?:outstanding|open) (?:\w+ )?(?:request|records request)\b|"
     r"\b(?:haven't|have not|has not|hasn't) (?:gotten|received|heard) (?:anything|a response|any response) back\b|"
@@ -47,7 +47,9 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bpending (?:the |your |an? )?(?:medical |clinical |additional )?(?:records|information|info|"
             r"documentation|docs|itemized|op(?:erative)? (?:note|report)|questionnaire|form|notes|response|receipt of)|"
-            r"\bsuspended\b|\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
+            # "suspended for a review on our end" is the payer's own review: in process
+            r"\bsuspended\b(?! for (?:an? |the )?(?:[\w-]+ ){0,3}review)|"
+            r"\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
             r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|her|him|them|"
             r"the (?:customer|member|patient|beneficiary))\b"
             r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|\bon hold until\b|"
@@ -100,6 +102,8 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
             r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin (?:\w+ )?review\b|"
+            # the payer's own review: "suspended for a medical director review on our end"
+            r"\breview (?:on|at) (?:our|their) end\b|"
             # "it is currently under process", "the claim is under processing"
             r"\bunder process(?:ing)?\b|"
             r"\bpended\b|\bpending\b|\bin the (?:\w+ )?queue\b|\bpayment floor\b|\bworking its way\b|"

@@ -72,3 +72,33 @@ def test_it_still_sets_aside_another_visit():
         "User: The claim for April ninth was denied.",
     )
     assert outcome.claim_status == "in_process"
+
+
+def test_information_owed_only_by_the_member_is_pending_and_a_call_back():
+    outcome = rules.extract(
+        "\n".join(
+            [
+                "User: Claims, this is Rosa.",
+                "AI: Hi Rosa, I'm checking the status of a claim from September third.",
+                "User: It's pending. We need the member to fill out and return an accident questionnaire.",
+                "User: That's the member's piece; there's nothing we need from your office. Check back in two weeks.",
+            ]
+        ),
+        ClaimContext(date_of_service="2026-09-03", call_date=date(2026, 11, 2)),
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("pending_info", "follow_up", 14)
+
+
+def test_a_claim_suspended_for_the_payers_own_review_is_in_process():
+    outcome = rules.extract(
+        "\n".join(
+            [
+                "User: Provider services, Dale speaking.",
+                "AI: Hi Dale, checking a claim from September third.",
+                "User: It suspended for a medical director review on our end. We're not asking for anything from you.",
+                "User: Give it ten business days.",
+            ]
+        ),
+        ClaimContext(date_of_service="2026-09-03", call_date=date(2026, 11, 2)),
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("in_process", "follow_up", 14)
