@@ -224,7 +224,8 @@ class Claim(PracticeOwned):
 
     @property
     def outstanding_balance(self) -> Decimal:
-        return max(self.total_charge - self.paid_amount - self.adjustment_amount, ZERO)
+        """What is still owed, never below zero (an overpaid claim's credit is not owed)."""
+        return max(self.balance, ZERO)
 
     @property
     def payment_percentage(self) -> Decimal:

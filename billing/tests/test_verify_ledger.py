@@ -154,7 +154,8 @@ def test_it_names_a_claim_with_money_and_no_ledger_rows(practice) -> None:
     (found,) = verify()
     assert (found.kind, found.row_id) == (Rule.CLAIM_AMOUNTS, claim.pk)
     assert found.message == (
-        f"claim {claim.claim_number} has money but no ledger rows: total_charge is 250.00, its entries say 0.00."
+        f"claim {claim.claim_number} has money but no ledger rows: total_charge is 250.00, its entries say 0.00; "
+        "balance is 250.00, its entries say 0.00."
     )
 
 

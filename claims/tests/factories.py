@@ -54,6 +54,12 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     service_date_from = date(2026, 9, 14)
     diagnosis_codes = factory.LazyFunction(lambda: ["E11.9"])
     total_charge = Decimal("250.00")
+    paid_amount = Decimal("0.00")
+    adjustment_amount = Decimal("0.00")
+    # The ledger's identity, for claims made without postings: balance = charge − paid − adjusted.
+    balance = factory.LazyAttribute(
+        lambda c: Decimal(c.total_charge) - Decimal(c.paid_amount) - Decimal(c.adjustment_amount)
+    )
     status = Claim.Status.SUBMITTED
 
 
@@ -70,7 +76,8 @@ class LedgerClaimFactory(ClaimFactory):
     def _create(cls, model_class, *args, **kwargs):
         charge = kwargs.pop("total_charge", Decimal("250.00"))
         paid = kwargs.pop("paid_amount", ZERO)
-        claim = super()._create(model_class, *args, total_charge=ZERO, paid_amount=ZERO, **kwargs)
+        kwargs.pop("balance", None)
+        claim = super()._create(model_class, *args, total_charge=ZERO, paid_amount=ZERO, balance=ZERO, **kwargs)
         if charge:
             billing.charge(claim, Decimal(charge), key=f"claim:{claim.pk}:charge")
         if paid:
