@@ -214,6 +214,8 @@ def complete_payment(payment: Payment, *, actor: User | None = None) -> Payment:
     payment.refresh_from_db()
     claims = Claim.objects.filter(practice=payment.practice, pk__in=[item["claim"] for item in payment.allocation_plan])
     by_id = {claim.pk: claim for claim in claims}
+    if len(by_id) != len(payment.allocation_plan):
+        raise PostingError("A claim this payment was to be applied to no longer exists; void it and record it again.")
     allocations = [Allocation(by_id[item["claim"]], Decimal(item["amount"])) for item in payment.allocation_plan]
     _post_payment(payment, allocations, actor=actor, post_source=Source.MANUAL)
     return payment
