@@ -23,19 +23,6 @@ from ai.outcome import (
     transcript_lines,
 )
 
-# Words that settle the group of a denial said without one ("reason code 1 ... the patient's deductible",
-# "reason 119 ... the patient is responsible for that one, so you can bill him").
-_BILL_PATIENT = r"bill (?:the (?:patient|member)|him|her|them)\b"
-_GROUP_WORDS = {
-    "CO": re.compile(rf"contractual|provider liab|write[ -]off|(?:can't|cannot|can not) {_BILL_PATIENT}", re.I),
-    "PR": re.compile(
-        r"(?:patient|member)(?:'s)? responsib|(?:patient|member|subscriber) is (?:responsible|liable)|deductible|"
-        rf"(?<!n't )(?<!not )(?<!cannot ){_BILL_PATIENT}",
-        re.I,
-    ),
-    "OA": re.compile(r"other adjustment", re.I),
-    "PI": re.compile(r"payer initiated|payor initiated", re.I),
-}
 _FIELD_LABELS = {
     "reference_number": "reference number",
     "paid_amount": "paid amount",
@@ -126,7 +113,7 @@ def _states_denial(value: object, text: str) -> bool:
         if mention.group is None and (
             re.search(rf"\b{group}\b", text)
             or any(spoken.group_alone(sentence) == group for sentence in sentences)
-            or (group in _GROUP_WORDS and _GROUP_WORDS[group].search(text) is not None)
+            or (group in spoken.LIABILITY and spoken.LIABILITY[group].search(text) is not None)
         ):
             return True
     return False

@@ -28,12 +28,37 @@ _WORDS = r"[a-z]+(?:-[a-z]+){0,2}(?:\s[a-z]+(?:-[a-z]+){0,2}){0,2}"
 _GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*(\d{{1,3}}\b|{_WORDS})")
 _GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
 _REASON_CODE = re.compile(
-    rf"\b(?:reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+(\d{{1,3}}\b|{_WORDS})",
+    rf"\b(?:(?:claim\s+)?adjustment\s+reason|reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+(\d{{1,3}}\b|{_WORDS})",
     re.IGNORECASE,
 )
 # The number said next to the word itself: "a sixteen denial", "it denied ninety-six, non-covered".
 _NUMBER_DENIAL = re.compile(rf"\b(?:an?|the)\s+(\d{{1,3}}|{_WORDS}?)\s+denial\b", re.IGNORECASE)
 _DENIED_NUMBER = re.compile(rf"\bdenied\s+(\d{{1,3}}\b|{_WORDS})(?=\s*[,.;]|\s+(?:for|with|because)\b)", re.IGNORECASE)
+
+
+_BILL_PATIENT = r"bill (?:the (?:patient|member|client|beneficiary)|him|her|them)\b"
+_PATIENT = r"(?:patient|member|customer|subscriber|client|beneficiary)"
+# Who the payer says must pay settles the group of a code said without one: "reason 119 ... the
+# patient is responsible for that one" is PR; "the client can't be billed for it" is CO.
+LIABILITY = {
+    "PR": re.compile(
+        rf"\b{_PATIENT}(?:'s)? responsib|\b(?:the )?{_PATIENT} is (?:responsible|liable)\b|\bdeductible\b|"
+        rf"(?<!n't )(?<!not )(?<!cannot )\b{_BILL_PATIENT}",
+        re.I,
+    ),
+    "CO": re.compile(
+        rf"\bcontractual\b|\bprovider(?:'s)? liab|\bwrite[ -]?(?:it )?off\b|\b(?:can't|cannot|can not) {_BILL_PATIENT}|"
+        rf"\b(?:{_PATIENT}|he|she|they) (?:can't|cannot|can not|may not) be billed\b",
+        re.I,
+    ),
+    "OA": re.compile(r"\bother adjustment", re.I),
+    "PI": re.compile(r"\bpay[eo]r[- ]initiated", re.I),
+}
+
+
+def liable_group(text: str) -> str | None:
+    """The group the liability words in ``text`` settle (the patient's share first), if any."""
+    return next((group for group, words in LIABILITY.items() if words.search(text)), None)
 
 
 def _leading_number(words: str) -> int | None:

@@ -29,7 +29,8 @@ _AGENT_ACTION = re.compile(
     re.I,
 )
 _REP_ACTION = re.compile(
-    r"\b(?:you(?:'ll| will)? need to|you'd (?:want|need) to|you (?:should|must|have to)|go ahead and|your office "
+    r"\b(?:you(?:'ll| will)? need to|you(?:'d|'ll| will| would) (?:want|need) to|"
+    r"you (?:should|must|have to)|go ahead and|your office "
     r"(?:can|should|needs to)|(?:^|\. )(?:send|resubmit|submit|fax|upload) (?:it|us|the|a))\b|"
     # a terse rep's bare order: "Never got it. Resubmit."
     r"^\W*(?:please )?(?:resubmit|refile|rebill|re-?send)\b",
@@ -99,7 +100,12 @@ _PAYER_WAIT = re.compile(
     r"\bbefore (?:calling|you call|checking)(?: back| again| in)?\b|\ballow\b[^.]{0,40}\b(?:days|weeks)\b",
     re.I,
 )
-_LOOKBACK = re.compile(r"\b(?:in|over|within|for|during) the (?:last|past|previous|prior)\s+$", re.I)
+_LOOKBACK = re.compile(
+    r"\b(?:in|over|within|for|during) the (?:last|past|previous|prior)\s+$|"
+    # time already gone by: "it's been almost two months", "it has been over sixty days"
+    r"\b(?:it's|it has|it had|that's|has|have|had) been (?:about |almost |nearly |over |more than |at least |only )?$",
+    re.I,
+)
 _WHEN_AT = re.compile(r"\b(?:after|on|by|around|past)\s+$", re.I)
 _FROM_RECEIPT = re.compile(
     r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|date of receipt|receipt|received date)\b", re.I

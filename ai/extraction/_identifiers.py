@@ -111,7 +111,7 @@ _OTHER_IDS = re.compile(
 # The payer says it gives no call reference: "we don't give out call reference numbers".
 _NO_REFERENCES = re.compile(
     r"\b(?:don't|do not|doesn't|does not|can't|cannot|won't|no longer|not able to)\s+(?:\w+\s+){0,2}?"
-    r"(?:give|provide|issue|offer|have)\s+(?:(?:you|out)\s+)*(?:any\s+|a\s+)?(?:call\s+)?(?:reference|ref)\b",
+    r"(?:give|provide|issue|offer|have|assign|generate|do)\s+(?:(?:you|out)\s+)*(?:any\s+|a\s+)?(?:call\s+)?(?:reference|ref)\b",
     re.I,
 )
 
@@ -133,12 +133,16 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
     """
     runs = [run for run in spoken.spelled_runs(text) if run.start >= end]
     for index, run in enumerate(runs):
+        if run.start < end:
+            continue  # inside a reading taken back
         between = text[end : run.start].rsplit(":", 1)[-1]
         if any(word.lower() not in _FILLERS for word in re.findall(r"[A-Za-z']+", between)):
             return None
         following = runs[index + 1] if index + 1 < len(runs) else None
-        if following is not None and _restarted(text, run, following):
-            end = run.end
+        # the next reading at least as long ("the wrong one" between is no reading)
+        again = next((r for r in runs[index + 1 :] if len(r.value) >= max(len(run.value), 4)), None)
+        if again is not None and _restarted(text, run, again):
+            end = again.start
             continue
         if len(run.value) >= min_len and any(c.isdigit() for c in run.value):
             if following is not None and _CONTINUED.fullmatch(text[run.end : following.start]):
@@ -170,14 +174,26 @@ def _interrupted(text: str, run: spoken.Spelled, following: spoken.Spelled | Non
 
 
 def _restarted(text: str, run: spoken.Spelled, following: spoken.Spelled) -> bool:
-    """ "three three one... three three one K nine nine two": the first reading was cut off."""
+    """The first reading was cut off and read again.
+
+    "three three one... three three one K nine nine two" (the same start, read on), or taken back
+    and started over: "T-W-4-4-7... no, sorry, T-W-4-7-7-0-1-9-2", "4-4-1... sorry, let me start
+    over, I grabbed the wrong one. It's 4-4-7-1-0-9-2-3."
+    """
     gap = text[run.end : following.start]
-    return (
-        following.value.startswith(run.value)
-        and len(following.value) > len(run.value)
-        and not re.search(r"[A-Za-z]", gap.replace("sorry", "").replace("again", ""))
-        and bool(re.search(r"\.\.\.|…|—|--", gap))
-    )
+    if not _BROKEN_OFF.search(gap) or len(following.value) < len(run.value):
+        return False
+    if following.value.startswith(run.value) and len(following.value) > len(run.value):
+        return not re.search(r"[A-Za-z]", gap.replace("sorry", "").replace("again", ""))
+    return bool(_TAKEN_BACK.search(gap)) and not _OTHER_IDS.search(gap)
+
+
+_BROKEN_OFF = re.compile(r"\.\.\.|…|—|--")
+_TAKEN_BACK = re.compile(
+    r"\b(?:sorry|no|wait|scratch that|start (?:over|again)|wrong (?:one|number)|i mean|let me (?:read|try) (?:it|that) "
+    r"again)\b",
+    re.I,
+)
 
 
 _SENTENCE_BREAK = re.compile(r"[.?!]\s+")
@@ -253,7 +269,8 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
         long_runs = [r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)]
         whole = [r for r in long_runs if not DANGLING_LETTER.match(line.text[r.end :])]
         if len(whole) == 1 and len(long_runs) == 1 and len([r for r in runs if len(r.value) >= 3]) == 1:
-            run = whole[0]
+            labelled = _OTHER_IDS.search(line.text[max(0, whole[0].start - 30) : whole[0].start])
+            run = None if labelled else whole[0]
     return _corrected_in_line(line.text, run) if run else None
 
 

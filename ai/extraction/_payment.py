@@ -21,7 +21,7 @@ _PAY_AFTER = re.compile(r"^(?:\s*even)?[\s,]*(?:was |were )?(?:paid|issued|went 
 _OTHER_AMOUNT_CUE = re.compile(
     r"\b(?:allowed|allowable|billed|bill|charges?|deductible|co-?insurance|co-?pay|responsibility|liability|"
     r"owes?|remaining|difference|balance|applied|write-?off|adjust\w*|cost[- ]share|percent|limit|maximum|total|"
-    r"interest|penalty|withh[oe]ld|recoup\w*|offset|refund)\b",
+    r"interest|penalty|withh[oe]ld|recoup\w*|offset|refund|taken back|took back|reversed|recovered)\b",
     re.I,
 )
 _PAY_DATE_CUE = re.compile(
@@ -210,19 +210,6 @@ def payment_date(call: Call) -> tuple[date, int] | None:
     return found
 
 
-_PR_WORDS = re.compile(
-    r"\b(?:patient|member|customer)(?:'s)? responsibility\b|"
-    r"\b(?:the )?(?:patient|member|customer|subscriber) is (?:responsible|liable)\b|"
-    r"(?<!n't )(?<!not )(?<!cannot )\bbill (?:the (?:patient|member)|him|her|them)\b",
-    re.I,
-)
-_CO_WORDS = re.compile(
-    r"\bcontractual obligation\b|\bprovider(?:'s)? liability\b|"
-    r"\b(?:can't|cannot|can not) bill (?:the (?:patient|member)|him|her|them)\b|\bwrite (?:it )?off\b",
-    re.I,
-)
-
-
 _UNPAID_PART = re.compile(
     r"\b(?:zero|nothing|\$0(?:\.00)?) (?:paid|payable|allowed)\b|\bnot (?:paid|covered|payable)\b|\bdidn't pay\b|"
     r"\b(?:went|applied|goes) to (?:the |her |his |their )?(?:member's |patient's )?deductible\b",
@@ -336,10 +323,9 @@ def _liability(statements: list[Sentence], index: int) -> tuple[str, int] | None
             break
         said.append((sentence.text, sentence.n))
     for text, line_n in said:
-        if _PR_WORDS.search(text):
-            return "PR", line_n
-        if _CO_WORDS.search(text):
-            return "CO", line_n
+        group = spoken.liable_group(text)
+        if group is not None:
+            return group, line_n
     return None
 
 

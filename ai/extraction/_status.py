@@ -38,7 +38,11 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bback for (?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
             r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b|"
-            r"\b(?:opened|open|submitted|put in) an? (?:adjustment|reconsideration)(?: request)? (?:on|for)\b",
+            r"\b(?:opened|open|submitted|put in) an? (?:adjustment|reconsideration)(?: request)? (?:on|for)\b|"
+            # an adjustment under way: "currently being adjusted", "sent the claim back to be adjusted"
+            r"\b(?:being|to be|get(?:ting)?) (?:re-?)?adjusted\b|"
+            r"\badjustment (?:is )?(?:pending|in progress|under ?way)\b|"
+            r"\breopening(?: request)? (?:was |has been )?(?:received|opened|approved|accepted)\b",
             re.I,
         ),
     ),
@@ -84,7 +88,22 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # "we didn't pay anything", "the whole allowed amount went to his deductible"
             r"\b(?:didn't|did not) pay (?:anything|a thing|any of it)\b|\bnothing (?:was )?paid\b|"
             r"\b(?:whole|entire|full|all of the|all the) (?:allowed )?(?:amount|allowed|allowable)\b[^.]{0,40}?"
-            r"\b(?:went|applied|goes|was applied) to (?:the |his |her |their )?(?:member's |patient's )?deductible\b",
+            r"\b(?:went|applied|goes|was applied) to (?:the |his |her |their )?(?:member's |patient's )?deductible\b|"
+            # "The allowed amount of one eighteen thirty-four was applied to the beneficiary's Part B deductible."
+            r"\b(?:allowed|allowable)(?: amount)?\b"
+            r"(?:(?!\b(?:paid|pa(?:y|id)s?|of (?:it|that)|part|portion|some|rest)\b)[^.]){0,70}?"
+            r"\b(?:all |fully |entirely )?(?:went|applied|goes|was applied|were applied) (?:to|toward) "
+            r"(?:the |his |her |their )?(?:\w+'s )?(?:part [ab] |calendar[- ]year |annual )?deductible\b|"
+            # nothing paid: "No payment was made on this claim", "Paid amount zero dollars"
+            r"\bno payment (?:was |has been )?(?:made|issued|paid)\b|\bpaid amount (?:is |was |of |:\s*)?(?:zero|\$0)|"
+            # not adjudicated at all: "returned as unprocessable"
+            r"\bunprocessable\b|"
+            # a payment taken back in full: "the payment on this claim is now zero", "we reversed the claim"
+            r"\b(?:payment|paid)\b[^.]{0,40}\b(?:is|are) now (?:zero|\$0|nothing)\b|"
+            r"\breversed the (?:claim|payment)\b|"
+            r"\b(?:full|entire|whole|all of the)\b[^.]{0,40}\b(?:was|were|got) "
+            r"(?:taken back|recouped|recovered|offset)\b|"
+            r"\b(?:recouped|recovered|took back|taken back|offset) (?:the )?(?:full|entire|whole)\b",
             re.I,
         ),
     ),
@@ -288,14 +307,22 @@ def _after_part_paid(stretch: list[Event], event: Event) -> bool:
 
 # A part of the claim rather than the claim: "the lab line", "the office visit", "the other two units".
 _PART = re.compile(
-    r"\bline\b|\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
+    r"\blines?\b|\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
     r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",
     re.I,
 )
 
 
+# An itemised reading names the part first: "Line two. Procedure 9-3-7-8-4. Denied."
+_ITEM = re.compile(r"^\W*(?:line|service line|procedure|detail line)\b", re.I)
+
+
 def line_level(sentence: Sentence) -> bool:
-    return bool(_PART.search(sentence.text))
+    if _PART.search(sentence.text):
+        return True
+    said = sentence.line.sentences
+    index = said.index(sentence)
+    return any(_ITEM.match(s.text) for s in said[max(0, index - 2) : index])
 
 
 def statements_from(call: Call, events: list[Event]) -> list[Sentence]:

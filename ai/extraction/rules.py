@@ -86,7 +86,9 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
 
     if status in ("paid", "partially_paid", "denied"):
         paid = paid_amount(call)
-        if paid is not None and Decimal(paid.value) > 0:
+        # a payment the denial came after was taken back (or was another part's): it does not stand
+        overtaken = status == "denied" and paid is not None and status_lines and paid.lines[0] <= status_lines[-1]
+        if paid is not None and Decimal(paid.value) > 0 and not overtaken:
             outcome.paid_amount = Decimal(paid.value)
             outcome.evidence["paid_amount"] = paid.lines
         in_scope_payer = [line for line in payer_lines if any(s.in_scope for s in line.sentences)]
@@ -106,7 +108,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         when = payment_date(call)
         if when is not None and (outcome.paid_amount is not None or status != "denied"):
             outcome.payment_date, outcome.evidence["payment_date"] = when[0], [when[1]]
-        doubt = money_in_doubt(call) if outcome.paid_amount is not None else None
+        doubt = money_in_doubt(call) if outcome.paid_amount is not None or overtaken else None
         if doubt is not None:
             outcome.flag(
                 f"Line {doubt} speaks of money taken back or another insurer's payment: "

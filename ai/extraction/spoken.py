@@ -10,12 +10,14 @@ Everything here is pure text handling (standard library only); each finder retur
 from __future__ import annotations
 
 from ai.extraction._codes import (
+    LIABILITY,
     DenialMention,
     bare_code,
     corrected_code,
     denial_mentions,
     group_alone,
     leading_code,
+    liable_group,
     remark_codes,
 )
 from ai.extraction._dates import DateMention, dates
@@ -39,6 +41,7 @@ from ai.extraction._spelled import Spelled, alnum, spelled_runs, spelled_values
 __all__ = [
     "DENIAL_GROUPS",
     "DIGITS",
+    "LIABILITY",
     "MONTHS",
     "ORDINAL_UNITS",
     "REPEATS",
@@ -61,6 +64,7 @@ __all__ = [
     "durations",
     "group_alone",
     "leading_code",
+    "liable_group",
     "number_value",
     "remark_codes",
     "small_number",
