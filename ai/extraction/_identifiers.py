@@ -355,7 +355,7 @@ _NOT_AN_OFFER = re.compile(r"\b(?:press|enter|say|dial|type)\b", re.I)
 def _reads_out(text: str) -> bool:
     """Whether ``text`` (what follows a label) reads a value out, dates, money and waits aside."""
     text = re.split(r"[.?!](?:\s|$)", text, maxsplit=1)[0][:100]
-    if _NOT_AN_OFFER.search(text):
+    if _NOT_AN_OFFER.search(text) or _OTHER_IDS.search(text):
         return False
     if _THREE_DIGITS.search(text):
         return True  # "six, two, oh, ...": digits one by one, never money or a date
@@ -379,6 +379,8 @@ def unread_offers(
             offered, announced = _reads_out(line.text), None
         elif not offered and key.search(line.text):
             announced = line
+        if ask is not None and _NO_REFERENCES.search(line.text):
+            continue  # what such a line reads out is offered in place of a reference
         asked = ask is not None and _asked(call, line, ask)
         if not offered and asked:
             offered = _reads_out(line.text)

@@ -236,17 +236,32 @@ def sentence_status(sentence: Sentence) -> str | None:
     return _text_status(sentence.text)
 
 
+def _conditional(text: str, start: int, end: int) -> bool:
+    """A condition governs the words at ``text[start:end]``.
+
+    "If it's not paid by Friday, ..." or "it pays once we get the records": the condition sits in
+    the same clause, or opens the clause before ("If you resubmit, it denies"). A condition
+    elsewhere in a long sentence does not: "that finalized and paid October second, ... you'll
+    want the ICN if you ever need to reopen".
+    """
+    before = list(CONDITIONAL.finditer(text[:start]))
+    if before and len(re.findall(r"[,;:]", text[before[-1].end() : start])) <= 1:
+        return True
+    clause_end = re.search(r"[,;:.?!]", text[end:])
+    return bool(CONDITIONAL.search(text[end : end + clause_end.start() if clause_end else len(text)]))
+
+
 # A reprocessing already done, told before its result: "the claim reprocessed, and it paid on March eleventh".
 _DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
 
 
 def _text_status(text: str) -> str | None:
-    conditional = bool(CONDITIONAL.search(text))
     for kind, pattern in STATUS_CUES:
         for match in pattern.finditer(text):
             before = text[: match.start()]
+            conditional = _conditional(text, match.start(), match.end())
             if kind in ("paid", "denied", "not_on_file", "in_process", "reprocessing") and conditional:
-                break
+                continue
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
             if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):
