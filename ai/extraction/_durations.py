@@ -114,6 +114,13 @@ def durations(text: str, today: date | None = None) -> list[Duration]:
             k += 1
         if k < len(toks) and toks[k].text == "-":
             k += 1
+        if k < len(toks) and toks[k].low in ("hour", "hours"):
+            # "forty-eight to seventy-two hours" is three days
+            found.append(
+                Duration(max(1, math.ceil(upper / 24)), toks[i].start, toks[k].end, text[toks[i].start : toks[k].end])
+            )
+            i = k + 1
+            continue
         if k < len(toks) and toks[k].low in DURATION_UNITS:
             unit = toks[k].low
             if business and unit.startswith("day"):

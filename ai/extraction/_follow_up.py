@@ -18,7 +18,8 @@ _DEADLINE = re.compile(
     re.I,
 )
 _RECALL = re.compile(
-    r"\b(?:call (?:us )?back|check (?:back|again)|give us a call|follow up|if you don't see|expect|should "
+    r"\b(?:call (?:us )?back|check (?:back|again)|give us a call|follow up|if you don't see|expect|look for it|"
+    r"call(?:ing)? (?:after|before|on or after|around)|should "
     r"(?:pay|come out|release|finalize|be|show)|remit(?:tance)? dated|call again)\b",
     re.I,
 )
@@ -37,7 +38,7 @@ _REP_ACTION = re.compile(
     re.I,
 )
 _NO_ACTION = re.compile(
-    r"\bnothing(?: is)?(?: needed| required| (?:we|I) need)? from "
+    r"\bnothing(?: is| has been| was)?(?: needed| required| requested| asked| (?:we|I) need)? (?:from|of) "
     r"(?:you|your office|the provider|your end|your side)\b|"
     r"\b(?:not asking|don't need|do not need|no need) (?:for )?(?:anything )?(?:from )?"
     r"(?:you|your office|the provider)\b|"
@@ -161,9 +162,17 @@ def _asks_action(text: str) -> bool:
 
 
 def call_outcome(
-    status: str, denial: str | None, call: Call, follow_up: tuple[int, int] | None
+    status: str, denial: str | None, call: Call, follow_up: tuple[int, int] | None, denied_part: bool = False
 ) -> tuple[str, list[int]]:
-    agent_action = [line.n for line in call.lines if not line.payer and _AGENT_ACTION.search(line.text)]
+    """The call outcome and the lines it rests on (none when it follows from the status alone).
+
+    ``denied_part``: a part of a partly paid claim was denied, which usually leaves work for the
+    office even when no code or instruction was heard.
+    """
+    # what the agent says the office will do ("we'll resubmit"), not what it asks ("Do we need to resubmit?")
+    agent_action = [
+        s.n for s in call.sentences() if not s.line.payer and not s.question and _AGENT_ACTION.search(s.text)
+    ]
     in_scope = [s for s in call.sentences() if s.in_scope and s.line.payer]
     rep_action = [s.n for s in in_scope if _asks_action(s.text)]
     no_action = [s.n for s in in_scope if _NO_ACTION.search(s.text)]
@@ -173,7 +182,9 @@ def call_outcome(
         return "resolved", []
     if status == "partially_paid":
         # a denied line needs work; a patient-responsibility adjustment does not
-        if (denial and not denial.startswith("PR-")) or (denial is None and (agent_action or rep_action)):
+        if (denial and not denial.startswith("PR-")) or (
+            denial is None and (agent_action or rep_action or (denied_part and not no_action))
+        ):
             return "action_required", agent_action or rep_action
         return "resolved", []
     if status == "denied":

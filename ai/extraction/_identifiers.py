@@ -111,7 +111,8 @@ _OTHER_IDS = re.compile(
 # The payer says it gives no call reference: "we don't give out call reference numbers".
 _NO_REFERENCES = re.compile(
     r"\b(?:don't|do not|doesn't|does not|can't|cannot|won't|no longer|not able to)\s+(?:\w+\s+){0,2}?"
-    r"(?:give|provide|issue|offer|have|assign|generate|do)\s+(?:(?:you|out)\s+)*(?:any\s+|a\s+)?(?:call\s+)?(?:reference|ref)\b",
+    r"(?:give|provide|issue|offer|have|assign|generate|do)\s+(?:(?:you|out)\s+)*"
+    r"(?:(?:any\s+|a\s+)?(?:call\s+)?(?:reference|ref)\b|one\b|those\b)",
     re.I,
 )
 
@@ -135,6 +136,8 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
     for index, run in enumerate(runs):
         if run.start < end:
             continue  # inside a reading taken back
+        if _OTHER_IDS.search(text[end : run.start]):
+            return None  # "use the ICN: 1 0 2 6 ...": the number is labelled as something else
         between = text[end : run.start].rsplit(":", 1)[-1]
         if any(word.lower() not in _FILLERS for word in re.findall(r"[A-Za-z']+", between)):
             return None
@@ -299,6 +302,8 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
     announced: Line | None = None
     partial: spoken.Spelled | None = None  # a reading cut off mid-number, waiting to be read in full
     for line in lines:
+        if key is REF_KEY and _NO_REFERENCES.search(line.text):
+            continue  # "we don't give reference numbers, use the claim ID as your reference, E K 7 ..."
         run = _keyed_value(line, key) or _asked_value(call, line, ask)
         if _unfinished(line.text, run):
             partial, run = run, None  # only a reading in full counts

@@ -135,8 +135,12 @@ def amounts(text: str) -> list[Amount]:
                 explicit, end, after = True, toks[k - 1].end, k
             else:
                 value, after = None, max(k, j + 1)
-        elif nxt == "and" and len(groups) == 1 and (joined := _and_cents(groups[0], toks, j)) is not None:
-            value, end, after = joined  # "three hundred six and seventy-one cents"
+        elif (
+            nxt == "and"
+            and (dollars := _whole_dollars(groups)) is not None
+            and (joined := _and_cents(dollars, toks, j))
+        ):
+            value, end, after = joined  # "three hundred six and seventy-one cents", "two eleven and sixty cents"
             explicit = True
         elif nxt in ("percent", "%") or nxt in DURATION_UNITS or nxt in ("business", "working", "calendar"):
             value = None
@@ -146,8 +150,11 @@ def amounts(text: str) -> list[Amount]:
             value = None  # a lone "one" or "two" with no money word is a count ("we paid one in September")
         else:
             value = _shorthand(groups)
-            if value is not None and nxt == "even":
-                end, after = toks[j].end, j + 1
+            if nxt == "even":
+                # "even" closes whole dollars: "twelve eighty-four even" is 1,284.00, never 12.84
+                value = _whole_dollars(groups)
+                if value is not None:
+                    end, after = toks[j].end, j + 1
         if value is not None:
             found.append(Amount(value.quantize(Decimal("0.01")), start, end, explicit, cents_only))
         i = max(after, i + 1)
@@ -175,12 +182,23 @@ def _cents_after(toks: list[Token], k: int) -> tuple[Group | None, int]:
     return None, start
 
 
-def _and_cents(whole: Group, toks: list[Token], k: int) -> tuple[Decimal, int, int] | None:
+def _whole_dollars(groups: list[Group]) -> Decimal | None:
+    """Whole dollars said without the word: "three hundred six", "two eleven", "twelve eighty-four"."""
+    if len(groups) == 1 and groups[0].kind != "cents":
+        return Decimal(groups[0].value)
+    if len(groups) == 2 and all(g.kind == "small" for g in groups):
+        a, b = groups[0].value, groups[1].value
+        if 1 <= a <= 99 and 10 <= b <= 99:
+            return Decimal(a * 100 + b)
+    return None
+
+
+def _and_cents(dollars: Decimal, toks: list[Token], k: int) -> tuple[Decimal, int, int] | None:
     """(value, end, index after) for dollars left unsaid: "three hundred six and seventy-one cents"."""
     cents, after = _cents_after(toks, k)
     if cents is None or cents.kind != "cents":
         return None
-    return Decimal(whole.value) + Decimal(cents.value) / 100, cents.end, after
+    return dollars + Decimal(cents.value) / 100, cents.end, after
 
 
 def _decimals_after(toks: list[Token], k: int) -> tuple[Decimal | None, int]:

@@ -77,6 +77,7 @@ def paid_amount(call: Call) -> Value | None:
     found = None
     rough = False
     since_paid: str | None = None  # what the line said after the amount found, for a restatement
+    others = _other_payers(call)
     for sentence in call.statements():
         previous_end = 0
         if found is not None and since_paid is not None and found.lines[0] != sentence.n:
@@ -85,11 +86,19 @@ def paid_amount(call: Call) -> Value | None:
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
             before = _RATE_THEN_AMOUNT.sub(" ", before)
-            if _asked_for_payment(call, sentence) or _after_payment(call, sentence, before):
+            if (
+                _asked_for_payment(call, sentence)
+                or _after_payment(call, sentence, before)
+                or _read_back(call, sentence, found, amount)
+            ):
                 before = "paid " + before
             if since_paid is not None and _restates(since_paid + " " + before) and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
+            if _OWNED_BY_OTHER.match(sentence.text[amount.end :]) or (
+                cue == "pay" and others is not None and _paid_by_other(sentence.text[: amount.start], others)
+            ):
+                continue  # "Aetna allowed three ninety, paid three ten twenty-two": the primary's payment
             opens = not before.strip(" ,")
             if (
                 cue is None
@@ -118,6 +127,54 @@ def paid_amount(call: Call) -> Value | None:
         if since_paid is not None:
             since_paid += " " + sentence.text[previous_end:]
     return None if rough else found
+
+
+# Another insurer named as primary in the call: "Medicare's primary on her", "Aetna's primary, we're secondary".
+_NAMED_PRIMARY = re.compile(
+    r"\b([A-Z][\w&-]*(?: [A-Z][\w&-]*){0,2})(?:'s| is| was) (?:the )?primary\b|\bprimary (?:is|was) ([A-Z][\w&-]*)"
+)
+_GENERIC_OTHER = r"the primary|primary (?:payer|insurance|plan|carrier)|(?:the )?other (?:insurance|payer|plan|carrier)"
+# "the three ten twenty-two is Aetna's", "that one's Medicare's, not ours"
+_OWNED_BY_OTHER = re.compile(
+    r"\s*(?:is|was|are|were|that's|that is)\s+(?:all\s+)?"
+    r"(?:[A-Z][\w&-]*'s\b|theirs\b|the primary's\b|not (?:ours|us)\b)"
+)
+_CLAUSE_START = re.compile(r"(?:[.;!?]|,\s+(?:and|but|then)\b)\s*")
+
+
+def _other_payers(call: Call) -> re.Pattern[str] | None:
+    """The other insurers this call names as primary, as one pattern (None when it names none)."""
+    names = {
+        (match.group(1) or match.group(2)).split()[-1]
+        for line in call.lines
+        if line.payer
+        for match in _NAMED_PRIMARY.finditer(line.text)
+    }
+    names -= {"It", "That", "This", "He", "She", "They", "Which", "Who", "What"}
+    alternatives = [re.escape(name) for name in sorted(names)] + [_GENERIC_OTHER]
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I) if names else None
+
+
+def _paid_by_other(before: str, others: re.Pattern[str]) -> bool:
+    """The clause an amount ends names another insurer as the one that paid, and not us after it."""
+    clause = _CLAUSE_START.split(before)[-1]
+    named = list(others.finditer(clause))
+    return bool(named) and not re.search(r"\b(?:we|us|our|ours)\b", clause[named[-1].end() :], re.I)
+
+
+def _read_back(call: Call, sentence: Sentence, found: Value | None, amount: spoken.Amount) -> bool:
+    """The agent reads the paid amount back in full and the payer confirms it: the read-back is the amount.
+
+    "Twelve eighty-four even." - "One thousand two hundred eighty-four dollars and zero cents?" - "Yes."
+    """
+    if found is None or sentence.line.payer or not amount.explicit:
+        return False
+    said = call.before(sentence.line)
+    lead_in = sentence.text[: amount.start].strip(" $")
+    return said is not None and said.n == found.lines[0] and bool(_READ_BACK_LEAD.fullmatch(lead_in))
+
+
+_READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
 
 
 def _restates(between: str) -> bool:
@@ -273,7 +330,7 @@ def _answers_denial_question(call: Call, sentence: Sentence) -> bool:
         sentence.line.payer
         and asked is not None
         and not asked.payer
-        and bool(re.search(r"\b(?:denial|denied|reason code|why)\b[^?]*\?", asked.text, re.I))
+        and bool(re.search(r"\b(?:denial|denied|reason|why)\b[^?]*\?", asked.text, re.I))
     )
 
 

@@ -36,7 +36,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "reprocessing",
         re.compile(
-            r"\bback for (?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
+            r"\bback for (?:an? )?(?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
             r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b|"
             r"\b(?:opened|open|submitted|put in) an? (?:adjustment|reconsideration)(?: request)? (?:on|for)\b|"
             # an adjustment under way: "currently being adjusted", "sent the claim back to be adjusted"
@@ -73,7 +73,11 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bdon't (?:have|see|show) (?:any|a|the) claims?\b|\bnot on file\b|\bno record of\b|"
             r"\b(?:don't|do not|can't) (?:have|see|find) anything (?:on file|in the system|for (?:that|this) date)\b|"
             r"\b(?:didn't|couldn't|could not|did not|unable to) (?:find|locate) (?:a|any|the) claims?\b|"
-            r"\bno claims? (?:was|were|has been) (?:found|received)\b|\bnever (?:received|got) (?:it|the claim|that)\b",
+            r"\bno claims? (?:was|were|has been) (?:found|received)\b|\bnever (?:received|got) (?:it|the claim|that)\b|"
+            # "it's not in the claims system yet", "it just hasn't loaded", "it never made it to us"
+            r"\bnot in (?:the |our )?(?:claims? )?system yet\b|\bhas(?:n't| not) (?:been )?loaded\b|"
+            r"\bnever made it (?:to us|in|here|over)\b|\b(?:don't|do not) (?:have|see) anything (?:for|under|on)\b|"
+            r"\bjust not (?:here|in)\b",
             re.I,
         ),
     ),

@@ -30,7 +30,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
 
     # Status: the last statement wins; a payment with a patient share or a denied line is partial.
     events = status_events(call)
-    status, status_lines = "unknown", []
+    status, status_lines, denied_part = "unknown", [], False
     if events:
         last = events[-1]
         status, status_lines = last.status, [last.sentence.n]
@@ -40,7 +40,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         line_denials = [e for e in stretch if e.status == "denied"]
         partial = any(e.status == "partially_paid" for e in stretch) or line_denials or share
         if paid_like and partial and status in ("paid", "partially_paid", "denied"):
-            status = "partially_paid"
+            status, denied_part = "partially_paid", bool(line_denials)
             status_lines = sorted({*status_lines, *share, *[e.sentence.n for e in stretch if e.status != "paid"]})
         if not any(e.sentence.line.human for e in events):
             confidence -= 0.15  # only the phone system said it
@@ -120,7 +120,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
             confidence -= 0.1
 
     follow_up = follow_up_wait(call, call.sentences())
-    outcome.call_outcome, outcome_lines = call_outcome(status, outcome.denial_code, call, follow_up)
+    outcome.call_outcome, outcome_lines = call_outcome(status, outcome.denial_code, call, follow_up, denied_part)
     if outcome_lines:
         outcome.evidence["call_outcome"] = sorted(set(outcome_lines))
     if outcome.call_outcome == "follow_up":
