@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ai.extraction._checks import Reading, review_reasons
 from ai.extraction._follow_up import call_outcome, follow_up_wait
 from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, unread_offers
 from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, remarks
@@ -134,6 +135,9 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         outcome.flag("No claim status was obtained on this call.")
     if outcome.reference_number is None and outcome.human_reached and status != "unknown":
         confidence -= 0.05
+    for reason in review_reasons(outcome, Reading(call, claim, events, outcome_lines)):
+        outcome.flag(reason)
+        confidence -= 0.1
     outcome.confidence = round(max(0.1, min(confidence, 0.95)), 2)
     outcome.next_steps = _next_steps(outcome)
     return outcome

@@ -1,0 +1,107 @@
+"""The review gate's consistency checks: what the reader read, held against the rest of the call.
+
+Each check looks for a sign that a value may be wrong even though it was read with its label:
+fields that disagree with each other, an outcome that rests on no statement, a reading the
+agent repeated differently, a call that stops mid-sentence. A call that trips one goes to a
+person with the reason; the checks never change a value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from ai.extraction import spoken
+from ai.extraction._status import Event
+from ai.extraction._transcript import Call
+from ai.outcome import CallOutcome, ClaimContext
+
+
+@dataclass
+class Reading:
+    """What the reader decided besides the outcome's values, for the checks."""
+
+    call: Call
+    claim: ClaimContext
+    events: list[Event]
+    outcome_lines: list[int]
+
+
+_READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
+# Codes whose meaning is the patient's share: with a provider group they are a misreading.
+_PATIENT_SHARE_CODES = {"1", "2", "3", "66"}
+
+
+def review_reasons(outcome: CallOutcome, reading: Reading) -> list[str]:
+    checks = (
+        _denial_closed_unexplained,
+        _code_against_group,
+        _amount_against_read_back,
+        _amount_against_billed,
+        _ended_abruptly,
+    )
+    return [reason for check in checks if (reason := check(outcome, reading))]
+
+
+def _denial_closed_unexplained(outcome: CallOutcome, reading: Reading) -> str | None:
+    """A denial closed with nothing left to do, though no patient share or instruction was heard."""
+    if (
+        outcome.call_outcome == "resolved"
+        and outcome.claim_status == "denied"
+        and not (outcome.denial_code or "").startswith("PR-")
+        and not reading.outcome_lines
+    ):
+        return "A denial was closed as needing nothing, but no patient share or instruction was heard."
+    return None
+
+
+def _code_against_group(outcome: CallOutcome, reading: Reading) -> str | None:
+    code = outcome.denial_code or ""
+    group, _, number = code.rpartition("-")
+    if group and group != "PR" and number in _PATIENT_SHARE_CODES:
+        return f"Denial code {code} pairs a patient-share reason with group {group}: check the code as said."
+    return None
+
+
+def _amount_against_read_back(outcome: CallOutcome, reading: Reading) -> str | None:
+    """The agent repeated the paid amount as another figure straight after the payer said it."""
+    lines = outcome.evidence.get("paid_amount", [])
+    if outcome.paid_amount is None or not lines:
+        return None
+    said = next((line for line in reading.call.lines if line.n == lines[0]), None)
+    repeat = reading.call.after(said) if said is not None else None
+    if repeat is None or repeat.payer:
+        return None
+    heard = [a for a in spoken.amounts(repeat.text) if a.explicit]
+    lead_in = repeat.text[: heard[0].start].strip(" $") if heard else None
+    if lead_in is not None and _READ_BACK_LEAD.fullmatch(lead_in) and heard[0].value != outcome.paid_amount:
+        return (
+            f"The agent repeated the paid amount as ${heard[0].value} on line {repeat.n}, "
+            f"not ${outcome.paid_amount} as read: check the recording."
+        )
+    return None
+
+
+def _amount_against_billed(outcome: CallOutcome, reading: Reading) -> str | None:
+    try:
+        billed = Decimal(reading.claim.billed_amount) if reading.claim.billed_amount else None
+    except InvalidOperation:
+        billed = None
+    if outcome.paid_amount is not None and billed is not None and billed > 0 and outcome.paid_amount > billed:
+        return f"The paid amount ${outcome.paid_amount} is more than the ${billed} billed."
+    return None
+
+
+# A last payer line that stops mid-word or mid-sentence: "and the check number is 4-4-", "it was—".
+_CUT_OFF = re.compile(r"(?:[-–—,]|\.\.\.|…|\b(?:and|the|is|was|to|of|a|for))\s*$", re.I)
+
+
+def _ended_abruptly(outcome: CallOutcome, reading: Reading) -> str | None:
+    payer_lines = [line for line in reading.call.lines if line.payer and line.text.strip()]
+    if not payer_lines or outcome.call_outcome == "failed":
+        return None
+    last = payer_lines[-1]
+    if _CUT_OFF.search(last.text.strip()) or re.search(r"\b(?:disconnect|dropped|line went dead)\b", last.text, re.I):
+        return f"The call ends mid-sentence on line {last.n}: what was read last may be incomplete."
+    return None
