@@ -150,7 +150,7 @@ def ground(outcome: CallOutcome, transcript: str, today: date | None = None) -> 
             reason = f"The {label} {value} was dropped: no transcript line was given for it."
         elif any(not isinstance(n, int) or not 1 <= n <= len(lines) for n in numbers):
             reason = f"The {label} {value} was dropped: its evidence points to lines the transcript does not have."
-        elif not states(field, value, "\n".join(_speech(lines[n - 1]) for n in numbers), today):
+        elif not states(field, value, _evidence_text([_speech(lines[n - 1]) for n in numbers]), today):
             reason = f"The {label} {value} was dropped: the transcript lines given do not state it."
         if reason:
             setattr(outcome, field, None)
@@ -173,3 +173,11 @@ def _in_range(field: str, value: object) -> bool:
 def _speech(line: str) -> str:
     """A transcript line without its speaker label."""
     return re.sub(r"^\s*(AI|User|Assistant|Bot)\s*:\s*", "", line)
+
+
+def _evidence_text(said: list[str]) -> str:
+    """The evidence lines as one text, a reading broken across two of them glued back together."""
+    text = said[0] if said else ""
+    for part in said[1:]:
+        text = spoken.join_reading(text, part) if spoken.continues_reading(text, part) else text + "\n" + part
+    return text

@@ -316,7 +316,7 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
             # "let me give you the reference number, you ready?" ... "It's 1-5-1-8, 7-7-2..."
             run = _run_after(line.text, 0)
         if run is not None:
-            found = Value(run.value, [line.n])
+            found = Value(run.value, line.numbers)
             announced = partial = None
         elif any(not _NO_VALUE.search(line.text[: m.start()]) for m in key.finditer(line.text)):
             announced = line
@@ -336,12 +336,12 @@ def identifier(call: Call, key: re.Pattern[str], ask: re.Pattern[str], lines: li
         if not runs:
             continue
         if line.payer and CORRECTION.search(line.text):
-            found = Value(runs[-1].value, [line.n])
+            found = Value(runs[-1].value, line.numbers)
             disputed = False
         elif not line.payer:
             reply = call.after(line)
             if confirms(reply) and not CORRECTION.search(reply.text):
-                found = Value(runs[-1].value, [line.n, reply.n])
+                found = Value(runs[-1].value, [*line.numbers, reply.n])
                 disputed = False
             elif not (reply and reply.payer and CORRECTION.search(reply.text)):
                 disputed = True

@@ -271,3 +271,18 @@ def spelled_values(text: str) -> set[str]:
 
 def alnum(value: object) -> str:
     return re.sub(r"[^A-Z0-9]", "", str(value).upper())
+
+
+# A reading broken by a line break: "Reference is 5-5-0" / "9-1-2-7-7-4.", "it's 7-7-2-0-" / "1-5-9-".
+_ENDS_MID_READING = re.compile(r"(?:^|[\s,:])[A-Za-z0-9](?:-[A-Za-z0-9])+-?\s*$|[A-Za-z0-9]-\s*$")
+_STARTS_WITH_READING = re.compile(r"^\s*[A-Za-z0-9](?:-[A-Za-z0-9])+\b|^\s*\d{2,}")
+
+
+def continues_reading(before: str, after: str) -> bool:
+    """``after`` (the speaker's next line) goes on with the characters ``before`` stopped in the middle of."""
+    return bool(_ENDS_MID_READING.search(before)) and bool(_STARTS_WITH_READING.match(after))
+
+
+def join_reading(before: str, after: str) -> str:
+    """The two lines as one, the broken reading glued back together."""
+    return before.rstrip().rstrip("-") + "-" + after.lstrip()

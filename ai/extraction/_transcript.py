@@ -142,6 +142,12 @@ class Line:
     human: bool = False
     confirmed_by: Line | None = None  # AI line: the payer line that confirmed it
     sentences: list[Sentence] = field(default_factory=list)
+    continued: list[int] = field(default_factory=list)  # later lines that finish a reading this one began
+
+    @property
+    def numbers(self) -> list[int]:
+        """The transcript lines this line's text comes from."""
+        return [self.n, *self.continued]
 
     @property
     def payer(self) -> bool:
@@ -189,6 +195,7 @@ def read_call(transcript: str, claim: ClaimContext) -> Call:
             continue
         speaker = "AI" if match.group(1).lower() in ("ai", "assistant", "bot") else "User"
         lines.append(Line(n, speaker, match.group(2).strip()))
+    lines = _join_broken_readings(lines)
     reps = _mark_humans(lines)
     _mark_confirmations(lines)
     index = 0
@@ -199,6 +206,30 @@ def read_call(transcript: str, claim: ClaimContext) -> Call:
                 index += 1
     _mark_scope(lines, claim)
     return Call(lines, reps, claim.call_date)
+
+
+# What speech-to-text writes for sound that is not words: "[hold music]", "(inaudible)".
+_NOISE = re.compile(r"^\s*(?:[\[(][^\])]*[\])]\s*)+$")
+
+
+def _join_broken_readings(lines: list[Line]) -> list[Line]:
+    """A payer line that stops mid-number and the payer line that finishes it (hold music between
+    aside) become one line, so "Reference is 5-5-0" / "9-1-2-7-7-4." reads as 550912774."""
+    joined: list[Line] = []
+    for line in lines:
+        previous = next((p for p in reversed(joined) if not _NOISE.match(p.text)), None)
+        if (
+            previous is not None
+            and previous.payer
+            and line.payer
+            and all(_NOISE.match(p.text) for p in joined[joined.index(previous) + 1 :])
+            and spoken.continues_reading(previous.text, line.text)
+        ):
+            previous.text = spoken.join_reading(previous.text, line.text)
+            previous.continued.append(line.n)
+            continue
+        joined.append(line)
+    return joined
 
 
 def _mark_humans(lines: list[Line]) -> list[tuple[str, int]]:

@@ -36,7 +36,14 @@ from ai.extraction._numbers import (
     small_number,
     tokens,
 )
-from ai.extraction._spelled import Spelled, alnum, spelled_runs, spelled_values
+from ai.extraction._spelled import (
+    Spelled,
+    alnum,
+    continues_reading,
+    join_reading,
+    spelled_runs,
+    spelled_values,
+)
 
 __all__ = [
     "DENIAL_GROUPS",
@@ -58,11 +65,13 @@ __all__ = [
     "amounts",
     "bare_code",
     "business_to_calendar",
+    "continues_reading",
     "corrected_code",
     "dates",
     "denial_mentions",
     "durations",
     "group_alone",
+    "join_reading",
     "leading_code",
     "liable_group",
     "number_value",
