@@ -39,6 +39,8 @@ def review_reasons(outcome: CallOutcome, reading: Reading) -> list[str]:
         _code_against_group,
         _amount_against_read_back,
         _amount_against_billed,
+        _amount_like_a_date,
+        _several_claims,
         _ended_abruptly,
     )
     return [reason for check in checks if (reason := check(outcome, reading))]
@@ -80,6 +82,55 @@ def _amount_against_read_back(outcome: CallOutcome, reading: Reading) -> str | N
             f"The agent repeated the paid amount as ${heard[0].value} on line {repeat.n}, "
             f"not ${outcome.paid_amount} as read: check the recording."
         )
+    return None
+
+
+def _amount_like_a_date(outcome: CallOutcome, reading: Reading) -> str | None:
+    """A paid amount said as two bare numbers that also read as a month and day: "eleven twenty-three"."""
+    lines = set(outcome.evidence.get("paid_amount", []))
+    for line in reading.call.lines:
+        if line.n not in lines:
+            continue
+        for amount in spoken.amounts(line.text):
+            if amount.value == outcome.paid_amount and not amount.explicit and _month_day(line.text, amount):
+                return (
+                    f'The paid amount ${amount.value} was said as "{line.text[amount.start : amount.end]}", '
+                    "which also reads as a date: check the recording."
+                )
+    return None
+
+
+def _month_day(text: str, amount: spoken.Amount) -> bool:
+    """Said as a month (October to December, or any month joined to its day by a hyphen) and a day."""
+    said = text[amount.start : amount.end].lower()
+    words = re.findall(r"[a-z]+", said)
+    parts = [spoken.number_value(word) for word in re.split(r"[\s,]+|(?<=[a-z])-(?=[a-z]+\b)", " ".join(words))]
+    numbers = [p for p in parts if p is not None]
+    if len(numbers) == 3 and numbers[1] in (20, 30) and 1 <= numbers[2] <= 9:
+        numbers = [numbers[0], numbers[1] + numbers[2]]  # "eleven twenty three"
+    if len(numbers) != 2 or not (1 <= numbers[0] <= 12 and 1 <= numbers[1] <= 31):
+        return False
+    joined = re.match(
+        r"[a-z]+-(?:twenty|thirty|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+        r"eighteen|nineteen|one|two|three|four|five|six|seven|eight|nine)\b",
+        said,
+    )
+    return numbers[0] >= 10 or joined is not None
+
+
+# "I have two claims for her", "the nine-one is a different claim"
+_SEVERAL_CLAIMS = re.compile(
+    r"\b(?:two|three|several|multiple|both|\d) claims\b|\b(?:a |the )?(?:different|other|second|another) claim\b", re.I
+)
+
+
+def _several_claims(outcome: CallOutcome, reading: Reading) -> str | None:
+    """The payer spoke of another claim, and nothing said was told apart as that claim's."""
+    if any(not sentence.in_scope for sentence in reading.call.sentences()):
+        return None
+    said = next((line for line in reading.call.lines if line.payer and _SEVERAL_CLAIMS.search(line.text)), None)
+    if said is not None and outcome.claim_status != "unknown":
+        return f"The payer spoke of more than one claim on line {said.n}: check the values are this claim's."
     return None
 
 

@@ -99,7 +99,13 @@ def denial_mentions(text: str) -> list[DenialMention]:
             found.append(DenialMention(m.group(1), str(number), m.start(), m.end()))
     groups = list(_GROUP_CODE.finditer(text))
     # next to "denied"/"denial" only a number alone is a code ("denied ten days ago" is not)
-    bare = [m for p in (_NUMBER_DENIAL, _DENIED_NUMBER) for m in p.finditer(text) if _only_number(m.group(1))]
+    # "the denied one" is a pronoun, not reason code 1
+    bare = [
+        m
+        for p in (_NUMBER_DENIAL, _DENIED_NUMBER)
+        for m in p.finditer(text)
+        if _only_number(m.group(1)) and m.group(1).strip().lower() != "one"
+    ]
     for m in sorted([*_REASON_CODE.finditer(text), *bare], key=lambda m: m.start()):
         if any(f.start <= m.start(1) < f.end or m.start() <= f.start < m.end() for f in found):
             continue
@@ -132,7 +138,7 @@ def remark_codes(text: str) -> list[tuple[str, int, int]]:
 
 
 _GROUP_ALONE = re.compile(
-    rf"^\W*(?:(?i:the)\s+)?(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|was|of))?[\s,:]+({_GROUP_ALT})\b"
+    rf"^\W*(?:(?i:the)\s+)?(?:(?i:claim)\s+)?(?:(?i:adjustment)\s+)?(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|was|of))?[\s,:]+({_GROUP_ALT})\b"
 )
 _LEADING_NUMBER = re.compile(rf"^\W*(\d{{1,3}}|{_WORDS}?)\s*,", re.I)
 

@@ -214,6 +214,9 @@ def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
         and not previous.payer
         and previous.text.rstrip().endswith("?")
         and bool(_PAY_CUE.search(previous.text))
+        # "Six hundred fifty-five dollars and seventy cents, paid November thirteenth?" - "Twenty-three.":
+        # a question that already holds the amount is a read-back; the bare answer corrects something else
+        and not any(a.explicit for a in spoken.amounts(previous.text))
     )
 
 
