@@ -43,7 +43,8 @@ _NO_ACTION = re.compile(
     r"\b(?:not asking|don't need|do not need|no need) (?:for )?(?:anything )?(?:from )?"
     r"(?:you|your office|the provider)\b|"
     r"\b(?:customer|member|patient|beneficiary|subscriber|individual)'s (?:piece|part|side|responsibility)\b|"
-    r"\bnothing further\b|"
+    r"\bnothing further\b|\bnot from (?:you|your office|the provider|the office|your end)\b|"
+    r"\bjust (?:the|on the) (?:member|patient|subscriber|beneficiary|family)\b|"
     r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
     r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",
     re.I,

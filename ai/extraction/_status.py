@@ -29,7 +29,9 @@ _LOOSE_PENDING = re.compile(
     r"\bpend(?:ed|ing)\b[^.]{0,30}\buntil (?:we|they) (?:get|receive|hear)\b",
     re.I,
 )
-_NEGATED_REQUEST = re.compile(r"(?:\bno|\bnot|n't|\bnever|\bnothing)\s+(?:\w+\s+){0,2}$", re.I)
+_NEGATED_REQUEST = re.compile(
+    r"(?:\bno|\bnot|n't|\bnever|\bnothing(?:'s)?|\bnobody(?:'s)?|\bno one(?:'s)?)\s+(?:\w+\s+){0,2}$", re.I
+)
 
 # Cues in priority order: when one sentence says two things, the earlier kind wins.
 STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -124,7 +126,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "in_process",
         re.compile(
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
-            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin (?:\w+ )?review\b|"
+            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin (?:\w+ ){0,2}review\b|"
             # the payer's own review: "suspended for a medical director review on our end"
             r"\breview (?:on|at) (?:our|their) end\b|"
             # "it is currently under process", "the claim is under processing"
@@ -201,8 +203,11 @@ def status_events(call: Call) -> list[Event]:
 
 def _events(call: Call) -> list[Event]:
     events: list[Event] = []
-    for sentence in call.statements():
+    statements = call.statements()
+    for index, sentence in enumerate(statements):
         kind = sentence_status(sentence)
+        if kind == "in_process" and _bare_pend(sentence) and _asks_next(statements[index + 1 : index + 4], sentence):
+            kind = "pending_info"  # "It's pending. We need the physician certification statement."
         if (
             kind == "in_process"
             and events
@@ -221,6 +226,30 @@ def _events(call: Call) -> list[Event]:
             # "the lab line was denied ... and the visit line paid ninety-five twenty"
             events.append(Event("paid", sentence))
     return events
+
+
+def _bare_pend(sentence: Sentence) -> bool:
+    return bool(_BARE_PEND.search(sentence.text)) and not _OTHER_IN_PROCESS.search(sentence.text)
+
+
+# What the payer goes on to say it holds the claim for: "We need the PCS.", "We're holding it for the primary's EOB."
+_HELD_FOR = re.compile(
+    r"\b(?:we|i|they) (?:still )?need\b|\bneed(?:s|ed)? (?:the|a|an|your|her|his|their)\b|"
+    r"\bholding (?:it|the claim|this|that) (?:for|until)\b|\b(?:waiting|wait) (?:on|for)\b|\bmissing\b|"
+    r"\b(?:requested|asked for)\b",
+    re.I,
+)
+
+
+def _asks_next(following: list[Sentence], sentence: Sentence) -> bool:
+    """The payer's next sentences (on its next lines at most) say what the claim waits for."""
+    for later in following:
+        if later.n - sentence.n > 2 or not later.line.payer or sentence_status(later) in ("in_process", "reprocessing"):
+            return False  # "... it's pended. It's sitting in a coding review": the payer's own hold
+        match = _HELD_FOR.search(later.text)
+        if match and not _NEGATED_REQUEST.search(later.text[: match.start()]) and not CONDITIONAL.search(later.text):
+            return True
+    return False
 
 
 def _close(event: Event, sentence: Sentence) -> bool:
@@ -259,6 +288,15 @@ def _conditional(text: str, start: int, end: int) -> bool:
 _DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
 
 
+# The office told to act ("Send a corrected claim", "you'd resubmit"), not the payer ("I'll send it back").
+_OFFICE_ACTS = re.compile(
+    r"(?:^|[.;]\s*)\W*(?:please\s+)?(?:send|submit|resubmit|refile|correct|fax|upload)\b|"
+    r"\byou(?:'ll|'d| will| would| need to| should| can| have to)?\s+(?:\w+\s+)?"
+    r"(?:send|submit|resubmit|refile|correct|fax|upload)\b",
+    re.I,
+)
+
+
 def _text_status(text: str) -> str | None:
     for kind, pattern in STATUS_CUES:
         for match in pattern.finditer(text):
@@ -278,6 +316,8 @@ def _text_status(text: str) -> str | None:
                 continue  # "nothing paid yet" is a claim still in process
             if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
                 continue
+            if kind == "reprocessing" and _MODAL_BEFORE.search(before) and _OFFICE_ACTS.search(before):
+                continue  # "Send a corrected claim ... and that line will reprocess": once the office acts
             if kind == "reprocessing" and _DONE_REPROCESSING.fullmatch(match.group()):
                 result = _text_status(text[match.end() :])
                 if result in ("paid", "denied", "partially_paid"):

@@ -1,0 +1,142 @@
+"""The offline extractor on speech as transcribed (split lines, shorthand money, read-backs) and on the
+review gate's consistency checks (calls written for these tests)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ai.extraction import rules
+from ai.grounding import ground
+from ai.outcome import ClaimContext
+
+CLAIM = ClaimContext(
+    date_of_service="2026-10-05", billed_amount="1500.00", payer="Keystone Health", call_date=date(2026, 11, 9)
+)
+
+
+def extract(*lines: str, claim: ClaimContext = CLAIM):
+    transcript = "\n".join(("User: Keystone Health, this is Marta.", "AI: Hi Marta, the claim for October 5.", *lines))
+    return ground(rules.extract(transcript, claim), transcript)
+
+
+def test_a_reference_the_transcript_split_across_two_lines_is_read_whole_with_both_lines_as_evidence():
+    outcome = extract(
+        "User: That one's in process, give it two weeks.",
+        "AI: Could I have a reference number?",
+        "User: Sure, it's 4-4-0-",
+        "User: [hold music]",
+        "User: 9-1-7-2-0-8.",
+        "AI: 4-4-0-9-1-7-2-0-8. Thank you.",
+    )
+    assert outcome.reference_number == "440917208"
+    assert outcome.evidence["reference_number"][:2] == [5, 7]
+
+
+@pytest.mark.parametrize(
+    "said, amount",
+    [
+        ("User: It paid on October thirtieth. Twelve eighty-four even, by check.", "1284.00"),
+        ("User: It paid on October thirtieth. Two eleven and sixty cents, by check.", "211.60"),
+    ],
+)
+def test_shorthand_money_is_read_as_payers_say_it(said, amount):
+    assert extract(said).paid_amount == Decimal(amount)
+
+
+def test_the_agents_read_back_of_the_amount_confirmed_by_the_payer_stands():
+    outcome = extract(
+        "User: That paid October thirtieth.",
+        "AI: What was the paid amount?",
+        "User: Nine forty-two seventeen.",
+        "AI: Nine hundred forty-two dollars and seventeen cents?",
+        "User: Yes.",
+    )
+    assert outcome.paid_amount == Decimal("942.17")
+
+
+def test_another_insurers_payment_read_first_is_not_this_payers():
+    outcome = extract(
+        "User: Medicare's primary on him. So Medicare allowed two ten, paid one sixty-eight, and we paid "
+        "thirty-three sixty as secondary, on November second.",
+        "User: Just so you know, the one sixty-eight is Medicare's, not ours.",
+    )
+    assert outcome.paid_amount == Decimal("33.60")
+
+
+def test_a_pending_claim_the_payer_goes_on_to_say_it_needs_something_for_waits_on_information():
+    outcome = extract("User: Pending. Need the certification statement from the physician.")
+    assert outcome.claim_status == "pending_info"
+
+
+def test_a_pended_claim_in_the_payers_own_review_with_nothing_requested_is_in_process():
+    outcome = extract(
+        "User: It's pended. It's sitting in a coding review on the add-on code.",
+        "AI: Do they need anything from us?",
+        "User: No, nothing's been requested. Give it about a month.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("in_process", "follow_up", 30)
+
+
+def test_an_agents_question_is_no_promise_of_work_and_a_wait_in_hours_is_counted_in_days():
+    outcome = extract(
+        "User: It's not in our claims system yet, but I can see it came through the gateway on the sixth.",
+        "AI: Do we need to resubmit?",
+        "User: No, don't resubmit. Give it forty-eight to seventy-two hours to load, then call back.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("not_on_file", "follow_up", 3)
+
+
+def test_the_denied_one_is_a_pronoun_not_reason_code_one():
+    outcome = extract(
+        "User: I have two claims for her. The fifth is denied, C-O sixteen, missing the referring provider.",
+        "AI: The claim I'm calling about is October fifth.",
+        "User: Then it's the denied one.",
+    )
+    assert outcome.denial_code == "CO-16"
+
+
+def test_a_paid_amount_said_like_a_month_and_day_is_held_for_a_person():
+    outcome = extract("User: Paid. Eleven twenty-three. EFT.")
+    assert outcome.needs_review
+    assert any("also reads as a date" in reason for reason in outcome.review_reasons)
+
+
+def test_a_paid_amount_the_agent_repeated_as_another_figure_is_held_for_a_person():
+    outcome = extract(
+        "User: That claim paid on October thirtieth. One sixty-eight, seventy-one, by check.",
+        "AI: One hundred sixty-eight dollars and seventy-one cents. Any member responsibility?",
+        "User: No, nothing.",
+    )
+    assert outcome.needs_review
+    assert any("agent repeated the paid amount" in reason for reason in outcome.review_reasons)
+
+
+def test_a_patient_share_code_under_a_provider_group_is_held_for_a_person():
+    outcome = extract("User: That was denied, group C O, reason code one, deductible.")
+    assert outcome.needs_review
+    assert any("patient-share reason" in reason for reason in outcome.review_reasons)
+
+
+def test_a_call_that_ends_mid_sentence_is_held_for_a_person():
+    outcome = extract("User: That claim paid two hundred ten dollars on October thirtieth, check number is")
+    assert outcome.needs_review
+    assert any("ends mid-sentence" in reason for reason in outcome.review_reasons)
+
+
+def test_a_paid_amount_above_the_charge_is_held_for_a_person():
+    outcome = extract("User: That claim paid two thousand one hundred dollars on October thirtieth.")
+    assert outcome.needs_review
+    assert any("more than the $1500.00 billed" in reason for reason in outcome.review_reasons)
+
+
+def test_a_plain_payment_passes_the_gate():
+    outcome = extract(
+        "User: That claim paid two hundred ten dollars on October thirtieth, check 4-4-8-1-9-0.",
+        "AI: 4-4-8-1-9-0. Thank you.",
+        "User: You're welcome, bye.",
+    )
+    assert (outcome.claim_status, outcome.paid_amount) == ("paid", Decimal("210.00"))
+    assert not outcome.needs_review, outcome.review_reasons
