@@ -5,7 +5,8 @@
 mentioned) and ``data/calls-blind4.jsonl`` (payer styles: screen fields read aloud, formal
 phrasing, Medicare contractors, Medicaid plans, dental EOBs, workers' comp adjusters, virtual
 cards) were written later without looking at the reader, in the same format
-(``/work/shared/corpus/SCHEMA.md``).
+(``/work/shared/corpus/SCHEMA.md``); the fresh corpora of bench/RESULTS.md section D (``FRESH``)
+came later the same way.
 Each field must stay at or above its floor, set a little under what the extractor reaches, and the
 values that would do harm if wrong (reference, paid amount, check or EFT number) are never wrong:
 an unreadable value must come back null, never a guess.
@@ -42,6 +43,139 @@ CORPORA = {
     "blind3": ("calls-blind3.jsonl", FLOORS, 0.9),
     "blind4": ("calls-blind4.jsonl", FLOORS, 0.9),
 }
+# The fresh corpora of bench/RESULTS.md section D, kept as regression sets once their first score was
+# taken: floors a little under what the reader reaches now, and the review gate's figures (share of
+# calls applied without review, most wrong key values among them). The goals (zero wrong applied,
+# every field at 95% or more) are not all met; these floors only stop a change from going backwards.
+FRESH = {
+    "week": (
+        "calls-week.jsonl",
+        {
+            "claim_status": 0.94,
+            "reference_number": 0.97,
+            "denial_code": 0.95,
+            "paid_amount": 0.94,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.92,
+            "rep_name": 0.95,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.97,
+            "payment_date": 0.95,
+            "human_reached": 0.97,
+        },
+        0.91,
+        (0.89, 0),
+    ),
+    "ivr": (
+        "calls-ivr.jsonl",
+        {
+            "claim_status": 0.97,
+            "reference_number": 0.97,
+            "denial_code": 0.97,
+            "paid_amount": 0.97,
+            "follow_up_days": 0.97,
+            "call_outcome": 0.97,
+            "rep_name": 0.97,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.93,
+            "payment_date": 0.97,
+            "human_reached": 0.97,
+        },
+        0.97,
+        (0.88, 0),
+    ),
+    "chatty": (
+        "calls-chatty.jsonl",
+        {
+            "claim_status": 0.89,
+            "reference_number": 0.92,
+            "denial_code": 0.92,
+            "paid_amount": 0.97,
+            "follow_up_days": 0.92,
+            "call_outcome": 0.94,
+            "rep_name": 0.92,
+            "remark_codes": 0.94,
+            "check_or_eft_number": 0.89,
+            "payment_date": 0.95,
+            "human_reached": 0.97,
+        },
+        0.77,
+        (0.7, 3),
+    ),
+    "denials": (
+        "calls-denials.jsonl",
+        {
+            "claim_status": 0.89,
+            "reference_number": 0.97,
+            "denial_code": 0.89,
+            "paid_amount": 0.95,
+            "follow_up_days": 0.9,
+            "call_outcome": 0.89,
+            "rep_name": 0.93,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.92,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.79,
+        (0.69, 6),
+    ),
+    "frontdesk": (
+        "calls-frontdesk.jsonl",
+        {
+            "claim_status": 0.92,
+            "reference_number": 0.97,
+            "denial_code": 0.95,
+            "paid_amount": 0.95,
+            "follow_up_days": 0.9,
+            "call_outcome": 0.92,
+            "rep_name": 0.97,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.95,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.86,
+        (0.8, 0),
+    ),
+    "terse": (
+        "calls-terse.jsonl",
+        {
+            "claim_status": 0.82,
+            "reference_number": 0.97,
+            "denial_code": 0.9,
+            "paid_amount": 0.86,
+            "follow_up_days": 0.87,
+            "call_outcome": 0.89,
+            "rep_name": 0.95,
+            "remark_codes": 0.92,
+            "check_or_eft_number": 0.84,
+            "payment_date": 0.67,
+            "human_reached": 0.95,
+        },
+        0.7,
+        (0.69, 5),
+    ),
+    "noisy": (
+        "calls-noisy.jsonl",
+        {
+            "claim_status": 0.89,
+            "reference_number": 0.9,
+            "denial_code": 0.87,
+            "paid_amount": 0.93,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.9,
+            "rep_name": 0.95,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.93,
+            "payment_date": 0.93,
+            "human_reached": 0.97,
+        },
+        0.75,
+        (0.76, 4),
+    ),
+}
+CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
 NEVER_WRONG = ("reference_number", "paid_amount", "check_or_eft_number")
 
@@ -88,17 +222,37 @@ def _same(field: str, truth: object, found: object) -> bool:
     return normalise(truth) == normalise(found)
 
 
+_READ: dict[str, list] = {}
+
+
+def _read(name: str, tmp_path_factory) -> list[tuple[str, dict, dict]]:
+    """[(call id, expected, predicted with its review flag)] for one corpus, read once per session."""
+    if name not in _READ:
+        path = DATA / CORPORA[name][0]
+        out = tmp_path_factory.mktemp(name) / "predictions.jsonl"
+        call_command("extract_outcomes", str(path), "--out", str(out), "--extractor", "rules")
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        predictions = {p["id"]: {**p["outcome"], "needs_review": p["needs_review"]} for p in lines}
+        assert set(predictions) == {r["id"] for r in records}
+        _READ[name] = [(r["id"], r["expected"], predictions[r["id"]]) for r in records]
+    return _READ[name]
+
+
 @pytest.fixture(scope="module", params=sorted(CORPORA))
 def corpus(request, tmp_path_factory):
-    """(name, [(call id, expected, predicted)]) for one corpus."""
-    name = request.param
-    path = DATA / CORPORA[name][0]
-    out = tmp_path_factory.mktemp(name) / "predictions.jsonl"
-    call_command("extract_outcomes", str(path), "--out", str(out), "--extractor", "rules")
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    predictions = {p["id"]: p["outcome"] for p in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
-    assert set(predictions) == {r["id"] for r in records}
-    return name, [(r["id"], r["expected"], predictions[r["id"]]) for r in records]
+    return request.param, _read(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=sorted(set(CORPORA) - set(FRESH)))
+def strict_corpus(request, tmp_path_factory):
+    """The older sets, on which money and identifiers are never wrong."""
+    return request.param, _read(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=sorted(FRESH))
+def fresh_corpus(request, tmp_path_factory):
+    return request.param, _read(request.param, tmp_path_factory)
 
 
 @pytest.mark.parametrize("field", FLOORS)
@@ -116,11 +270,21 @@ def test_it_gets_every_key_field_right_on_most_calls(corpus):
 
 
 @pytest.mark.parametrize("field", NEVER_WRONG)
-def test_it_never_gives_a_wrong_value_for_money_and_identifiers(corpus, field):
-    _, results = corpus
+def test_it_never_gives_a_wrong_value_for_money_and_identifiers(strict_corpus, field):
+    _, results = strict_corpus
     wrong = [
         (call_id, truth[field], found[field])
         for call_id, truth, found in results
         if not _empty(found[field]) and not _same(field, truth[field], found[field])
     ]
     assert wrong == []
+
+
+def test_the_review_gate_holds_what_it_held(fresh_corpus):
+    """Calls applied with no person looking stay at their share, with no more wrong key values among them."""
+    name, results = fresh_corpus
+    applied_floor, wrong_ceiling = FRESH[name][3]
+    applied = [(call_id, truth, found) for call_id, truth, found in results if not found["needs_review"]]
+    wrong = [call_id for call_id, truth, found in applied if not all(_same(f, truth[f], found[f]) for f in KEY_FIELDS)]
+    assert len(applied) / len(results) >= applied_floor, f"{name}: {len(applied)} of {len(results)} applied"
+    assert len(wrong) <= wrong_ceiling, f"{name}: wrong key values applied on {wrong}"
