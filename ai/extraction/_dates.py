@@ -79,6 +79,13 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _dated(toks: list[Token], k: int) -> bool:
+    """A day or month follows: "Thursday the 19th", "Monday, November 2nd" (the date says it all)."""
+    while k < len(toks) and toks[k].low in ("the", ",", "of"):
+        k += 1
+    return k < len(toks) and (toks[k].low in MONTHS or _ordinal(toks, k)[0] is not None)
+
+
 def _weekday(today: date, weekday: int, offset: int, direction: str) -> date:
     delta = weekday - today.weekday()
     if offset < 0 or (offset == 0 and direction == "past"):
@@ -87,7 +94,7 @@ def _weekday(today: date, weekday: int, offset: int, direction: str) -> date:
         return today + timedelta(days=delta)
     if delta <= 0:
         delta += 7
-    return today + timedelta(days=delta)
+    return today + timedelta(days=delta + 7 * max(offset - 1, 0))
 
 
 def _ordinal(toks: list[Token], i: int) -> tuple[int | None, int]:
@@ -239,6 +246,14 @@ def dates(text: str) -> list[DateMention]:
             off = {"last": -1, "past": -1, "next": 1, "coming": 1, "this": 0}[toks[k - 1].low]
             found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=off))
             i = k + 1
+            continue
+        if low in WEEKDAYS and not _dated(toks, i + 1):
+            # a weekday alone, "call back Wednesday": the next one ahead, or the last one behind;
+            # "Thursday after next" is the one a week later
+            later = i + 2 < len(toks) and toks[i + 1].low == "after" and toks[i + 2].low == "next"
+            end = toks[i + 2].end if later else tok.end
+            found.append(DateMention(tok.start, end, None, weekday=WEEKDAYS[low], week_offset=2 if later else 0))
+            i += 3 if later else 1
             continue
         ago = days_ago(toks, i)
         if ago is not None:

@@ -140,3 +140,14 @@ def test_a_plain_payment_passes_the_gate():
     )
     assert (outcome.claim_status, outcome.paid_amount) == ("paid", Decimal("210.00"))
     assert not outcome.needs_review, outcome.review_reasons
+
+
+@pytest.mark.parametrize(
+    "said, days",
+    [
+        ("User: It's in process. Call back Wednesday.", 2),  # the call is on a Monday
+        ("User: It's in process. Check back on the twenty-third, that's Monday after next.", 14),
+    ],
+)
+def test_a_weekday_said_alone_is_the_next_one_and_after_next_the_one_after(said, days):
+    assert extract(said).follow_up_days == days

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,11 +82,34 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(f"{SKIP_REASON} ({len(_skipped_here)} tests)", yellow=True, bold=True)
 
 
+# Held while the serial live server answers a request, and by a test body reading the database
+# while requests may be in flight (``server_idle``).
+_SERVING = threading.RLock()
+
+
 class _SerialWSGIServer(WSGIServer):
     """The live server, answering one request at a time (Django then closes each connection)."""
 
     def __init__(self, *args, connections_override=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address) -> None:
+        with _SERVING:
+            super().process_request(request, client_address)
+
+
+@pytest.fixture
+def server_idle() -> threading.RLock:
+    """``with server_idle:`` runs the test body's queries between two requests of the live server.
+
+    On in-memory SQLite the test body and the server share one connection, so a query of the
+    test's that runs while a request's transaction is open on it interleaves with that
+    transaction: the request's next savepoint fails with "cannot open savepoint - SQL
+    statements in progress" (the post-call pipeline, run when a webhook's transaction commits,
+    then never applies its outcome). Elsewhere each thread has its own connection and this
+    only waits for the request being answered.
+    """
+    return _SERVING
 
 
 @pytest.fixture(scope="session", autouse=True)
