@@ -31,7 +31,7 @@ _AGENT_ACTION = re.compile(
 )
 _REP_ACTION = re.compile(
     r"\b(?:you(?:'ll| will)? need to|you(?:'d|'ll| will| would) (?:want|need) to|"
-    r"you (?:should|must|have to)|go ahead and|your office "
+    r"you (?:should(?! (?:have|get|see|receive|hear|be)\b)|must|have to)|go ahead and|your office "
     r"(?:can|should|needs to)|(?:^|\. )(?:send|resubmit|submit|fax|upload) (?:it|us|the|a))\b|"
     # a terse rep's bare order: "Never got it. Resubmit."
     r"^\W*(?:please )?(?:resubmit|refile|rebill|re-?send)\b",
@@ -47,6 +47,15 @@ _NO_ACTION = re.compile(
     r"\bjust (?:the|on the) (?:member|patient|subscriber|beneficiary|family)\b|"
     r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
     r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",
+    re.I,
+)
+
+
+# An appeal the payer is deciding: the office waits for its answer.
+_APPEAL_UNDER_WAY = re.compile(
+    r"\b(?:appeal|reconsideration|redetermination)\b[^.]{0,60}?\b(?:with (?:a|the) reviewer|under review|in review|"
+    r"being reviewed|pending|in process|until (?:the|it|that) (?:appeal )?is decided)\b|"
+    r"\buntil the (?:appeal|reconsideration|redetermination) is decided\b",
     re.I,
 )
 
@@ -188,6 +197,10 @@ def call_outcome(
         ):
             return "action_required", agent_action or rep_action
         return "resolved", []
+    appeal_pending = _APPEAL_UNDER_WAY.search(" ".join(s.text for s in in_scope))
+    if status == "denied" and follow_up and appeal_pending and not agent_action and not rep_action:
+        # "still in a denied status until the appeal is decided ... a decision by the nineteenth"
+        return "follow_up", [follow_up[1]]
     if status == "denied":
         # a patient share (PR-1/2/3) rests with the patient; another PR code does unless the payer asks
         # more of the practice ("coverage termed ... you'd need to get his new insurance information")

@@ -50,6 +50,8 @@ _RESTATED = re.compile(
     r"\.\.\.|…|—|--",
     re.I,
 )
+# A reading that trails off at the end of what was said: "The paid amount is eighty-seven..."
+_TRAILS_OFF = re.compile(r"\s*(?:\.\.\.|…|-|—)\s*$")
 # An amount said roughly is not what was paid: "nine twelve and change", "about three hundred".
 _ROUGH_AFTER = re.compile(r"^\s*(?:-?ish\b|and change\b|or so\b|and some(?:thing)?\b|something\b|give or take\b)", re.I)
 _ROUGH_BEFORE = re.compile(
@@ -75,12 +77,15 @@ def paid_amount(call: Call) -> Value | None:
     after it is taken, and when none follows there is no paid amount (better null than a wrong one).
     """
     found = None
-    rough = False
+    rough = trailing = False
     since_paid: str | None = None  # what the line said after the amount found, for a restatement
     others = _other_payers(call)
     for sentence in call.statements():
         previous_end = 0
-        if found is not None and since_paid is not None and found.lines[0] != sentence.n:
+        # a restatement counts on the same line, or on the payer's next lines when the amount trailed off
+        # ("The paid amount is eighty-seven..." [hold music] "...sorry. Eighty-seven dollars and twelve cents.")
+        carried = trailing and sentence.line.payer and sentence.n - found.lines[0] <= 3 if found else False
+        if found is not None and since_paid is not None and found.lines[0] != sentence.n and not carried:
             since_paid = None
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
@@ -123,6 +128,8 @@ def paid_amount(call: Call) -> Value | None:
             rough = amount.cents_only or bool(
                 _ROUGH_AFTER.match(sentence.text[amount.end :]) or _ROUGH_BEFORE.search(before)
             )
+            trailing = bool(_TRAILS_OFF.match(sentence.text[amount.end :]))
+            rough = rough or trailing
             since_paid = ""
         if since_paid is not None:
             since_paid += " " + sentence.text[previous_end:]

@@ -44,7 +44,10 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # an adjustment under way: "currently being adjusted", "sent the claim back to be adjusted"
             r"\b(?:being|to be|get(?:ting)?) (?:re-?)?adjusted\b|"
             r"\badjustment (?:is )?(?:pending|in progress|under ?way)\b|"
-            r"\breopening(?: request)? (?:was |has been )?(?:received|opened|approved|accepted)\b",
+            r"\breopening(?: request)? (?:was |has been )?(?:received|opened|approved|accepted)\b|"
+            # the payer's own act: "I've changed the diagnosis and submitted the reopening. The claim will be adjusted."
+            r"\b(?:i've|i have|we've|we have|i|we) (?:just )?(?:submitted|opened|filed|sent|keyed|put in) "
+            r"(?:the|a|an) (?:clerical |telephone )?(?:reopening|adjustment)\b|\b(?:will|'ll) be (?:re-?)?adjusted\b",
             re.I,
         ),
     ),
@@ -328,9 +331,17 @@ def _text_status(text: str) -> str | None:
     return None
 
 
-def patient_share(sentence: Sentence) -> bool:
-    """The payer states an amount the patient owes (coinsurance, copay, deductible...)."""
+def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
+    """The payer states an amount the patient owes (coinsurance, copay, deductible...).
+
+    Said outright, or as a yes with an amount to the agent asking about one: "Was any coinsurance
+    applied?" - "Oh, yes, the twenty percent, twenty-one sixty-three, that's his."
+    """
+    if call is not None and _share_asked(call, sentence):
+        return True
     for match in _PATIENT_SHARE.finditer(sentence.text):
+        if _PAYER_COVERED.search(sentence.text[: match.start()]):
+            continue  # "we picked up the coinsurance": the payer paid that share
         window = sentence.text[max(0, match.start() - 40) : match.end() + 40]
         if _SHARE_NEGATED.search(sentence.text[: match.start()]) or re.search(
             r"\bno\b[^.]{0,20}" + re.escape(match.group()), sentence.text, re.I
@@ -340,6 +351,25 @@ def patient_share(sentence: Sentence) -> bool:
             return True
     match = _PART_TO_PATIENT.search(sentence.text)
     return match is not None and line_level(sentence) and not _SHARE_NEGATED.search(sentence.text[: match.start()])
+
+
+_PAYER_COVERED = re.compile(r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?$", re.I)
+
+
+def _share_asked(call: Call, sentence: Sentence) -> bool:
+    asked = call.before(sentence.line)
+    return (
+        sentence.line.payer
+        and sentence.line.sentences[0] is sentence
+        and asked is not None
+        and not asked.payer
+        and asked.text.rstrip().endswith("?")
+        and bool(_PATIENT_SHARE.search(asked.text))
+        and bool(
+            re.match(r"\W*(?:oh,?\s*)?(?:yes|yeah|yep|there was|there is|she has|he has)\b", sentence.line.text, re.I)
+        )
+        and any(a.value > 0 for a in spoken.amounts(sentence.line.text))
+    )
 
 
 def payment_stretch(events: list[Event]) -> list[Event]:
@@ -372,8 +402,13 @@ _PART = re.compile(
 )
 
 
-# An itemised reading names the part first: "Line two. Procedure 9-3-7-8-4. Denied."
-_ITEM = re.compile(r"^\W*(?:line|service line|procedure|detail line)\b", re.I)
+# An itemised reading names the part first ("Line two. Procedure 9-3-7-8-4. Denied.") or announces
+# the parts ("Two lines. A0427, paid six twelve eighty. A0425, the mileage, denied.").
+_ITEM = re.compile(
+    r"^\W*(?:line|service line|procedure|detail line)\b|"
+    r"\b(?:two|three|four|five|several|multiple|both|\d+) (?:lines|services|procedures|codes|charges|items)\b",
+    re.I,
+)
 
 
 def line_level(sentence: Sentence) -> bool:
@@ -381,7 +416,7 @@ def line_level(sentence: Sentence) -> bool:
         return True
     said = sentence.line.sentences
     index = said.index(sentence)
-    return any(_ITEM.match(s.text) for s in said[max(0, index - 2) : index])
+    return any(_ITEM.search(s.text) for s in said[max(0, index - 3) : index])
 
 
 def statements_from(call: Call, events: list[Event]) -> list[Sentence]:

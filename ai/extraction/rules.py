@@ -37,7 +37,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         status, status_lines = last.status, [last.sentence.n]
         stretch = payment_stretch(events)
         paid_like = [e for e in stretch if e.status in ("paid", "partially_paid")]
-        share = [s.n for s in statements_from(call, stretch) if patient_share(s)]
+        share = [s.n for s in statements_from(call, stretch) if patient_share(s, call)]
         line_denials = [e for e in stretch if e.status == "denied"]
         partial = any(e.status == "partially_paid" for e in stretch) or line_denials or share
         if paid_like and partial and status in ("paid", "partially_paid", "denied"):

@@ -151,3 +151,48 @@ def test_a_plain_payment_passes_the_gate():
 )
 def test_a_weekday_said_alone_is_the_next_one_and_after_next_the_one_after(said, days):
     assert extract(said).follow_up_days == days
+
+
+def test_an_amount_that_trailed_off_is_replaced_by_the_one_read_after_the_hold():
+    outcome = extract(
+        "User: That one's finalized and paid. The paid amount is eighty-seven...",
+        "User: [hold music]",
+        "User: ...sorry, my screen froze. Okay. Eighty-seven dollars and twelve cents.",
+    )
+    assert outcome.paid_amount == Decimal("87.12")
+
+
+def test_a_denial_waiting_on_an_appeal_the_payer_is_deciding_is_a_follow_up():
+    outcome = extract(
+        "User: The appeal was received on October twentieth and it's with a reviewer now. The claim itself is "
+        "still denied, CO-197, until the appeal is decided.",
+        "AI: Does the reviewer need anything from us?",
+        "User: No, the packet is complete. You should have a decision by November nineteenth, check back then.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("denied", "follow_up", 10)
+
+
+def test_announced_lines_make_a_denial_after_a_payment_one_lines_and_a_share_given_on_asking_counts():
+    itemised = extract(
+        "User: Two lines. A-zero-four-two-seven, paid six twelve eighty on October second. "
+        "A-zero-four-two-five, the mileage, denied. C-O four."
+    )
+    assert (itemised.claim_status, itemised.paid_amount, itemised.denial_code) == (
+        "partially_paid",
+        Decimal("612.80"),
+        "CO-4",
+    )
+    asked = extract(
+        "User: That finalized and paid October second, eighty-six fifty-two to you.",
+        "AI: Was any coinsurance applied?",
+        "User: Oh, yes, the twenty percent, twenty-one sixty-three, that's his.",
+    )
+    assert asked.claim_status == "partially_paid"
+
+
+def test_a_share_the_payer_picked_up_is_not_the_patients():
+    outcome = extract(
+        "User: Medicare's primary. We picked up the coinsurance, twenty-four sixty, that's what we paid, on "
+        "October twenty-ninth, and she has no cost share."
+    )
+    assert outcome.claim_status == "paid"
