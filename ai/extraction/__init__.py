@@ -1,7 +1,7 @@
 """Outcome extraction: one function, two extractors chosen by settings.
 
 ``extract_outcome(transcript, claim, knowledge)`` returns a grounded ``CallOutcome`` (see
-``ai.grounding``):
+``ai.grounding``) and held for a person when it fails a consistency check (``_checks``):
 ``rules`` reads the transcript offline (no data leaves the machine); ``openai`` asks an
 OpenAI-compatible model for structured output and falls back to ``rules`` (flagged for
 review) when the model cannot be reached. ``settings.OUTCOME_EXTRACTOR`` picks one.
@@ -43,9 +43,14 @@ def extract_outcome(
         add_usual_remedy(outcome, knowledge)
     # Whichever extractor answered, a value the transcript does not state is not kept.
     # (Imported here: ai.grounding uses ai.extraction.spoken, which loads this package.)
+    from ai.extraction._checks import review_reasons
     from ai.grounding import ground
 
-    return ground(outcome, transcript, claim.call_date)
+    outcome = ground(outcome, transcript, claim.call_date)
+    for reason in review_reasons(outcome, transcript, claim):
+        outcome.flag(reason)
+        outcome.confidence = round(max(0.1, outcome.confidence - 0.1), 2)
+    return outcome
 
 
 def add_usual_remedy(outcome: CallOutcome, knowledge: Sequence[KnowledgeHit]) -> None:

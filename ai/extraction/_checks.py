@@ -1,4 +1,4 @@
-"""The review gate's consistency checks: what the reader read, held against the rest of the call.
+"""The review gate's consistency checks: an outcome, whichever extractor read it, held against the call.
 
 Each check looks for a sign that a value may be wrong even though it was read with its label:
 fields that disagree with each other, an outcome that rests on no statement, a reading the
@@ -9,31 +9,20 @@ person with the reason; the checks never change a value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from ai.extraction import spoken
-from ai.extraction._status import Event
-from ai.extraction._transcript import Call
+from ai.extraction._transcript import Call, read_call
 from ai.outcome import CallOutcome, ClaimContext
-
-
-@dataclass
-class Reading:
-    """What the reader decided besides the outcome's values, for the checks."""
-
-    call: Call
-    claim: ClaimContext
-    events: list[Event]
-    outcome_lines: list[int]
-
 
 _READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
 # Codes whose meaning is the patient's share: with a provider group they are a misreading.
 _PATIENT_SHARE_CODES = {"1", "2", "3", "66"}
 
 
-def review_reasons(outcome: CallOutcome, reading: Reading) -> list[str]:
+def review_reasons(outcome: CallOutcome, transcript: str, claim: ClaimContext) -> list[str]:
+    """Why a person should look at ``outcome`` before it is applied (empty when nothing is amiss)."""
+    call = read_call(transcript, claim)
     checks = (
         _denial_closed_unexplained,
         _code_against_group,
@@ -43,22 +32,22 @@ def review_reasons(outcome: CallOutcome, reading: Reading) -> list[str]:
         _several_claims,
         _ended_abruptly,
     )
-    return [reason for check in checks if (reason := check(outcome, reading))]
+    return [reason for check in checks if (reason := check(outcome, call, claim))]
 
 
-def _denial_closed_unexplained(outcome: CallOutcome, reading: Reading) -> str | None:
+def _denial_closed_unexplained(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     """A denial closed with nothing left to do, though no patient share or instruction was heard."""
     if (
         outcome.call_outcome == "resolved"
         and outcome.claim_status == "denied"
         and not (outcome.denial_code or "").startswith("PR-")
-        and not reading.outcome_lines
+        and not outcome.evidence.get("call_outcome")
     ):
         return "A denial was closed as needing nothing, but no patient share or instruction was heard."
     return None
 
 
-def _code_against_group(outcome: CallOutcome, reading: Reading) -> str | None:
+def _code_against_group(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     code = outcome.denial_code or ""
     group, _, number = code.rpartition("-")
     if group and group != "PR" and number in _PATIENT_SHARE_CODES:
@@ -66,13 +55,13 @@ def _code_against_group(outcome: CallOutcome, reading: Reading) -> str | None:
     return None
 
 
-def _amount_against_read_back(outcome: CallOutcome, reading: Reading) -> str | None:
+def _amount_against_read_back(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     """The agent repeated the paid amount as another figure straight after the payer said it."""
     lines = outcome.evidence.get("paid_amount", [])
     if outcome.paid_amount is None or not lines:
         return None
-    said = next((line for line in reading.call.lines if line.n == lines[0]), None)
-    repeat = reading.call.after(said) if said is not None else None
+    said = next((line for line in call.lines if line.n == lines[0]), None)
+    repeat = call.after(said) if said is not None else None
     if repeat is None or repeat.payer:
         return None
     heard = [a for a in spoken.amounts(repeat.text) if a.explicit]
@@ -85,10 +74,10 @@ def _amount_against_read_back(outcome: CallOutcome, reading: Reading) -> str | N
     return None
 
 
-def _amount_like_a_date(outcome: CallOutcome, reading: Reading) -> str | None:
+def _amount_like_a_date(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     """A paid amount said as two bare numbers that also read as a month and day: "eleven twenty-three"."""
     lines = set(outcome.evidence.get("paid_amount", []))
-    for line in reading.call.lines:
+    for line in call.lines:
         if line.n not in lines:
             continue
         for amount in spoken.amounts(line.text):
@@ -124,19 +113,19 @@ _SEVERAL_CLAIMS = re.compile(
 )
 
 
-def _several_claims(outcome: CallOutcome, reading: Reading) -> str | None:
+def _several_claims(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     """The payer spoke of another claim, and nothing said was told apart as that claim's."""
-    if any(not sentence.in_scope for sentence in reading.call.sentences()):
+    if any(not sentence.in_scope for sentence in call.sentences()):
         return None
-    said = next((line for line in reading.call.lines if line.payer and _SEVERAL_CLAIMS.search(line.text)), None)
+    said = next((line for line in call.lines if line.payer and _SEVERAL_CLAIMS.search(line.text)), None)
     if said is not None and outcome.claim_status != "unknown":
         return f"The payer spoke of more than one claim on line {said.n}: check the values are this claim's."
     return None
 
 
-def _amount_against_billed(outcome: CallOutcome, reading: Reading) -> str | None:
+def _amount_against_billed(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
     try:
-        billed = Decimal(reading.claim.billed_amount) if reading.claim.billed_amount else None
+        billed = Decimal(claim.billed_amount) if claim.billed_amount else None
     except InvalidOperation:
         billed = None
     if outcome.paid_amount is not None and billed is not None and billed > 0 and outcome.paid_amount > billed:
@@ -148,8 +137,8 @@ def _amount_against_billed(outcome: CallOutcome, reading: Reading) -> str | None
 _CUT_OFF = re.compile(r"(?:[-–—,]|\.\.\.|…|\b(?:and|the|is|was|to|of|a|for))\s*$", re.I)
 
 
-def _ended_abruptly(outcome: CallOutcome, reading: Reading) -> str | None:
-    payer_lines = [line for line in reading.call.lines if line.payer and line.text.strip()]
+def _ended_abruptly(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
+    payer_lines = [line for line in call.lines if line.payer and line.text.strip()]
     if not payer_lines or outcome.call_outcome == "failed":
         return None
     last = payer_lines[-1]

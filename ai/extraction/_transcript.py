@@ -294,9 +294,16 @@ def _mark_confirmations(lines: list[Line]) -> None:
 
 
 def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
-    """Mark sentences about another claim (a different visit, a second claim asked about)."""
+    """Mark sentences about another claim (a different visit, a second claim asked about).
+
+    A date can also say when the payer acted ("We sent a request for records on July
+    twenty-third"): after a sentence about this claim, such a date (a verb of sending, asking
+    or receiving takes it, and it falls between the date of service and the call) is no other
+    visit's.
+    """
     dos = _parse_iso(claim.date_of_service)
     other = False
+    last_in_scope = True  # the sentence before, in call order
     for line in lines:
         if not line.payer:
             text = line.text
@@ -306,12 +313,27 @@ def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
                 other = False
         previous_out = False
         for sentence in line.sentences:
-            elsewhere = line.payer and (_OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos))
+            acted = (dos, claim.call_date) if last_in_scope else None
+            elsewhere = line.payer and (_OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos, acted))
             # "... another one from the nineteenth. That one paid forty-two ten.": still the other claim
             elsewhere = elsewhere or (line.payer and previous_out and _THAT_ONE.match(sentence.text))
             if other or elsewhere:
                 sentence.in_scope = False
             previous_out = not sentence.in_scope
+            last_in_scope = sentence.in_scope
+
+
+_ACTION_ON = re.compile(
+    r"\b(?:sent|mailed|faxed|requested|asked|received|got|issued|submitted|notified)\b[^.;?!]*?\bon\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+def _action_date(text: str, mention: spoken.DateMention, dos: date, today: date | None) -> bool:
+    if today is None or not _ACTION_ON.search(text[: mention.start]):
+        return False
+    when = mention.resolve(today, "past")
+    return when is not None and dos < when <= today
 
 
 def _parse_iso(value: str) -> date | None:
@@ -327,13 +349,17 @@ def _mentions_dos(text: str, dos: date | None) -> bool:
     return any(m.day == dos.day and m.month in (None, dos.month) for m in spoken.dates(text) if m.day is not None)
 
 
-def _other_dos(text: str, dos: date | None) -> bool:
-    """A sentence that names a date of service other than the claim's (and not the claim's)."""
+def _other_dos(text: str, dos: date | None, acted: tuple[date, date | None] | None = None) -> bool:
+    """A sentence that names a date of service other than the claim's (and not the claim's).
+
+    With ``acted`` (the date of service and the call date), a date the payer did something on
+    between the two is not a date of service.
+    """
     if dos is None:
         return False
     mismatch = False
     for mention in spoken.dates(text):
-        if mention.day is None:
+        if mention.day is None or (acted is not None and _action_date(text, mention, *acted)):
             continue
         same = mention.day == dos.day and mention.month in (None, dos.month)
         if same:

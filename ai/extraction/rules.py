@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ai.extraction._checks import Reading, review_reasons
 from ai.extraction._follow_up import call_outcome, follow_up_wait
 from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, unread_offers
 from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, remarks
-from ai.extraction._scope import readmit_action_dates
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
 from ai.outcome import CallOutcome, ClaimContext
@@ -23,7 +21,6 @@ from ai.outcome import CallOutcome, ClaimContext
 
 def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
     call = read_call(transcript, claim)
-    readmit_action_dates(call, claim)
     outcome = CallOutcome(extractor="rules", human_reached=call.human_reached)
     confidence = 0.9
     if outcome.human_reached:
@@ -135,9 +132,6 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         outcome.flag("No claim status was obtained on this call.")
     if outcome.reference_number is None and outcome.human_reached and status != "unknown":
         confidence -= 0.05
-    for reason in review_reasons(outcome, Reading(call, claim, events, outcome_lines)):
-        outcome.flag(reason)
-        confidence -= 0.1
     outcome.confidence = round(max(0.1, min(confidence, 0.95)), 2)
     outcome.next_steps = _next_steps(outcome)
     return outcome

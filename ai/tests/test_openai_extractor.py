@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import socket
 from datetime import date
 from decimal import Decimal
@@ -435,3 +436,14 @@ def test_it_falls_back_when_the_service_answers_with_a_web_page(fake_openai):
     outcome = openai_extractor.extract(TRANSCRIPT, CLAIM)
 
     _assert_fell_back(outcome, "The AI service sent an answer that is not a chat completion")
+
+
+def test_the_models_outcome_goes_through_the_review_gate_too(fake_openai):
+    fake_openai.answer(PAID)
+
+    outcome = extract_outcome(TRANSCRIPT, dataclasses.replace(CLAIM, billed_amount="150.00"), extractor="openai")
+
+    assert outcome.extractor == "openai (gpt-4o-mini)"
+    assert outcome.paid_amount == Decimal("198.64")
+    assert outcome.needs_review
+    assert any("more than the $150.00 billed" in reason for reason in outcome.review_reasons)

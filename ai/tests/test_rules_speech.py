@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai.extraction import rules
-from ai.grounding import ground
+from ai.extraction import extract_outcome
 from ai.outcome import ClaimContext
 
 CLAIM = ClaimContext(
@@ -19,7 +18,7 @@ CLAIM = ClaimContext(
 
 def extract(*lines: str, claim: ClaimContext = CLAIM):
     transcript = "\n".join(("User: Keystone Health, this is Marta.", "AI: Hi Marta, the claim for October 5.", *lines))
-    return ground(rules.extract(transcript, claim), transcript)
+    return extract_outcome(transcript, claim, extractor="rules")
 
 
 def test_a_reference_the_transcript_split_across_two_lines_is_read_whole_with_both_lines_as_evidence():
