@@ -24,6 +24,8 @@ CLAIM_STATUSES = (
     "unknown",
 )
 CALL_OUTCOMES = ("resolved", "follow_up", "action_required", "failed")
+# The review reason of a call that established no status, and only that: nothing a person could correct.
+NO_STATUS = "No claim status was obtained on this call."
 
 # The fields that carry evidence, in the order the corpus lists them.
 VALUE_FIELDS = (
@@ -115,9 +117,10 @@ class CallOutcome:
         """The review gate's last word, the same for the pipeline and ``extract_outcomes``.
 
         A call that reached nobody (voicemail, a dead IVR, no answer) has nothing a person could
-        correct: it is failed, and the failure policy decides what happens next.
+        correct: it is failed, and the failure policy decides what happens next. Unless the phone
+        system read something out that the reader could not place: then a person listens.
         """
-        if reached_nobody:
+        if reached_nobody and all(reason == NO_STATUS for reason in self.review_reasons):
             self.call_outcome, self.needs_review, self.review_reasons = "failed", False, []
         return self
 

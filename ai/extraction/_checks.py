@@ -31,6 +31,7 @@ def review_reasons(outcome: CallOutcome, transcript: str, claim: ClaimContext) -
         _amount_like_a_date,
         _several_claims,
         _ended_abruptly,
+        _facts_unplaced,
     )
     return [reason for check in checks if (reason := check(outcome, call, claim))]
 
@@ -144,4 +145,25 @@ def _ended_abruptly(outcome: CallOutcome, call: Call, claim: ClaimContext) -> st
     last = payer_lines[-1]
     if _CUT_OFF.search(last.text.strip()) or re.search(r"\b(?:disconnect|dropped|line went dead)\b", last.text, re.I):
         return f"The call ends mid-sentence on line {last.n}: what was read last may be incomplete."
+    return None
+
+
+# What only a claim's status reading says: "Claim status: finalized", a code read, an amount paid or applied.
+_CLAIM_FACTS = re.compile(
+    r"\bclaim status(?::| is (?!(?:not )?available))|"
+    r"\b(?:this|the) claim (?:was|has been|is) (?:finalized|adjudicated|processed)\b|"
+    r"\breason code(?: is|:)?\s+\S|\b(?:paid|payment|reimbursement|allowed) amount(?: is| of|:)",
+    re.I,
+)
+_MENU = re.compile(r"\b(?:press|say|enter|dial)\b", re.I)
+
+
+def _facts_unplaced(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
+    """No status was read, yet the payer side read out a claim's details."""
+    if outcome.claim_status != "unknown":
+        return None
+    for line in call.lines:
+        said = [s.text for s in line.sentences if line.payer and not _MENU.search(s.text)]
+        if any(_CLAIM_FACTS.search(text) or spoken.denial_mentions(text) for text in said):
+            return f"Line {line.n} reads out claim details the reader could not place: check the recording."
     return None

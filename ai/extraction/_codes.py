@@ -25,10 +25,12 @@ _GROUP_ALT = "|".join(DENIAL_GROUPS)
 _SPELLED_GROUP = re.compile(r"\b([CPO])[\s.-]{1,2}([ORAI])\b\.?")
 # A code number in words: "sixteen", "one ninety-seven", "two-oh-four", "one zero nine".
 _WORDS = r"[a-z]+(?:-[a-z]+){0,2}(?:\s[a-z]+(?:-[a-z]+){0,2}){0,2}"
-_GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*(\d{{1,3}}\b|{_WORDS})")
+# a number read digit by digit: "9-7", "1-9-7"
+_DIGITS_READ = r"\d(?:-\d){1,2}\b"
+_GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})")
 _GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
 _REASON_CODE = re.compile(
-    rf"\b(?:(?:claim\s+)?adjustment\s+reason|reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+(\d{{1,3}}\b|{_WORDS})",
+    rf"\b(?:(?:claim\s+)?adjustment\s+reason|reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})",
     re.IGNORECASE,
 )
 # The number said next to the word itself: "a sixteen denial", "it denied ninety-six, non-covered".
@@ -64,6 +66,8 @@ def liable_group(text: str) -> str | None:
 def _leading_number(words: str) -> int | None:
     """The number at the start of ``words`` ("sixteen with remark" → 16)."""
     words = words.strip()
+    if re.match(r"\d(?:-\d){1,2}\b", words):
+        return int(re.match(r"\d(?:-\d){1,2}", words).group().replace("-", ""))
     if words[:1].isdigit():
         return int(re.match(r"\d+", words).group())
     toks = [tok for tok in tokens(words) if tok.text != "-"]

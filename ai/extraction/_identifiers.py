@@ -269,9 +269,10 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
     if run is None:
         # "One reference covers both, 5-5-1-2-0-0-8-3": the only number in the answer is the one asked for
         runs = [r for r in spoken.spelled_runs(line.text) if len(r.value) >= 2 or r.value.isdigit()]
-        long_runs = [r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)]
+        # a number read twice ("I'll repeat that: ...") is one number
+        long_runs = list({r.value: r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)}.values())
         whole = [r for r in long_runs if not DANGLING_LETTER.match(line.text[r.end :])]
-        if len(whole) == 1 and len(long_runs) == 1 and len([r for r in runs if len(r.value) >= 3]) == 1:
+        if len(whole) == 1 and len(long_runs) == 1 and len({r.value for r in runs if len(r.value) >= 3}) == 1:
             labelled = _OTHER_IDS.search(line.text[max(0, whole[0].start - 30) : whole[0].start])
             run = None if labelled else whole[0]
     return _corrected_in_line(line.text, run) if run else None

@@ -16,7 +16,7 @@ from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, 
 from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, remarks
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
-from ai.outcome import CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
 
 
 def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
@@ -129,7 +129,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
             confidence -= 0.15
     if status == "unknown":
         confidence = 0.5 if outcome.human_reached else 0.7
-        outcome.flag("No claim status was obtained on this call.")
+        outcome.flag(NO_STATUS)
     if outcome.reference_number is None and outcome.human_reached and status != "unknown":
         confidence -= 0.05
     outcome.confidence = round(max(0.1, min(confidence, 0.95)), 2)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai.extraction import rules
+from ai.extraction import extract_outcome, rules
 from ai.outcome import ClaimContext
 
 CLAIM = ClaimContext(date_of_service="2026-09-14", payer="Great Plains Medicare", call_date=date(2026, 11, 2))
@@ -145,3 +145,51 @@ def test_time_already_gone_by_is_no_wait_and_an_instruction_to_submit_is_work_fo
     assert outcome.claim_status == "not_on_file"
     assert outcome.follow_up_days is None
     assert outcome.call_outcome == "action_required"
+
+
+def test_a_zero_reimbursement_with_the_deductible_read_out_is_a_patient_share_denial():
+    outcome = automated(
+        "User: Claim status: finalized. Provider reimbursement amount: zero dollars and zero cents. Amount applied "
+        "to the beneficiary's Part B deductible: one hundred eighty-one dollars and twenty-four cents. Claim "
+        "adjustment reason code: P R one. To repeat this information, press 1."
+    )
+    assert (outcome.claim_status, outcome.denial_code, outcome.call_outcome) == ("denied", "PR-1", "resolved")
+    assert outcome.paid_amount is None
+
+
+def test_a_code_read_digit_by_digit_is_one_code():
+    outcome = automated("User: This claim was denied. Claim adjustment reason code: C-O, 9-7. Remark code: M-1-4-4.")
+    assert (outcome.denial_code, outcome.remark_codes) == ("CO-97", ["M144"])
+
+
+def test_a_reference_read_twice_in_one_answer_is_that_reference():
+    outcome = with_rep(
+        "User: That claim is in process, give it two weeks.",
+        "AI: May I have a reference number?",
+        "User: Certainly. Let me read it slowly. 1-1-1-0, 3-3-9, 0-6-2. I'll repeat that: 1-1-1-0, 3-3-9, 0-6-2.",
+    )
+    assert outcome.reference_number == "1110339062"
+
+
+def test_an_automated_reading_no_status_could_be_read_from_goes_to_a_person_not_the_retry_policy():
+    outcome = extract_outcome(
+        "\n".join((*IVR_OPENING, "User: Claim status: R seven. To repeat, press 1. Goodbye.")), CLAIM, extractor="rules"
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.human_reached) == ("unknown", "failed", False)
+
+    outcome.settle_review(reached_nobody=True)
+
+    assert outcome.needs_review
+    assert any("could not place" in reason for reason in outcome.review_reasons)
+
+
+def test_a_call_that_reached_nobody_and_heard_nothing_goes_to_the_retry_policy():
+    outcome = extract_outcome(
+        "\n".join((*IVR_OPENING, "User: Our offices are closed today. Please call back tomorrow. Goodbye.")),
+        CLAIM,
+        extractor="rules",
+    )
+
+    outcome.settle_review(reached_nobody=True)
+
+    assert (outcome.call_outcome, outcome.needs_review, outcome.review_reasons) == ("failed", False, [])
