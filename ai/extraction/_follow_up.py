@@ -11,7 +11,8 @@ from ai.extraction._status import CONDITIONAL
 from ai.extraction._transcript import Call, Sentence, confirms
 
 _DEADLINE = re.compile(
-    r"\b(?:within|deadline|due|timely filing|filing limit|from (?:the )?date of|of the (?:letter|request|notice|date)|"
+    r"\b(?:within|deadline|due|timely filing|filing limit|from (?:the )?date of|"
+    r"(?:of|from) the (?:letter|request|notice|date)|"
     r"from receipt|of receipt|to (?:respond|submit|send|appeal|file)|appeal|before)\b|"
     # the practice's time, not the payer's: "You've got a hundred and eighty days."
     r"\byou(?:'ve| have)? got\b|\byou have(?! to)\b",
@@ -43,7 +44,9 @@ _NO_ACTION = re.compile(
     r"\b(?:not asking|don't need|do not need|no need) (?:for )?(?:anything )?(?:from )?"
     r"(?:you|your office|the provider)\b|"
     r"\b(?:customer|member|patient|beneficiary|subscriber|individual)'s (?:piece|part|side|responsibility)\b|"
-    r"\bnothing further\b|\bnot from (?:you|your office|the provider|the office|your end)\b|"
+    r"\bnothing further\b|\bnothing (?:to|we can|you can) (?:resubmit|send|appeal)\b|"
+    r"\b(?:adjust|write) (?:the balance|it|that) off\b|\bthat's all you can do\b|"
+    r"\bnot from (?:you|your office|the provider|the office|your end)\b|"
     r"\bjust (?:the|on the) (?:member|patient|subscriber|beneficiary|family)\b|"
     r"\bnothing(?:'s)? needed\b|\bnothing (?:for|to do)\b|\bno action\b|\bdon't need to (?:send|do)\b|"
     r"\bon the (?:customer|member|patient|beneficiary)\b|\bnothing to do\b",

@@ -245,11 +245,19 @@ _HELD_FOR = re.compile(
 )
 
 
+_NAMED_MATERIAL = re.compile(rf"\W*(?:the\s+|medical\s+|your\s+)?(?:[\w-]+\s+){{0,3}}?{_MATERIAL}\W*", re.I)
+
+
 def _asks_next(following: list[Sentence], sentence: Sentence) -> bool:
-    """The payer's next sentences (on its next lines at most) say what the claim waits for."""
+    """The payer's next sentences (on its next lines at most) say what the claim waits for.
+
+    "Pending. We need the PCS." or, asked "Pending for what?", just "Records."
+    """
     for later in following:
         if later.n - sentence.n > 2 or not later.line.payer or sentence_status(later) in ("in_process", "reprocessing"):
             return False  # "... it's pended. It's sitting in a coding review": the payer's own hold
+        if _NAMED_MATERIAL.fullmatch(later.text):
+            return True
         match = _HELD_FOR.search(later.text)
         if match and not _NEGATED_REQUEST.search(later.text[: match.start()]) and not CONDITIONAL.search(later.text):
             return True
@@ -261,12 +269,24 @@ def _close(event: Event, sentence: Sentence) -> bool:
 
 
 def _pays_too(sentence: Sentence) -> bool:
+    """A sentence that denies one part also pays another: "the visit line paid ninety-five twenty",
+    "The labs and the x-ray paid, and the MRI line denied." """
     pattern = dict(STATUS_CUES)["paid"]
     for match in pattern.finditer(sentence.text):
-        before = sentence.text[: match.start()]
-        if not (_MODAL_BEFORE.search(before) or _NEGATED_BEFORE.search(before)):
-            return any(a.value > 0 for a in spoken.amounts(sentence.text[match.end() :]))
+        before, after = sentence.text[: match.start()], sentence.text[match.end() :]
+        if _MODAL_BEFORE.search(before) or _NEGATED_BEFORE.search(before):
+            continue
+        if re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", after, re.I):
+            continue
+        clause = re.split(r"[,;]", before)[-1]
+        return any(a.value > 0 for a in spoken.amounts(after)) or bool(
+            _PART.search(clause) or _NAMED_PART.search(clause)
+        )
     return False
+
+
+# A part named by what it is: "the labs and the x-ray paid".
+_NAMED_PART = re.compile(r"\b(?:labs?|x-?rays?|visit|injection|office visit|e/?m|imaging|drug|supplies)\b", re.I)
 
 
 def sentence_status(sentence: Sentence) -> str | None:
@@ -354,7 +374,9 @@ def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
     return match is not None and line_level(sentence) and not _SHARE_NEGATED.search(sentence.text[: match.start()])
 
 
-_PAYER_COVERED = re.compile(r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?$", re.I)
+_PAYER_COVERED = re.compile(
+    r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:full\s+|whole\s+|entire\s+)?$", re.I
+)
 
 
 def _share_asked(call: Call, sentence: Sentence) -> bool:

@@ -195,3 +195,40 @@ def test_a_share_the_payer_picked_up_is_not_the_patients():
         "October twenty-ninth, and she has no cost share."
     )
     assert outcome.claim_status == "paid"
+
+
+def test_a_terse_pending_answered_with_what_is_missing_waits_on_the_office():
+    outcome = extract(
+        "User: Pending.",
+        "AI: Pending for what?",
+        "User: Records.",
+        "AI: Is there a deadline?",
+        "User: Forty-five days from the request.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == (
+        "pending_info",
+        "action_required",
+        None,
+    )
+
+
+def test_parts_paid_and_a_part_denied_in_one_sentence_is_a_partial_payment():
+    outcome = extract(
+        "User: This one's got three lines. The labs and the x-ray paid, and the MRI line denied, CO-197.",
+        "AI: How much was paid?",
+        "User: Two eighteen and change... two eighteen forty-five.",
+    )
+    assert (outcome.claim_status, outcome.denial_code, outcome.paid_amount) == (
+        "partially_paid",
+        "CO-197",
+        Decimal("218.45"),
+    )
+
+
+def test_a_provider_liability_denial_with_nothing_left_to_do_is_resolved():
+    outcome = extract(
+        "User: That denied, reason code ninety-six, non-covered, group code CO. You can't bill her for it.",
+        "AI: So there's nothing to resubmit, and we'll adjust the balance off.",
+        "User: That's right. That's all you can do with that one.",
+    )
+    assert (outcome.denial_code, outcome.call_outcome) == ("CO-96", "resolved")
