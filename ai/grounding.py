@@ -93,10 +93,10 @@ def _states_date(value: object, text: str, today: date | None = None) -> bool:
 
 
 def _states_denial(value: object, text: str) -> bool:
-    match = re.fullmatch(r"([A-Z]{2})?-?(\d{1,3})", re.sub(r"\s+", "", str(value).upper()))
+    match = re.fullmatch(r"([A-Z]{2})?-?([ABDPWY]?)(\d{1,3})", re.sub(r"\s+", "", str(value).upper()))
     if not match:
         return False
-    group, number = match.group(1), str(int(match.group(2)))
+    group, number = match.group(1), match.group(2) + str(int(match.group(3)))
     sentences = re.split(r"(?<=[.?!])\s+", text)
     # a code said bare at the start of a sentence ("One ninety-seven, no authorization on file")
     # or as a correction of the one before ("reason code twenty-six. No, I'm sorry, twenty-seven.")

@@ -27,6 +27,10 @@ _SPELLED_GROUP = re.compile(r"\b([CPO])[\s.-]{1,2}([ORAI])\b\.?")
 _WORDS = r"[a-z]+(?:-[a-z]+){0,2}(?:\s[a-z]+(?:-[a-z]+){0,2}){0,2}"
 # a number read digit by digit: "9-7", "1-9-7"
 _DIGITS_READ = r"\d(?:-\d){1,2}\b"
+_GROUP_THEN_LETTER_CODE = re.compile(
+    rf"\b({_GROUP_ALT})\b[\s,-]*\b([ABDPWY])\b(?:,?\s+(?:as in|like|for)\s+[A-Za-z]+)?[\s,-]*"
+    rf"(\d{{1,2}}\b|[a-z]+(?:-[a-z]+)?)"
+)
 _GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})")
 _GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
 _REASON_CODE = re.compile(
@@ -97,7 +101,14 @@ def denial_mentions(text: str) -> list[DenialMention]:
     reason code 50", "reason code 22, group code CO", "denial code is 197" (no group)."""
     text = _SPELLED_GROUP.sub(lambda m: m.group(1) + m.group(2), text)
     found: list[DenialMention] = []
+    for m in _GROUP_THEN_LETTER_CODE.finditer(text):
+        # the lettered reason codes: "C-O, B twenty", "CO, B as in bravo, seven" (CO-B20, CO-B7)
+        number = _leading_number(m.group(3))
+        if number is not None and 1 <= number <= 99:
+            found.append(DenialMention(m.group(1), f"{m.group(2).upper()}{number}", m.start(), m.end()))
     for m in _GROUP_THEN_NUMBER.finditer(text):
+        if any(f.start <= m.start() < f.end for f in found):
+            continue
         number = _leading_number(m.group(2))
         if number is not None and 1 <= number <= 299:
             found.append(DenialMention(m.group(1), str(number), m.start(), m.end()))

@@ -41,6 +41,9 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bback for (?:an? )?(?:re-?processing|adjustment|re-?adjudication)\b|\bre-?process(?:ing|ed)?\b|"
             r"\bre-?adjudicat\w*|\breopen(?:ed|ing)? (?:the|this|that|it)\b|"
             r"\b(?:opened|open|submitted|put in) an? (?:adjustment|reconsideration)(?: request)? (?:on|for)\b|"
+            # the rep sends it back: "Sending it back now." (not "we sent it back to you")
+            r"\b(?:i'm |i am |we're |we are |i'll |we'll )?sending (?:it|this|that|the claim) back\b"
+            r"(?! to (?:you|your))|"
             # an adjustment under way: "currently being adjusted", "sent the claim back to be adjusted"
             r"\b(?:being|to be|get(?:ting)?) (?:re-?)?adjusted\b|"
             r"\badjustment (?:is )?(?:pending|in progress|under ?way)\b|"
@@ -80,7 +83,7 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:didn't|couldn't|could not|did not|unable to) (?:find|locate) (?:a|any|the) claims?\b|"
             r"\bno claims? (?:was|were|has been) (?:found|received)\b|\bnever (?:received|got) (?:it|the claim|that)\b|"
             # "it's not in the claims system yet", "it just hasn't loaded", "it never made it to us"
-            r"\bnot in (?:the |our )?(?:claims? )?system yet\b|\bhas(?:n't| not) (?:been )?loaded\b|"
+            r"\bnot in (?:the |our )?(?:claims? )?system(?: yet| at all)?\b|\bhas(?:n't| not) (?:been )?loaded\b|"
             r"\bnever made it (?:to us|in|here|over)\b|\b(?:don't|do not) (?:have|see) anything (?:for|under|on)\b|"
             r"\bjust not (?:here|in)\b",
             re.I,

@@ -232,3 +232,25 @@ def test_a_provider_liability_denial_with_nothing_left_to_do_is_resolved():
         "User: That's right. That's all you can do with that one.",
     )
     assert (outcome.denial_code, outcome.call_outcome) == ("CO-96", "resolved")
+
+
+@pytest.mark.parametrize(
+    "said, code",
+    [
+        ("User: The technical line denied. C-O, B twenty. The hospital billed the technical.", "CO-B20"),
+        ("User: That claim denied. It's CO, B as in bravo, seven. The provider wasn't credentialed.", "CO-B7"),
+    ],
+)
+def test_lettered_reason_codes_are_read_with_their_letter(said, code):
+    assert extract(said).denial_code == code
+
+
+@pytest.mark.parametrize(
+    "said, status",
+    [
+        ("User: Nothing. Not in the system at all. Send it in.", "not_on_file"),
+        ("User: Modifier was missing on our end. Sending it back now. Call back Wednesday next week.", "reprocessing"),
+    ],
+)
+def test_terse_not_on_file_and_sent_back(said, status):
+    assert extract(said).claim_status == status
