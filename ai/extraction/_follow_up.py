@@ -20,6 +20,7 @@ _DEADLINE = re.compile(
 )
 _RECALL = re.compile(
     r"\b(?:call (?:us )?back|check (?:back|again)|give us a call|follow up|if you don't see|expect|look for it|"
+    r"give it (?:till|until|to)|"
     r"call(?:ing)? (?:after|before|on or after|around)|should "
     r"(?:pay|come out|release|finalize|be|show)|remit(?:tance)? dated|call again)\b",
     re.I,
@@ -92,7 +93,7 @@ def follow_up_wait(call: Call, sentences: list[Sentence]) -> tuple[int, int] | N
             if 1 <= days <= 180:
                 found = (days, sentence.n)
         said = sentence.line.payer or sentence.line.confirmed_by is not None
-        if today is not None and said and _RECALL.search(sentence.text):
+        if today is not None and said and (_RECALL.search(sentence.text) or _answers_recall(call, sentence)):
             for mention in spoken.dates(sentence.text):
                 before = sentence.text[: mention.start]
                 # a bare day ("the fifteenth") counts only as when to call: "call back after the fifteenth"
@@ -114,13 +115,26 @@ _PAYER_WAIT = re.compile(
     r"\bbefore (?:calling|you call|checking)(?: back| again| in)?\b|\ballow\b[^.]{0,40}\b(?:days|weeks)\b",
     re.I,
 )
+
+
+def _answers_recall(call: Call, sentence: Sentence) -> bool:
+    """The payer answers the agent's "should we call back after December first?": "After the first, yes." """
+    asked = call.before(sentence.line)
+    return sentence.line.payer and asked is not None and not asked.payer and bool(_RECALL.search(asked.text))
+
+
 _LOOKBACK = re.compile(
     r"\b(?:in|over|within|for|during) the (?:last|past|previous|prior)\s+$|"
     # time already gone by: "it's been almost two months", "it has been over sixty days"
     r"\b(?:it's|it has|it had|that's|has|have|had) been (?:about |almost |nearly |over |more than |at least |only )?$",
     re.I,
 )
-_WHEN_AT = re.compile(r"\b(?:after|on|by|around|past)\s+$", re.I)
+# What makes a bare day a call-back date: "after the fifteenth", "Thursday the twelfth".
+_WHEN_AT = re.compile(
+    r"\b(?:after|on|by|around|past|till|until|monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+"
+    r"(?:the\s+)?$",
+    re.I,
+)
 _FROM_RECEIPT = re.compile(
     r"\s+(?:from|after) (?:the )?(?:date (?:it was |we )?received|date of receipt|receipt|received date)\b", re.I
 )

@@ -150,7 +150,11 @@ def _run_after(text: str, end: int, min_len: int = 4) -> spoken.Spelled | None:
         if len(run.value) >= min_len and any(c.isdigit() for c in run.value):
             if following is not None and _CONTINUED.fullmatch(text[run.end : following.start]):
                 return None
-            if DANGLING_LETTER.match(text[run.end :]) or _interrupted(text, run, following):
+            if (
+                DANGLING_LETTER.match(text[run.end :])
+                or _interrupted(text, run, following)
+                or _GAP.match(text[run.end :])
+            ):
                 return None
             return run
         if len(run.value) >= min_len:
@@ -164,6 +168,10 @@ _CONTINUED = re.compile(r"[\s,]*(?:and|then|and then|followed by|plus|space)[\s,
 
 # A word the reading stumbled on, between characters joined the same way: "4, 4, oh, one, nyner, two".
 _STUMBLE = re.compile(r"\s*[,-]\s*([a-z']+)\s*[,-]\s*$")
+
+
+# Speech the transcript could not make out, inside a reading: "1-2-[inaudible]-8-4".
+_GAP = re.compile(r"[\s,.-]*[\[(](?:inaudible|unintelligible|crosstalk|static|garbled|indiscernible)[^\])]*[\])]", re.I)
 
 
 def _interrupted(text: str, run: spoken.Spelled, following: spoken.Spelled | None) -> bool:
@@ -271,7 +279,9 @@ def _asked_value(call: Call, line: Line, ask: re.Pattern[str]) -> spoken.Spelled
         runs = [r for r in spoken.spelled_runs(line.text) if len(r.value) >= 2 or r.value.isdigit()]
         # a number read twice ("I'll repeat that: ...") is one number
         long_runs = list({r.value: r for r in runs if len(r.value) >= 6 and any(c.isdigit() for c in r.value)}.values())
-        whole = [r for r in long_runs if not DANGLING_LETTER.match(line.text[r.end :])]
+        whole = [
+            r for r in long_runs if not (DANGLING_LETTER.match(line.text[r.end :]) or _GAP.match(line.text[r.end :]))
+        ]
         if len(whole) == 1 and len(long_runs) == 1 and len({r.value for r in runs if len(r.value) >= 3}) == 1:
             labelled = _OTHER_IDS.search(line.text[max(0, whole[0].start - 30) : whole[0].start])
             run = None if labelled else whole[0]

@@ -254,3 +254,27 @@ def test_lettered_reason_codes_are_read_with_their_letter(said, code):
 )
 def test_terse_not_on_file_and_sent_back(said, status):
     assert extract(said).claim_status == status
+
+
+def test_a_reference_with_a_gap_the_transcript_could_not_make_out_is_left_for_a_person():
+    outcome = extract(
+        "User: That's in process, give it two weeks.",
+        "AI: Could I have a reference number?",
+        "User: Sure, it's M-O-L, 2-6, 1-2-[inaudible]-8-4.",
+    )
+    assert outcome.reference_number is None
+    assert outcome.needs_review
+
+
+@pytest.mark.parametrize(
+    "lines, days",
+    [
+        (("AI: So we should call back after November nineteenth?", "User: After the nineteenth, yes."), 11),
+        (("User: I'd check back Thursday the twelfth.",), 3),
+        (("User: I'd give it until November twentieth.",), 11),
+        (("AI: Would Monday the sixteenth work for a call back?", "User: Make it Wednesday the eighteenth."), 9),
+    ],
+)
+def test_call_back_dates_pinned_in_conversation(lines, days):
+    outcome = extract("User: It's in process, nothing needed from you.", *lines)
+    assert outcome.follow_up_days in (days, days + 1)  # "after the nineteenth" is the twentieth
