@@ -60,7 +60,13 @@ def _shorthand(groups: list[Group]) -> Decimal | None:
         # "twelve oh four fifty" → 1204.50: hundreds, "oh" and a digit, then the cents
         if kinds[0] == "small" and 10 <= a <= 99 and kinds[1] == "cents" and kinds[2] != "cents" and 10 <= c <= 99:
             return Decimal(a * 100 + b) + Decimal(c) / 100
+        # "twelve eighty-six forty" → 1286.40: two pairs of dollars, then the cents
+        if all(k == "small" for k in kinds) and 10 <= a <= 99 and 10 <= b <= 99 and 10 <= c <= 99:
+            return Decimal(a * 100 + b) + Decimal(c) / 100
     return None
+
+
+_THOUSAND_PAUSE = re.compile(r"(?<=thousand),(?=\s+[a-z])", re.I)
 
 
 def amounts(text: str) -> list[Amount]:
@@ -70,6 +76,8 @@ def amounts(text: str) -> list[Amount]:
     spelled identifiers are not money.
     """
     found: list[Amount] = []
+    # "one thousand, one hundred fourteen dollars": the comma is a pause, not a break (same length, spans hold)
+    text = _THOUSAND_PAUSE.sub(" ", text)
     taken: list[tuple[int, int]] = [(d.start, d.end) for d in dates(text)]
     for m in _DIGIT_MONEY.finditer(text):
         whole = m.group(1) or m.group(3) or m.group(5) or m.group(7)
@@ -131,7 +139,8 @@ def amounts(text: str) -> list[Amount]:
             whole = _shorthand(groups) if len(groups) == 1 else None
             cents_groups, k = _decimals_after(toks, j + 1)
             value = whole + cents_groups if whole is not None and cents_groups is not None else None
-            if value is not None and not (k < len(toks) and toks[k].low in ("percent", "%")):
+            # "twelve point six K" is a round figure in thousands, never the amount paid
+            if value is not None and not (k < len(toks) and toks[k].low in ("percent", "%", "k", "grand")):
                 explicit, end, after = True, toks[k - 1].end, k
             else:
                 value, after = None, max(k, j + 1)

@@ -423,7 +423,8 @@ def _after_part_paid(stretch: list[Event], event: Event) -> bool:
 # A part of the claim rather than the claim: "the lab line", "the office visit", "the other two units".
 _PART = re.compile(
     # a claim line, not the phone line ("the automated line says", "stay on the line")
-    r"(?<!automated )(?<!phone )(?<!provider )(?<!service )(?<!on the )(?<!help )\blines?\b|\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
+    r"(?<!automated )(?<!phone )(?<!provider )(?<!service )(?<!on the )(?<!help )\blines?\b|"
+    r"\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
     r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",
     re.I,
 )

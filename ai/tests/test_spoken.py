@@ -288,3 +288,17 @@ def test_it_reads_a_date_field_read_out_in_pairs():
     assert mention.resolve(date(2026, 3, 13)) == date(2025, 4, 15)
     # pairs without a date label are how identifiers are read
     assert spoken.dates("reference zero three, zero six, twenty-six") == []
+
+
+@pytest.mark.parametrize(
+    "said, value",
+    [
+        ("one thousand, one hundred fourteen dollars and twenty-two cents", "1114.22"),
+        ("two thousand, forty-seven dollars and ninety-one cents", "2047.91"),
+        ("Payment was twelve eighty-six forty.", "1286.40"),
+        ("Thirty-nine sixty-four eighty.", "3964.80"),
+        ("twelve point six K, twelve thousand six hundred forty even", "12640.00"),
+    ],
+)
+def test_amounts_in_the_thousands_as_reps_say_them(said, value):
+    assert [str(a.value) for a in spoken.amounts(said)] == [value]
