@@ -86,6 +86,16 @@ def _dated(toks: list[Token], k: int) -> bool:
     return k < len(toks) and (toks[k].low in MONTHS or _ordinal(toks, k)[0] is not None)
 
 
+_SPAN = ("through", "thru", "to", "-", "and")
+
+
+def _opening_days(toks: list[Token], i: int) -> bool:
+    """A weekday in a span of days, "Monday through Friday": when a line is open, not a date."""
+    after = i + 2 < len(toks) and toks[i + 1].low in _SPAN and toks[i + 2].low in WEEKDAYS
+    before = i >= 2 and toks[i - 1].low in _SPAN and toks[i - 2].low in WEEKDAYS
+    return after or before
+
+
 def _weekday(today: date, weekday: int, offset: int, direction: str) -> date:
     delta = weekday - today.weekday()
     if offset < 0 or (offset == 0 and direction == "past"):
@@ -247,7 +257,7 @@ def dates(text: str) -> list[DateMention]:
             found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=off))
             i = k + 1
             continue
-        if low in WEEKDAYS and not _dated(toks, i + 1):
+        if low in WEEKDAYS and not _dated(toks, i + 1) and not _opening_days(toks, i):
             # a weekday alone, "call back Wednesday": the next one ahead, or the last one behind;
             # "Thursday after next" is the one a week later
             later = i + 2 < len(toks) and toks[i + 1].low == "after" and toks[i + 2].low == "next"

@@ -241,7 +241,7 @@ def _bare_pend(sentence: Sentence) -> bool:
 
 # What the payer goes on to say it holds the claim for: "We need the PCS.", "We're holding it for the primary's EOB."
 _HELD_FOR = re.compile(
-    r"\b(?:we|i|they) (?:still )?need\b|\bneed(?:s|ed)? (?:the|a|an|your|her|his|their)\b|"
+    r"(?<!what )\b(?:we|i|they) (?:still )?need\b|\bneed(?:s|ed)? (?:the|a|an|your|her|his|their)\b|"
     r"\bholding (?:it|the claim|this|that) (?:for|until)\b|\b(?:waiting|wait) (?:on|for)\b|\bmissing\b|"
     r"\b(?:requested|asked for)\b",
     re.I,

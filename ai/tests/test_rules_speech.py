@@ -278,3 +278,19 @@ def test_a_reference_with_a_gap_the_transcript_could_not_make_out_is_left_for_a_
 def test_call_back_dates_pinned_in_conversation(lines, days):
     outcome = extract("User: It's in process, nothing needed from you.", *lines)
     assert outcome.follow_up_days in (days, days + 1)  # "after the nineteenth" is the twentieth
+
+
+def test_opening_days_are_no_call_back_date():
+    outcome = extract(
+        "User: We received it November sixth and it's being processed. Allow up to ten more business days.",
+        "User: Please call back during normal business hours, Monday through Friday.",
+    )
+    assert (outcome.claim_status, outcome.follow_up_days) == ("in_process", 14)
+
+
+def test_a_reviewer_who_has_what_they_need_asks_nothing_of_the_office():
+    outcome = extract(
+        "User: The claim is pended while the appeal is reviewed.",
+        "User: The file's complete. The reviewer has what they need. Call back in thirty days.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("in_process", "follow_up", 30)
