@@ -113,6 +113,13 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
                 "check whose payment this is and whether it stands."
             )
             confidence -= 0.1
+        elif overtaken and Decimal(paid.value) > 0:
+            # a payment then a denial with no take-back: one part may have paid (a partial payment)
+            outcome.flag(
+                f"A payment of ${paid.value} was read out on line {paid.lines[0]} of a claim read as denied: "
+                "check whether part of the claim was paid."
+            )
+            confidence -= 0.1
         if status in ("paid", "partially_paid") and outcome.paid_amount is None:
             outcome.flag("The claim was paid but no paid amount was stated.")
             confidence -= 0.1

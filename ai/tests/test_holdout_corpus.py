@@ -154,7 +154,7 @@ FRESH = {
             "human_reached": 0.95,
         },
         0.86,
-        (0.82, 3),
+        (0.79, 0),
     ),
     "noisy": (
         "calls-noisy.jsonl",
@@ -235,7 +235,7 @@ FRESH = {
             "reference_number": 0.95,
             "denial_code": 0.92,
             "paid_amount": 0.92,
-            "follow_up_days": 0.9,
+            "follow_up_days": 0.92,
             "call_outcome": 0.87,
             "rep_name": 0.97,
             "remark_codes": 0.97,
@@ -243,8 +243,8 @@ FRESH = {
             "payment_date": 0.95,
             "human_reached": 0.97,
         },
-        0.76,
-        (0.79, 6),
+        0.78,
+        (0.79, 5),
     ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})

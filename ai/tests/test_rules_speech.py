@@ -294,3 +294,12 @@ def test_a_reviewer_who_has_what_they_need_asks_nothing_of_the_office():
         "User: The file's complete. The reviewer has what they need. Call back in thirty days.",
     )
     assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("in_process", "follow_up", 30)
+
+
+def test_a_payment_read_before_a_denial_with_no_take_back_is_held_for_a_person():
+    outcome = extract(
+        "User: The office visit paid seventy-two forty on October thirtieth.",
+        "User: And the claim was denied, C-O sixteen, missing the referring provider.",
+    )
+    assert outcome.needs_review
+    assert any("check whether part of the claim was paid" in reason for reason in outcome.review_reasons)
