@@ -12,10 +12,10 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ai.extraction import spoken
+from ai.extraction._payment import READ_BACK_LEAD
 from ai.extraction._transcript import Call, read_call
 from ai.outcome import CallOutcome, ClaimContext
 
-_READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
 # Codes whose meaning is the patient's share: with a provider group they are a misreading.
 _PATIENT_SHARE_CODES = {"1", "2", "3", "66"}
 
@@ -67,7 +67,7 @@ def _amount_against_read_back(outcome: CallOutcome, call: Call, claim: ClaimCont
         return None
     heard = [a for a in spoken.amounts(repeat.text) if a.explicit]
     lead_in = repeat.text[: heard[0].start].strip(" $") if heard else None
-    if lead_in is not None and _READ_BACK_LEAD.fullmatch(lead_in) and heard[0].value != outcome.paid_amount:
+    if lead_in is not None and READ_BACK_LEAD.fullmatch(lead_in) and heard[0].value != outcome.paid_amount:
         return (
             f"The agent repeated the paid amount as ${heard[0].value} on line {repeat.n}, "
             f"not ${outcome.paid_amount} as read: check the recording."

@@ -178,10 +178,11 @@ def _read_back(call: Call, sentence: Sentence, found: Value | None, amount: spok
         return False
     said = call.before(sentence.line)
     lead_in = sentence.text[: amount.start].strip(" $")
-    return said is not None and said.n == found.lines[0] and bool(_READ_BACK_LEAD.fullmatch(lead_in))
+    return said is not None and said.n == found.lines[0] and bool(READ_BACK_LEAD.fullmatch(lead_in))
 
 
-_READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
+# What may come before an amount the agent repeats: "So, one hundred ..." (also the gate's read-back check).
+READ_BACK_LEAD = re.compile(r"(?:(?:so|okay|ok|got it|that's|that is|and)[\s,]*)*", re.I)
 
 
 def _restates(between: str) -> bool:
