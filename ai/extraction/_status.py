@@ -195,8 +195,9 @@ _EARLIER = re.compile(
 
 
 def status_events(call: Call) -> list[Event]:
-    """Status statements in call order; a denial told as history is dropped once a newer status follows."""
-    events = _events(call)
+    """Status statements in call order; a denial told as history is dropped once a newer status follows,
+    and what a denial needs to be fixed is the denial's remedy, not a new status."""
+    events = _remedies_dropped(_events(call))
     return [
         event
         for index, event in enumerate(events)
@@ -206,6 +207,21 @@ def status_events(call: Call) -> list[Event]:
             and any(later.status != "denied" for later in events[index + 1 :])
         )
     ]
+
+
+_HELD = re.compile(r"\bpend|\bhold\b|\bsuspend|\bwait|\buntil\b|\bstill need", re.I)
+
+
+def _remedies_dropped(events: list[Event]) -> list[Event]:
+    """ "That denied for timely filing. We need the clearinghouse acceptance report.": the report is
+    what fixes the denial; the claim is not held for it unless the payer says it is."""
+    kept: list[Event] = []
+    for event in events:
+        after_denial = kept and kept[-1].status == "denied" and event.sentence.n - kept[-1].sentence.n <= 2
+        if event.status == "pending_info" and after_denial and not _HELD.search(event.sentence.text):
+            continue
+        kept.append(event)
+    return kept
 
 
 def _events(call: Call) -> list[Event]:
@@ -316,6 +332,13 @@ _DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
 
 
 # The office told to act ("Send a corrected claim", "you'd resubmit"), not the payer ("I'll send it back").
+_HYPOTHETICAL_BEFORE = re.compile(r"\b(?:would|could|might)\s+(?:\w+\s+){0,3}$", re.I)
+# A request already answered: "We got your response to the additional documentation request".
+_ANSWERED = re.compile(
+    r"\b(?:got|received|have|has) (?:your|the|their|her|his) "
+    r"(?:response|records|documentation|information|notes|reply)\b",
+    re.I,
+)
 _OFFICE_ACTS = re.compile(
     r"(?:^|[.;]\s*)\W*(?:please\s+)?(?:send|submit|resubmit|refile|correct|fax|upload)\b|"
     r"\byou(?:'ll|'d| will| would| need to| should| can| have to)?\s+(?:\w+\s+)?"
@@ -329,8 +352,10 @@ def _text_status(text: str) -> str | None:
         for match in pattern.finditer(text):
             before = text[: match.start()]
             conditional = _conditional(text, match.start(), match.end())
-            if kind in ("paid", "denied", "not_on_file", "in_process", "reprocessing") and conditional:
+            if kind in ("paid", "denied", "not_on_file", "in_process", "reprocessing", "pending_info") and conditional:
                 continue
+            if kind == "pending_info" and (_HYPOTHETICAL_BEFORE.search(before) or _ANSWERED.search(text)):
+                continue  # "the provider would need to send ...", "we got your response to the request"
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
             if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):

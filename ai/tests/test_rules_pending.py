@@ -102,3 +102,35 @@ def test_a_claim_suspended_for_the_payers_own_review_is_in_process():
         ClaimContext(date_of_service="2026-09-03", call_date=date(2026, 11, 2)),
     )
     assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("in_process", "follow_up", 14)
+
+
+@pytest.mark.parametrize(
+    "lines, status",
+    [
+        # what fixes a denial is its remedy, not a hold
+        (
+            (
+                "User: That denied for timely filing, C-O twenty-nine.",
+                "User: We need the clearinghouse acceptance report showing our payer ID.",
+            ),
+            "denied",
+        ),
+        # a request already answered
+        (
+            ("User: We got your response to the additional documentation request, and it's in medical review now.",),
+            "in_process",
+        ),
+        # a condition on a letter that may come
+        (("User: It's in process. Call back in thirty days if you haven't gotten the letter.",), "in_process"),
+        # what the provider would need to do
+        (
+            (
+                "User: The visit limit was reached, so it denied.",
+                "User: The provider would need to send a request for more visits with a letter of medical necessity.",
+            ),
+            "denied",
+        ),
+    ],
+)
+def test_what_is_not_a_hold_for_information(lines, status):
+    assert extract(*lines).claim_status == status
