@@ -16,6 +16,8 @@ _PAY_CUE = re.compile(
     r"\b(?:we|they) (?:sent|issued|released)\b|\b(?:check|eft|draft) (?:for|of|in the amount of)\b",
     re.I,
 )
+# The sum of what a sentence said was paid: "..., total sixty-two forty".
+_TOTAL = re.compile(r"(?:^|[,;]\s*|\band\s+)(?:a\s+|the\s+)?total(?:\s+of|\s+is|\s+was)?\s*$", re.I)
 # The payment named right after the amount: "One eighty-eight seventy-five, paid two weeks ago".
 _PAY_AFTER = re.compile(r"^(?:\s*even)?[\s,]*(?:was |were )?(?:paid|issued|went out|sent|released)\b", re.I)
 _OTHER_AMOUNT_CUE = re.compile(
@@ -100,6 +102,8 @@ def paid_amount(call: Call) -> Value | None:
             if since_paid is not None and _restates(since_paid + " " + before) and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
+            if _TOTAL.search(before) and _PAY_CUE.search(sentence.text[: amount.start]):
+                cue = "pay"  # "the vaccine lines paid, ninety-four sixty and ..., total sixty-two forty"
             if _OWNED_BY_OTHER.match(sentence.text[amount.end :]) or (
                 cue == "pay" and others is not None and _paid_by_other(sentence.text[: amount.start], others)
             ):

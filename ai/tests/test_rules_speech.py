@@ -303,3 +303,11 @@ def test_a_payment_read_before_a_denial_with_no_take_back_is_held_for_a_person()
     )
     assert outcome.needs_review
     assert any("check whether part of the claim was paid" in reason for reason in outcome.review_reasons)
+
+
+def test_the_total_of_what_a_sentence_said_was_paid_is_the_paid_amount():
+    outcome = extract(
+        "User: The vaccine admin lines paid, ninety-four sixty and ninety-four sixty-one, total sixty-two forty, "
+        "on October twenty-ninth."
+    )
+    assert outcome.paid_amount == Decimal("62.40")
