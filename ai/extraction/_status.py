@@ -339,6 +339,7 @@ _ANSWERED = re.compile(
     r"(?:response|records|documentation|information|notes|reply)\b",
     re.I,
 )
+_YOU_WOULD = re.compile(r"\byou(?:'d| (?:can|could|may|would|need to|have to))\b", re.I)
 _OFFICE_ACTS = re.compile(
     r"(?:^|[.;]\s*)\W*(?:please\s+)?(?:send|submit|resubmit|refile|correct|fax|upload)\b|"
     r"\byou(?:'ll|'d| will| would| need to| should| can| have to)?\s+(?:\w+\s+)?"
@@ -366,8 +367,8 @@ def _text_status(text: str) -> str | None:
                 continue  # "the primary paid more than our allowed": another payer's payment
             if kind == "denied" and re.search(r"\b(?:yet|still|so far)\b", text, re.I) and "denied" not in text.lower():
                 continue  # "nothing paid yet" is a claim still in process
-            if kind == "reprocessing" and re.search(r"\byou (?:can|could|may|would)\b", text, re.I):
-                continue
+            if kind == "reprocessing" and _YOU_WOULD.search(text):
+                continue  # "you'd need to request a retro auth and ask for the line to be reprocessed"
             if kind == "reprocessing" and _MODAL_BEFORE.search(before) and _OFFICE_ACTS.search(before):
                 continue  # "Send a corrected claim ... and that line will reprocess": once the office acts
             if kind == "reprocessing" and _DONE_REPROCESSING.fullmatch(match.group()):

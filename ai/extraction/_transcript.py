@@ -302,6 +302,14 @@ def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
     visit's.
     """
     dos = _parse_iso(claim.date_of_service)
+    # a claim with several visits: the dates the agent gives as its dates of service are all its own
+    also = {
+        (m.month, m.day)
+        for line in lines
+        if not line.payer and _DATES_OF_SERVICE.search(line.text)
+        for m in spoken.dates(line.text)
+        if m.day is not None and m.month is not None
+    }
     other = False
     last_in_scope = True  # the sentence before, in call order
     for line in lines:
@@ -314,7 +322,9 @@ def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
         previous_out = False
         for sentence in line.sentences:
             acted = (dos, claim.call_date) if last_in_scope else None
-            elsewhere = line.payer and (_OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos, acted))
+            elsewhere = line.payer and (
+                _OTHER_CLAIM.search(sentence.text) or _other_dos(sentence.text, dos, acted, also)
+            )
             # "... another one from the nineteenth. That one paid forty-two ten.": still the other claim
             elsewhere = elsewhere or (line.payer and previous_out and _THAT_ONE.match(sentence.text))
             if other or elsewhere:
@@ -323,6 +333,7 @@ def _mark_scope(lines: list[Line], claim: ClaimContext) -> None:
             last_in_scope = sentence.in_scope
 
 
+_DATES_OF_SERVICE = re.compile(r"\bdates of service\b", re.I)
 _ACTION_ON = re.compile(
     r"\b(?:sent|mailed|faxed|requested|asked|received|got|issued|submitted|notified)\b[^.;?!]*?\bon\s+(?:the\s+)?$",
     re.I,
@@ -349,11 +360,14 @@ def _mentions_dos(text: str, dos: date | None) -> bool:
     return any(m.day == dos.day and m.month in (None, dos.month) for m in spoken.dates(text) if m.day is not None)
 
 
-def _other_dos(text: str, dos: date | None, acted: tuple[date, date | None] | None = None) -> bool:
+def _other_dos(
+    text: str, dos: date | None, acted: tuple[date, date | None] | None = None, also: set | frozenset = frozenset()
+) -> bool:
     """A sentence that names a date of service other than the claim's (and not the claim's).
 
     With ``acted`` (the date of service and the call date), a date the payer did something on
-    between the two is not a date of service.
+    between the two is not a date of service; ``also`` holds the claim's other dates of service
+    as (month, day).
     """
     if dos is None:
         return False
@@ -362,7 +376,7 @@ def _other_dos(text: str, dos: date | None, acted: tuple[date, date | None] | No
         if mention.day is None or (acted is not None and _action_date(text, mention, *acted)):
             continue
         same = mention.day == dos.day and mention.month in (None, dos.month)
-        if same:
+        if same or (mention.month, mention.day) in also:
             return False
         if _DOS_LEAD.search(text[: mention.start]) or re.match(
             r"\s*(?:claim|visit|date of service)\b", text[mention.end :]

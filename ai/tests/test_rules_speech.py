@@ -311,3 +311,25 @@ def test_the_total_of_what_a_sentence_said_was_paid_is_the_paid_amount():
         "on October twenty-ninth."
     )
     assert outcome.paid_amount == Decimal("62.40")
+
+
+def test_a_claim_with_two_visits_keeps_both_and_a_reprocessing_that_waits_on_the_office_is_not_yet():
+    claim = ClaimContext(date_of_service="2026-09-10", billed_amount="420.00", call_date=date(2026, 11, 9))
+    outcome = extract_outcome(
+        "\n".join(
+            (
+                "User: Provider services, this is Colleen.",
+                "AI: Hi Colleen, the claim has two lines, dates of service September 10th and September 17th.",
+                "User: So line one, September tenth, paid one thirty-one twenty on October thirteenth. Line two, "
+                "September seventeenth, denied, CO-197, authorization absent.",
+                "User: You'd need to request a retro auth and then ask for the line to be reprocessed.",
+            )
+        ),
+        claim,
+        extractor="rules",
+    )
+    assert (outcome.claim_status, outcome.denial_code, outcome.call_outcome) == (
+        "partially_paid",
+        "CO-197",
+        "action_required",
+    )
