@@ -55,6 +55,12 @@ _NO_ACTION = re.compile(
 )
 
 
+# A denied part the payer says is settled for good.
+_FINAL = re.compile(
+    r"\bfinal (?:\w+ )?(?:edit|denial|decision)\b|\bcontractual write-?off\b|\bnothing to do on\b|"
+    r"\bwon't change (?:it|that|anything)\b",
+    re.I,
+)
 # An appeal the payer is deciding: the office waits for its answer.
 _APPEAL_UNDER_WAY = re.compile(
     r"\b(?:appeal|reconsideration|redetermination)\b[^.]{0,60}?\b(?:with (?:a|the) reviewer|under review|in review|"
@@ -209,7 +215,9 @@ def call_outcome(
         return "resolved", []
     if status == "partially_paid":
         # a denied line needs work; a patient-responsibility adjustment does not
-        if (denial and not denial.startswith("PR-")) or (
+        # "that's a final bundling edit, a contractual write-off ... nothing to do on that one"
+        settled = any(_FINAL.search(s.text) for s in in_scope) and not agent_action and not rep_action
+        if (denial and not denial.startswith("PR-") and not settled) or (
             denial is None and (agent_action or rep_action or (denied_part and not no_action))
         ):
             return "action_required", agent_action or rep_action

@@ -322,6 +322,8 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
                 elif (liable := _liability(statements, index)) is not None:
                     code = f"{liable[0]}-{mention.number}"
                     said_by = [liable[1]]
+            if mention.group is None and found is not None and found[0].endswith(f"-{mention.number}"):
+                code, said_by = found[0], found[1]  # "Group code: C O. Reason code: 4." ... "Reason code 4: ..."
             lines = sorted({sentence.n, *said_by}) if code != mention.code else [sentence.n]
             if found is not None and mention.group is not None and mention.group == found[0].split("-")[0]:
                 lines = sorted({*lines, *found[1]})  # a corrected number keeps the group said with the first

@@ -229,7 +229,11 @@ def _events(call: Call) -> list[Event]:
     statements = call.statements()
     for index, sentence in enumerate(statements):
         kind = sentence_status(sentence)
-        if kind == "in_process" and _bare_pend(sentence) and _asks_next(statements[index + 1 : index + 4], sentence):
+        if (
+            kind == "in_process"
+            and _bare_pend(sentence)
+            and (_asks_next(statements[index + 1 : index + 4], sentence) or _asked_before(sentence))
+        ):
             kind = "pending_info"  # "It's pending. We need the physician certification statement."
         if (
             kind == "in_process"
@@ -279,6 +283,17 @@ def _asks_next(following: list[Sentence], sentence: Sentence) -> bool:
             return True
         match = _HELD_FOR.search(later.text)
         if match and not _NEGATED_REQUEST.search(later.text[: match.start()]) and not CONDITIONAL.search(later.text):
+            return True
+    return False
+
+
+def _asked_before(sentence: Sentence) -> bool:
+    """ "... it flags it for an accident questionnaire ... We mailed it on the eighteenth. It's pending that." """
+    said = sentence.line.sentences
+    index = said.index(sentence)
+    for earlier in said[max(0, index - 3) : index]:
+        match = re.search(_MATERIAL, earlier.text, re.I)
+        if match and not _NEGATED_REQUEST.search(earlier.text[: match.start()]):
             return True
     return False
 

@@ -333,3 +333,34 @@ def test_a_claim_with_two_visits_keeps_both_and_a_reprocessing_that_waits_on_the
         "CO-197",
         "action_required",
     )
+
+
+def test_a_code_repeated_without_its_group_keeps_the_group():
+    outcome = extract(
+        "User: Claim status: denied. Group code: C O. Reason code: 4.",
+        "User: Reason code 4: the procedure code is inconsistent with the modifier used.",
+    )
+    assert outcome.denial_code == "CO-4"
+
+
+def test_a_denied_part_the_payer_calls_final_leaves_nothing_to_do():
+    outcome = extract(
+        "User: Three lines. The 99393 and the 96110 paid, total one thirty-nine fifty, on November second. "
+        "The vision screening denied. Group C O, reason ninety-seven.",
+        "AI: Can we send a corrected claim?",
+        "User: No, that's a final bundling edit. It's a contractual write-off, and a corrected claim won't change it.",
+    )
+    assert (outcome.claim_status, outcome.denial_code, outcome.call_outcome) == (
+        "partially_paid",
+        "CO-97",
+        "resolved",
+    )
+
+
+def test_a_pending_that_names_what_it_waits_for_just_before_waits_on_information():
+    outcome = extract(
+        "User: The system flags it for an accident questionnaire. We mailed it to the parent on the eighteenth. "
+        "It's pending that. Nothing from you.",
+        "User: I'd call back in two weeks.",
+    )
+    assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("pending_info", "follow_up", 14)
