@@ -87,7 +87,7 @@ FRESH = {
     "chatty": (
         "calls-chatty.jsonl",
         {
-            "claim_status": 0.92,
+            "claim_status": 0.94,
             "reference_number": 0.92,
             "denial_code": 0.92,
             "paid_amount": 0.97,
@@ -99,8 +99,8 @@ FRESH = {
             "payment_date": 0.95,
             "human_reached": 0.97,
         },
-        0.83,
-        (0.73, 1),
+        0.85,
+        (0.73, 0),
     ),
     "denials": (
         "calls-denials.jsonl",
@@ -218,22 +218,22 @@ FRESH = {
             "denial_code": 0.95,
             "paid_amount": 0.92,
             "follow_up_days": 0.93,
-            "call_outcome": 0.93,
+            "call_outcome": 0.95,
             "rep_name": 0.95,
             "remark_codes": 0.97,
             "check_or_eft_number": 0.79,
             "payment_date": 0.86,
             "human_reached": 0.97,
         },
-        0.86,
-        (0.82, 3),
+        0.87,
+        (0.82, 2),
     ),
     "surgery": (
         "calls-surgery.jsonl",
         {
             "claim_status": 0.9,
             "reference_number": 0.95,
-            "denial_code": 0.93,
+            "denial_code": 0.95,
             "paid_amount": 0.92,
             "follow_up_days": 0.93,
             "call_outcome": 0.89,
@@ -243,8 +243,8 @@ FRESH = {
             "payment_date": 0.95,
             "human_reached": 0.97,
         },
-        0.81,
-        (0.79, 2),
+        0.82,
+        (0.79, 1),
     ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
