@@ -125,8 +125,8 @@ _PAYER_WAIT = re.compile(
 
 def _answers_recall(call: Call, sentence: Sentence) -> bool:
     """The payer answers the agent's "should we call back after December first?": "After the first, yes." """
-    asked = call.before(sentence.line)
-    return sentence.line.payer and asked is not None and not asked.payer and bool(_RECALL.search(asked.text))
+    asked = call.asked_before(sentence, opening=False)
+    return asked is not None and bool(_RECALL.search(asked.text))
 
 
 _LOOKBACK = re.compile(

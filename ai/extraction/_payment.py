@@ -218,12 +218,9 @@ def _money_like(text: str, amount: spoken.Amount) -> bool:
 
 def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
     """The payer answers the agent's "What was the paid amount?" with a bare amount."""
-    previous = call.before(sentence.line)
+    previous = call.asked_before(sentence)
     return (
-        sentence.line.payer
-        and sentence.line.sentences[0] is sentence
-        and previous is not None
-        and not previous.payer
+        previous is not None
         and previous.text.rstrip().endswith("?")
         and bool(_PAY_CUE.search(previous.text))
         # "Six hundred fifty-five dollars and seventy cents, paid November thirteenth?" - "Twenty-three.":
@@ -233,12 +230,9 @@ def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
 
 
 def _asked_when_paid(call: Call, sentence: Sentence) -> bool:
-    previous = call.before(sentence.line)
+    previous = call.asked_before(sentence)
     return (
-        sentence.line.payer
-        and sentence.line.sentences[0] is sentence
-        and previous is not None
-        and not previous.payer
+        previous is not None
         and bool(re.search(r"\bwhen\b[^?]*\?\s*$", previous.text, re.I))
         and bool(_PAY_DATE_CUE.search(previous.text) or _PAY_CUE.search(previous.text))
     )
@@ -342,13 +336,8 @@ def _code_corrected(text: str, code: str, mention: spoken.DenialMention | None =
 
 def _answers_denial_question(call: Call, sentence: Sentence) -> bool:
     """The payer answers the agent asking why a part was denied: "What was the denial reason on the injection?" """
-    asked = call.before(sentence.line)
-    return (
-        sentence.line.payer
-        and asked is not None
-        and not asked.payer
-        and bool(re.search(r"\b(?:denial|denied|reason|why)\b[^?]*\?", asked.text, re.I))
-    )
+    asked = call.asked_before(sentence, opening=False)
+    return asked is not None and bool(re.search(r"\b(?:denial|denied|reason|why)\b[^?]*\?", asked.text, re.I))
 
 
 def _about_unpaid(sentence: Sentence, previous: Sentence | None) -> bool:

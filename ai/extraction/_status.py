@@ -424,12 +424,9 @@ _PAYER_COVERED = re.compile(
 
 
 def _share_asked(call: Call, sentence: Sentence) -> bool:
-    asked = call.before(sentence.line)
+    asked = call.asked_before(sentence)
     return (
-        sentence.line.payer
-        and sentence.line.sentences[0] is sentence
-        and asked is not None
-        and not asked.payer
+        asked is not None
         and asked.text.rstrip().endswith("?")
         and bool(_PATIENT_SHARE.search(asked.text))
         and bool(

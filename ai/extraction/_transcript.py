@@ -172,6 +172,16 @@ class Call:
         index = self.lines.index(line)
         return self.lines[index - 1] if index > 0 else None
 
+    def asked_before(self, sentence: Sentence, *, opening: bool = True) -> Line | None:
+        """The agent's line just before the payer's line ``sentence`` answers (it must open that
+        line unless ``opening`` is False), or None when the payer was not answering the agent."""
+        asked = self.before(sentence.line)
+        if not sentence.line.payer or asked is None or asked.payer:
+            return None
+        if opening and sentence.line.sentences[0] is not sentence:
+            return None
+        return asked
+
     def sentences(self) -> list[Sentence]:
         return [s for line in self.lines for s in line.sentences]
 
