@@ -42,12 +42,19 @@ def test_an_automated_line_that_returns_a_claim_as_unprocessable_is_a_denial_to_
     assert outcome.reference_number is None  # a control number is the claim's, not the call's
 
 
-def test_an_automated_deductible_reading_is_a_patient_share_denial_with_nothing_paid():
-    outcome = automated(
+@pytest.mark.parametrize(
+    "said",
+    [
         "User: This claim was finalized on October ninth. No payment was made on this claim. The allowed amount "
         "of ninety-two dollars and ten cents was applied to the beneficiary's annual deductible. Group code P R, "
-        "reason code 1. Goodbye."
-    )
+        "reason code 1. Goodbye.",
+        "User: Claim status: finalized. Provider reimbursement amount: zero dollars and zero cents. Amount applied "
+        "to the beneficiary's Part B deductible: one hundred eighty-one dollars and twenty-four cents. Claim "
+        "adjustment reason code: P R one. To repeat this information, press 1.",
+    ],
+)
+def test_an_automated_deductible_reading_is_a_patient_share_denial_with_nothing_paid(said):
+    outcome = automated(said)
     assert (outcome.claim_status, outcome.denial_code, outcome.call_outcome) == ("denied", "PR-1", "resolved")
     assert outcome.paid_amount is None
 
@@ -145,16 +152,6 @@ def test_time_already_gone_by_is_no_wait_and_an_instruction_to_submit_is_work_fo
     assert outcome.claim_status == "not_on_file"
     assert outcome.follow_up_days is None
     assert outcome.call_outcome == "action_required"
-
-
-def test_a_zero_reimbursement_with_the_deductible_read_out_is_a_patient_share_denial():
-    outcome = automated(
-        "User: Claim status: finalized. Provider reimbursement amount: zero dollars and zero cents. Amount applied "
-        "to the beneficiary's Part B deductible: one hundred eighty-one dollars and twenty-four cents. Claim "
-        "adjustment reason code: P R one. To repeat this information, press 1."
-    )
-    assert (outcome.claim_status, outcome.denial_code, outcome.call_outcome) == ("denied", "PR-1", "resolved")
-    assert outcome.paid_amount is None
 
 
 def test_a_code_read_digit_by_digit_is_one_code():
