@@ -7,7 +7,7 @@ Two measurements of ``ai.extraction`` with the ``rules`` reader, no network, no 
    status ≥ 95 %, reference number ≥ 95 %, call outcome ≥ 90 %, follow-up days ≥ 90 %, all
    key fields ≥ 80 %, and no false positive for reference number, paid amount or check/EFT
    number.
-   The same for the project's own labelled corpora in ``ai/tests/data/`` (written without
+   The same for the project's own labelled corpora in ``ai/data/calls/`` (written without
    looking at the reader).
 2. A second phrasing: transcripts from the sandbox's call writer
    (``telephony/sandbox/script.py``) for varied claims, compared with what the writer says
@@ -44,12 +44,12 @@ def main() -> None:
         "--corpus",
         type=Path,
         action="append",
-        help="a labelled corpus (repeat for several); default: the dev corpus and ai/tests/data/*.jsonl",
+        help="a labelled corpus (repeat for several); default: the dev corpus and ai/data/calls/*.jsonl",
     )
     parser.add_argument("--sandbox-calls", type=int, default=400)
     parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
-    corpora = args.corpus or [DEFAULT_CORPUS, *sorted((ROOT / "ai" / "tests" / "data").glob("*.jsonl"))]
+    corpora = args.corpus or [DEFAULT_CORPUS, *sorted((ROOT / "ai" / "data" / "calls").glob("*.jsonl"))]
 
     scored = [(corpus, *score_corpus(corpus)) for corpus in corpora]
     held_out = sandbox_check(args.sandbox_calls)

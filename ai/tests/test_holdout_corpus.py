@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data" / "calls"
 FLOORS = {
     "claim_status": 0.95,
     "reference_number": 0.95,
