@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from ai.extraction import spoken
+from ai.extraction import _second_reading, spoken
 from ai.extraction._payment import READ_BACK_LEAD
 from ai.extraction._transcript import Call, read_call
 from ai.outcome import CallOutcome, ClaimContext
@@ -33,7 +33,8 @@ def review_reasons(outcome: CallOutcome, transcript: str, claim: ClaimContext) -
         _ended_abruptly,
         _facts_unplaced,
     )
-    return [reason for check in checks if (reason := check(outcome, call, claim))]
+    reasons = [reason for check in checks if (reason := check(outcome, call, claim))]
+    return reasons + _another_reading(outcome, transcript)
 
 
 def _denial_closed_unexplained(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:
@@ -167,3 +168,30 @@ def _facts_unplaced(outcome: CallOutcome, call: Call, claim: ClaimContext) -> st
         if any(_CLAIM_FACTS.search(text) or spoken.denial_mentions(text) for text in said):
             return f"Line {line.n} reads out claim details the reader could not place: check the recording."
     return None
+
+
+_WORDS = {
+    "paid": "paid",
+    "partially_paid": "partially paid",
+    "denied": "denied",
+    "in_process": "in process",
+    "pending_info": "waiting for information",
+    "not_on_file": "not on file",
+    "reprocessing": "being reprocessed",
+    "unknown": "not given",
+    "resolved": "nothing left to do",
+    "follow_up": "a call back",
+    "action_required": "the practice to act",
+    "failed": "a call that got nowhere",
+}
+_FIELD_WORDS = {"claim_status": "claim status", "call_outcome": "outcome"}
+
+
+def _another_reading(outcome: CallOutcome, transcript: str) -> list[str]:
+    """Calls worded like this one were mostly labelled otherwise (``_second_reading``)."""
+    read = {"claim_status": outcome.claim_status, "call_outcome": outcome.call_outcome}
+    return [
+        f"The {_FIELD_WORDS[name]} was read as {_WORDS[read[name]]}, but calls worded like this one "
+        f"usually mean {_WORDS[other]}: check which it is."
+        for name, other in _second_reading.likelier(read, transcript).items()
+    ]
