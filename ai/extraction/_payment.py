@@ -86,7 +86,12 @@ def paid_amount(call: Call) -> Value | None:
         previous_end = 0
         # a restatement counts on the same line, or on the payer's next lines when the amount trailed off
         # ("The paid amount is eighty-seven..." [hold music] "...sorry. Eighty-seven dollars and twelve cents.")
-        carried = trailing and sentence.line.payer and sentence.n - found.lines[0] <= 3 if found else False
+        # or on the payer's answer to the agent's read-back ("Seven hundred ninety-four dollars?" -
+        # "Oh, sorry, no, I said that wrong. Five ninety-four twelve.")
+        carried = found is not None and (
+            (trailing and sentence.line.payer and sentence.n - found.lines[0] <= 3)
+            or _answers_read_back(call, sentence, found)
+        )
         if found is not None and since_paid is not None and found.lines[0] != sentence.n and not carried:
             since_paid = None
         for amount in spoken.amounts(sentence.text):
@@ -183,6 +188,18 @@ def _read_back(call: Call, sentence: Sentence, found: Value | None, amount: spok
     said = call.before(sentence.line)
     lead_in = sentence.text[: amount.start].strip(" $")
     return said is not None and said.n == found.lines[0] and bool(READ_BACK_LEAD.fullmatch(lead_in))
+
+
+def _answers_read_back(call: Call, sentence: Sentence, found: Value) -> bool:
+    """The payer's line straight after the agent repeated, as an amount, what the payer had just said."""
+    asked = call.before(sentence.line)
+    said = call.before(asked) if asked is not None and not asked.payer else None
+    return (
+        sentence.line.payer
+        and said is not None
+        and said.n == found.lines[0]
+        and any(amount.explicit for amount in spoken.amounts(asked.text))
+    )
 
 
 # What may come before an amount the agent repeats: "So, one hundred ..." (also the gate's read-back check).

@@ -137,3 +137,41 @@ def test_it_does_not_take_a_voicemail_greeting_for_a_representative():
     assert outcome.human_reached is False
     assert outcome.rep_name is None
     assert outcome.call_outcome == "failed"
+
+
+def test_it_takes_the_claim_total_the_payer_confirms_after_adding_up_the_lines():
+    outcome = extract(
+        "User: Fernbrook claims, Odessa speaking.",
+        "AI: Hi Odessa, the claim for April fourteenth, please.",
+        "User: Three lines. The office visit paid eighty-four ten, the x-ray paid forty-one "
+        "twenty-five, and the splint paid sixty-two even.",
+        "AI: So the total paid on the claim is one hundred eighty-seven dollars and thirty-five cents?",
+        "User: Hmm, let me add that up... yes, one eighty-seven thirty-five.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.paid_amount == Decimal("187.35")
+
+
+def test_it_takes_the_amount_the_payer_corrects_when_the_agent_reads_it_back():
+    outcome = extract(
+        "User: Fernbrook claims, Odessa speaking.",
+        "AI: Hi Odessa, the claim for April fourteenth, please.",
+        "User: That one was paid. The paid amount was three forty-six eighty.",
+        "AI: Three hundred forty-six dollars and eighty cents?",
+        "User: Oh, sorry, I misspoke. Two forty-six eighty. Two hundred forty-six dollars and eighty cents.",
+        "AI: Two hundred forty-six eighty, got it.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.paid_amount == Decimal("246.80")
+
+
+def test_a_confirmation_after_a_pause_still_confirms_the_agents_reading():
+    outcome = extract(
+        "User: Fernbrook claims, Odessa speaking.",
+        "AI: Hi Odessa, the claim for April fourteenth, please.",
+        "User: I see it here.",
+        "AI: So that claim was denied as a duplicate, reason code eighteen?",
+        "User: Um, let me check... yeah.",
+    )
+    assert outcome.claim_status == "denied"
+    assert outcome.denial_code == "18"
