@@ -69,11 +69,13 @@ def likelier(values: dict[str, str], transcript: str, model: tuple | None = None
     """For each field of ``values`` (as read), the value this reading finds ``MARGIN`` times likelier."""
     vectorizer, models = model or _model()
     features = vectorizer.transform([payer_speech(transcript)])
+    if not features.nnz:
+        return {}  # the payer said nothing it knows: no reading at all, not a guess from the label counts
     found = {}
     for name, value in values.items():
         classes = list(models[name].classes_)
         chances = models[name].predict_proba(features)[0]
         best = classes[chances.argmax()]
         if best != value and (value not in classes or chances.max() >= MARGIN * chances[classes.index(value)]):
-            found[name] = best
+            found[name] = str(best)
     return found

@@ -1,0 +1,121 @@
+"""The review gate's second reading: a model of how labelled calls were worded, which only holds calls.
+
+The calls here are written for these tests; the last test measures the reading on a corpus left
+out of its training, against the reader's first reading of it (``bench/first-readings/``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ai.extraction import _second_reading, extract_outcome
+from ai.extraction._checks import review_reasons
+from ai.outcome import CallOutcome, ClaimContext
+
+CLAIM = ClaimContext(date_of_service="2026-04-02", payer="Keystone Health", call_date=date(2026, 5, 11))
+IN_PROCESS = "\n".join(
+    [
+        "User: Keystone Health provider line, this is Marisol.",
+        "AI: Hi Marisol, I'm calling about a claim with date of service April second.",
+        "User: I have it. That claim is still in process, it's been received and it's with the processing "
+        "team. No additional information is needed from you.",
+        "AI: How long should we allow?",
+        "User: Give it another fourteen business days for it to finalize.",
+        "AI: Thank you. Can I have a reference number for this call?",
+        "User: Sure, it's 5-5-1-0-9-3-8.",
+    ]
+)
+FIRST_READINGS = Path(__file__).resolve().parents[2] / "bench" / "first-readings"
+
+
+def test_a_status_read_against_the_wording_of_the_call_is_held_with_both_readings():
+    read_as_paid = CallOutcome(claim_status="paid", call_outcome="resolved", human_reached=True)
+
+    reasons = review_reasons(read_as_paid, IN_PROCESS, CLAIM)
+
+    assert (
+        "The claim status was read as paid, but calls worded like this one usually mean in process: "
+        "check which it is." in reasons
+    )
+    assert any(reason.startswith("The outcome was read as nothing left to do") for reason in reasons)
+
+
+def test_a_reading_the_wording_agrees_with_goes_through():
+    outcome = extract_outcome(IN_PROCESS, CLAIM, extractor="rules")
+
+    assert (outcome.claim_status, outcome.call_outcome) == ("in_process", "follow_up")
+    assert outcome.follow_up_days is not None
+    assert not outcome.needs_review, outcome.review_reasons
+
+
+def test_it_never_changes_a_value():
+    read_as_paid = CallOutcome(claim_status="paid", call_outcome="resolved")
+
+    review_reasons(read_as_paid, IN_PROCESS, CLAIM)
+
+    assert (read_as_paid.claim_status, read_as_paid.call_outcome) == ("paid", "resolved")
+
+
+def _record(status: str, outcome: str, *said: str) -> dict:
+    return {
+        "transcript": "\n".join(["AI: Hi, calling about a claim.", *(f"User: {line}" for line in said)]),
+        "expected": {"claim_status": status, "call_outcome": outcome},
+    }
+
+
+def test_only_a_value_twice_as_likely_holds_the_call():
+    records = [
+        _record("paid", "resolved", "That claim paid in full.", "The check went out last week."),
+        _record("paid", "resolved", "It paid in full on the fifth.", "The check went out Monday."),
+        _record("denied", "action_required", "That claim was denied for timely filing.", "You can appeal it."),
+        _record("denied", "action_required", "It was denied, no authorization on file.", "You can appeal it."),
+    ]
+    model = _second_reading.train(records)
+    paid_call = _record("paid", "resolved", "That claim paid in full.", "The check went out Friday.")["transcript"]
+    mixed_call = _record("paid", "resolved", "That claim paid in full.", "That claim was denied.")["transcript"]
+
+    assert _second_reading.likelier({"claim_status": "paid"}, paid_call, model) == {}
+    assert _second_reading.likelier({"claim_status": "denied"}, paid_call, model) == {"claim_status": "paid"}
+    assert _second_reading.likelier({"claim_status": "unknown"}, paid_call, model) == {"claim_status": "paid"}
+    # neither reading is twice as likely as the other on a call that says both
+    assert _second_reading.likelier({"claim_status": "paid"}, mixed_call, model) == {}
+    assert _second_reading.likelier({"claim_status": "denied"}, mixed_call, model) == {}
+
+
+def test_it_hears_only_the_payer_side():
+    transcript = "AI: Has the claim been denied?\nUser: No, it was paid.\nassistant: Thank you.\nRep: You're welcome."
+
+    assert _second_reading.payer_speech(transcript) == "No, it was paid.\nYou're welcome."
+
+
+@pytest.mark.parametrize("left_out", ["calls-ivr.jsonl", "calls-denials.jsonl"])
+def test_on_a_corpus_it_has_not_learned_it_holds_more_wrong_readings_than_right_ones(left_out):
+    """The first reading of a corpus, before the reader was fixed from it, against a model trained without it."""
+    others = [path for path in sorted(_second_reading.CORPORA.glob("*.jsonl")) if path.name != left_out]
+    model = _second_reading.train(_second_reading.load_corpora(others))
+    truth = {r["id"]: r for r in _second_reading.load_corpora([_second_reading.CORPORA / left_out])}
+    held_wrong = held_right = wrong = 0
+    for line in (FIRST_READINGS / left_out).read_text().splitlines():
+        first = json.loads(line)
+        if first["needs_review"]:
+            continue
+        read = {name: first["outcome"][name] for name in _second_reading.FIELDS}
+        is_wrong = any(read[name] != truth[first["id"]]["expected"][name] for name in read)
+        wrong += is_wrong
+        if _second_reading.likelier(read, truth[first["id"]]["transcript"], model):
+            held_wrong, held_right = held_wrong + is_wrong, held_right + (not is_wrong)
+
+    assert wrong >= 5
+    assert held_wrong >= wrong / 2
+    assert held_right < held_wrong
+
+
+def test_a_call_where_the_payer_said_nothing_gets_no_second_reading():
+    nobody = CallOutcome(claim_status="unknown", call_outcome="failed")
+
+    assert review_reasons(nobody, "", CLAIM) == []
+    assert _second_reading.likelier({"claim_status": "unknown"}, "AI: Hello? Is anyone there?") == {}
