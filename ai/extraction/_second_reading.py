@@ -23,6 +23,9 @@ FIELDS = ("claim_status", "call_outcome")
 # How much likelier another value must be than the one read before the call is held. Chosen on
 # the fresh corpora, each read by a model trained without it (bench/RESULTS.md, section D).
 MARGIN = 2.0
+# Values that only say the call established nothing: a reading that hears nothing in the call
+# is no evidence against a status the rules heard (long phone menus sound like calls that failed).
+NO_READING = {"unknown", "failed"}
 
 _lock = threading.Lock()
 _trained: tuple | None = None
@@ -76,6 +79,8 @@ def likelier(values: dict[str, str], transcript: str, model: tuple | None = None
         classes = list(models[name].classes_)
         chances = models[name].predict_proba(features)[0]
         best = classes[chances.argmax()]
+        if best in NO_READING:
+            continue
         if best != value and (value not in classes or chances.max() >= MARGIN * chances[classes.index(value)]):
             found[name] = str(best)
     return found

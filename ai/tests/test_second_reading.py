@@ -119,3 +119,19 @@ def test_a_call_where_the_payer_said_nothing_gets_no_second_reading():
 
     assert review_reasons(nobody, "", CLAIM) == []
     assert _second_reading.likelier({"claim_status": "unknown"}, "AI: Hello? Is anyone there?") == {}
+
+
+def test_hearing_no_status_is_no_reason_to_doubt_one_the_rules_heard():
+    records = [
+        _record("unknown", "failed", "Please hold.", "Our office is closed.", "Please call back."),
+        _record("unknown", "failed", "Please hold.", "All agents are busy.", "Please call back."),
+        _record("paid", "resolved", "That claim paid in full.", "The check went out Monday."),
+        _record("denied", "action_required", "That claim was denied.", "You can appeal it."),
+    ]
+    model = _second_reading.train(records)
+    after_a_long_hold = _record("paid", "resolved", "Please hold.", "Please hold.", "It paid.")["transcript"]
+
+    assert _second_reading.likelier({"claim_status": "paid"}, after_a_long_hold, model) == {}
+    assert _second_reading.likelier({"claim_status": "unknown"}, records[2]["transcript"], model) == {
+        "claim_status": "paid"
+    }
