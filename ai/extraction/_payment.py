@@ -44,6 +44,12 @@ def _last_cue(text: str, pay: re.Pattern[str], other: re.Pattern[str]) -> str | 
     return "pay" if last_pay > last_other else "other"
 
 
+# "... so one ninety-three sixty total", "... forty-four oh six in total"
+_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?total\b", re.I)
+# what may come between line amounts and their sum: "... each, so", "..., that's", "... apiece, for"
+_SUM_LEAD = re.compile(
+    r"[\s,]*(?:(?:each|apiece|so|and|for|making it|that's|that is|which is|comes to|a)[\s,]*)*", re.I
+)
 # The speaker takes back what they just said: "One sixty-four thirty. Sorry, correction, one sixty-four eighty."
 _RESTATED = re.compile(
     r"\b(?:sorry|correction|i mean|i meant|scratch that|make that|let me (?:say|read) (?:that|it) again|"
@@ -79,21 +85,23 @@ def paid_amount(call: Call) -> Value | None:
     after it is taken, and when none follows there is no paid amount (better null than a wrong one).
     """
     found = None
-    rough = trailing = False
-    since_paid: str | None = None  # what the line said after the amount found, for a restatement
+    rough = trailing = total = False
+    since_paid: str | None = None  # what was said after the amount found, for a restatement
     others = _other_payers(call)
     for sentence in call.statements():
-        previous_end = 0
+        previous_end = taken_end = 0
         # a restatement counts on the same line, or on the payer's next lines when the amount trailed off
         # ("The paid amount is eighty-seven..." [hold music] "...sorry. Eighty-seven dollars and twelve cents.")
         # or on the payer's answer to the agent's read-back ("Seven hundred ninety-four dollars?" -
         # "Oh, sorry, no, I said that wrong. Five ninety-four twelve.")
-        carried = found is not None and (
-            (trailing and sentence.line.payer and sentence.n - found.lines[0] <= 3)
-            or _answers_read_back(call, sentence, found)
+        answers_read_back = found is not None and _answers_read_back(call, sentence, found)
+        carried = answers_read_back or (
+            found is not None and trailing and sentence.line.payer and sentence.n - found.lines[0] <= 3
         )
         if found is not None and since_paid is not None and found.lines[0] != sentence.n and not carried:
             since_paid = None
+        if answers_read_back and sentence is sentence.line.sentences[0]:
+            since_paid = ""  # the read-back repeated the amount: what the payer said before it is behind
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
@@ -104,11 +112,19 @@ def paid_amount(call: Call) -> Value | None:
                 or _read_back(call, sentence, found, amount)
             ):
                 before = "paid " + before
-            if since_paid is not None and _restates(since_paid + " " + before) and _money_like(sentence.text, amount):
+            said_since = None if since_paid is None else since_paid + " " + sentence.text[taken_end : amount.start]
+            if said_since is not None and _restates(said_since) and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
-            if _TOTAL.search(before) and _PAY_CUE.search(sentence.text[: amount.start]):
-                cue = "pay"  # "the vaccine lines paid, ninety-four sixty and ..., total sixty-two forty"
+            paid_before = _PAY_CUE.search(sentence.text[: amount.start])
+            sums = bool(
+                _TOTAL.search(before)
+                or (_SUM_LEAD.fullmatch(before) and _TOTAL_AFTER.match(sentence.text[amount.end :]))
+            )
+            if sums and paid_before:
+                # "the vaccine lines paid, ninety-four sixty and ..., total sixty-two forty",
+                # "the two lines paid, ninety-six eighty each, so one ninety-three sixty total"
+                cue = "pay"
             if _OWNED_BY_OTHER.match(sentence.text[amount.end :]) or (
                 cue == "pay" and others is not None and _paid_by_other(sentence.text[: amount.start], others)
             ):
@@ -125,12 +141,15 @@ def paid_amount(call: Call) -> Value | None:
                 continue
             # "forty-four twenty-nine patient responsibility", "sixty in coinsurance"
             after = " ".join(re.split(r"[,.;:?!]", sentence.text[amount.end :])[0].split()[:4])
-            if _OTHER_AMOUNT_CUE.search(after) and not _PAY_CUE.search(after):
+            if _OTHER_AMOUNT_CUE.search(after) and not _PAY_CUE.search(after) and not sums:
                 continue
             if re.search(r"\bno (?:payment|paid)\b", before, re.I):
                 continue
             if amount.value == 0 and found is not None and line_level(sentence):
                 continue  # "zero paid on that line": the other line's payment stands
+            restated = said_since is not None and _restates(said_since)
+            if total and line_level(sentence) and not restated:
+                continue  # "Total paid, one seventy-one thirty-three." ... "Line two ... Paid fifty dollars."
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
             # cents alone are a piece of an amount heard apart from its dollars: never the whole payment
@@ -139,9 +158,10 @@ def paid_amount(call: Call) -> Value | None:
             )
             trailing = bool(_TRAILS_OFF.match(sentence.text[amount.end :]))
             rough = rough or trailing
-            since_paid = ""
+            since_paid, taken_end = "", amount.end
+            total = sums or bool(re.search(r"\btotal\b", before, re.I))
         if since_paid is not None:
-            since_paid += " " + sentence.text[previous_end:]
+            since_paid += " " + sentence.text[taken_end:]
     return None if rough else found
 
 

@@ -175,3 +175,54 @@ def test_a_confirmation_after_a_pause_still_confirms_the_agents_reading():
     )
     assert outcome.claim_status == "denied"
     assert outcome.denial_code == "18"
+
+
+def test_a_correction_to_the_read_back_counts_even_after_the_payer_said_more():
+    outcome = extract(
+        "User: Fernbrook claims, this is Rafael.",
+        "AI: Hi Rafael, the claim for April fourteenth, please.",
+        "User: That one paid, paid two eighty-one fifty-four. There's no member cost share on it.",
+        "AI: Two hundred eighty-one dollars and fifty-four cents?",
+        "User: Oh, sorry, forty-five. Two eighty-one forty-five. I swapped them.",
+    )
+    assert outcome.paid_amount == Decimal("281.45")
+
+
+def test_the_claim_total_stands_against_the_line_amounts_read_after_it():
+    outcome = extract(
+        "User: Fernbrook Health claim status. This claim was finalized on May second. The total paid "
+        "amount is ninety-three dollars and forty cents. To hear the line detail, press 1.",
+        "AI: 1.",
+        "User: Line one. Procedure 8-0-0-5-3. Paid sixty-one dollars. Line two. Procedure 8-5-0-2-5. "
+        "Paid thirty-two dollars and forty cents.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.paid_amount == Decimal("93.40")
+
+
+def test_it_takes_the_sum_after_an_amount_paid_on_each_line():
+    outcome = extract(
+        "User: Fernbrook claims, this is Rafael.",
+        "AI: Hi Rafael, the claim for April fourteenth, please.",
+        "User: Both visit lines paid, seventy-two fifteen each, so one forty-four thirty total.",
+    )
+    assert outcome.paid_amount == Decimal("144.30")
+
+
+def test_a_patient_share_called_a_total_is_not_the_payment():
+    outcome = extract(
+        "User: Fernbrook claims, this is Rafael.",
+        "AI: Hi Rafael, the claim for April fourteenth, please.",
+        "User: Plan paid one eighty-eight twenty, with a member share of forty-one ten total.",
+    )
+    assert outcome.paid_amount == Decimal("188.20")
+
+
+def test_a_week_from_a_weekday_is_seven_days_after_it():
+    outcome = extract(  # the call is on Wednesday, May 20
+        "User: Fernbrook claims, this is Rafael.",
+        "AI: Hi Rafael, the claim for April fourteenth, please.",
+        "User: It's still in process. Give it until a week from this Friday, then call us back.",
+    )
+    assert outcome.claim_status == "in_process"
+    assert outcome.follow_up_days == 9
