@@ -282,6 +282,42 @@ FRESH = {
         0.93,
         (0.89, 0),
     ),
+    "therapy": (
+        "calls-therapy.jsonl",
+        {
+            "claim_status": 0.9,
+            "reference_number": 0.97,
+            "denial_code": 0.92,
+            "paid_amount": 0.93,
+            "follow_up_days": 0.93,
+            "call_outcome": 0.9,
+            "rep_name": 0.97,
+            "remark_codes": 0.93,
+            "check_or_eft_number": 0.97,
+            "payment_date": 0.93,
+            "human_reached": 0.97,
+        },
+        0.87,
+        (0.8, 0),
+    ),
+    "lab": (
+        "calls-lab.jsonl",
+        {
+            "claim_status": 0.87,
+            "reference_number": 0.97,
+            "denial_code": 0.86,
+            "paid_amount": 0.93,
+            "follow_up_days": 0.93,
+            "call_outcome": 0.84,
+            "rep_name": 0.97,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.95,
+            "payment_date": 0.89,
+            "human_reached": 0.97,
+        },
+        0.79,
+        (0.75, 2),
+    ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
