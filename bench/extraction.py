@@ -161,6 +161,7 @@ def sandbox_check(count: int) -> dict[str, Counter]:
                 wrong_values[field] += 1
         asked["flagged"] += 1
         right["flagged"] += outcome.needs_review
+        right["flagged_reached"] += outcome.needs_review and script.outcome not in FAILURES
     return {"right": right, "asked": asked, "wrong_values": wrong_values}
 
 
@@ -211,7 +212,8 @@ def results(args, scored: list[tuple[Path, dict, str]], held_out: dict) -> list[
         "",
         *table(["Field", "Right", "Accuracy", "Wrong values"], held_rows),
         "",
-        f"Held for review: {right['flagged']} of {asked['flagged']} calls (the calls that reached nobody).",
+        f"Held for review: {right['flagged']} of {asked['flagged']} calls, {right['flagged_reached']} of them"
+        " calls where the payer gave a status (the rest reached nobody).",
     ]
 
 
