@@ -33,6 +33,7 @@ _GROUP_THEN_LETTER_CODE = re.compile(
 )
 _GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})")
 _GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
+_GROUP_AFTER = re.compile(rf"[\s,]+({_GROUP_ALT})\b(?![-\s]*\d)")
 _REASON_CODE = re.compile(
     rf"\b(?:(?:claim\s+)?adjustment\s+reason|reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})",
     re.IGNORECASE,
@@ -133,7 +134,9 @@ def denial_mentions(text: str) -> list[DenialMention]:
             between = text[min(g.end(), m.end()) : max(g.start(), m.start())]
             if not re.search(r"[.?!]\s", between):
                 group = g.group(1)
-        found.append(DenialMention(group, str(number), m.start(), m.end()))
+        # the group's letters alone straight after the number: "reason code one-oh-nine, CO, not covered"
+        after = _GROUP_AFTER.match(text, m.end())
+        found.append(DenialMention(group or (after and after.group(1)), str(number), m.start(), m.end()))
     found.sort(key=lambda d: d.start)
     return found
 

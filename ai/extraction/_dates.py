@@ -252,11 +252,11 @@ def dates(text: str) -> list[DateMention]:
                 continue
         # "a week from Friday", "a week from this Friday": the weekday ahead, and seven days on
         k = i + 4 if i + 3 < len(toks) and toks[i + 3].low == "this" else i + 3
-        if low == "a" and [t.low for t in toks[i + 1 : i + 3]] == ["week", "from"] and k < len(toks):
-            if toks[k].low in WEEKDAYS:
-                found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=2))
-                i = k + 1
-                continue
+        a_week_from = low == "a" and [t.low for t in toks[i + 1 : i + 3]] == ["week", "from"]
+        if a_week_from and k < len(toks) and toks[k].low in WEEKDAYS:
+            found.append(DateMention(tok.start, toks[k].end, None, weekday=WEEKDAYS[toks[k].low], week_offset=2))
+            i = k + 1
+            continue
         # "last Friday", "this past Thursday", "this coming Monday"
         k = i + 2 if low == "this" and i + 1 < len(toks) and toks[i + 1].low in ("past", "coming") else i + 1
         if low in ("last", "next", "this", "past") and k < len(toks) and toks[k].low in WEEKDAYS:

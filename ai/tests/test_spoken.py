@@ -197,6 +197,7 @@ def test_it_reads_a_date_counted_back_from_today():
         ("that one denied one eighty-five, wrong place of service", "185"),
         ("the group's PR, reason three", "PR-3"),
         ("it's an O A dash twenty-three", "OA-23"),
+        ("reason code one-oh-nine, CO, not covered by this plan", "CO-109"),
     ],
 )
 def test_it_reads_denial_codes_said_other_ways(text, code):
@@ -208,6 +209,11 @@ def test_it_reads_denial_codes_said_other_ways(text, code):
 )
 def test_it_does_not_take_counts_or_waits_next_to_denied_for_codes(text):
     assert spoken.denial_mentions(text) == []
+
+
+def test_a_group_after_a_code_belongs_to_the_next_code_when_a_number_follows_it():
+    mentions = spoken.denial_mentions("reason code forty-five, CO 97 on the other line")
+    assert [m.code for m in mentions] == ["45", "CO-97"]
 
 
 def test_it_reads_a_group_said_alone_and_a_code_opening_a_sentence():
