@@ -7,7 +7,7 @@ from datetime import date
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
-from ai.extraction._status import line_level, sentence_status
+from ai.extraction._status import item_reading, line_level, sentence_status
 from ai.extraction._transcript import Call, Sentence
 
 _PAY_CUE = re.compile(
@@ -148,7 +148,7 @@ def paid_amount(call: Call) -> Value | None:
             if amount.value == 0 and found is not None and line_level(sentence):
                 continue  # "zero paid on that line": the other line's payment stands
             restated = said_since is not None and _restates(said_since)
-            if total and line_level(sentence) and not restated:
+            if total and item_reading(sentence) and not restated:
                 continue  # "Total paid, one seventy-one thirty-three." ... "Line two ... Paid fifty dollars."
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
@@ -159,7 +159,7 @@ def paid_amount(call: Call) -> Value | None:
             trailing = bool(_TRAILS_OFF.match(sentence.text[amount.end :]))
             rough = rough or trailing
             since_paid, taken_end = "", amount.end
-            total = sums or bool(re.search(r"\btotal\b", before, re.I))
+            total = sums or bool(re.search(r"\btotal\b", before, re.I)) or not line_level(sentence)
         if since_paid is not None:
             since_paid += " " + sentence.text[taken_end:]
     return None if rough else found

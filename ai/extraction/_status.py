@@ -485,6 +485,17 @@ def line_level(sentence: Sentence) -> bool:
     return any(_ITEM.search(s.text) for s in said[max(0, index - 3) : index])
 
 
+# A reading line by line: "Line two. Procedure 8-0-0-5-3. Paid sixty-one dollars."
+_LINE_ITEM = re.compile(r"^\W*(?:service |detail )?line\b", re.I)
+
+
+def item_reading(sentence: Sentence) -> bool:
+    """Part of a line-by-line reading: it, or one of the three sentences before it, opens "Line ..."."""
+    said = sentence.line.sentences
+    index = said.index(sentence)
+    return any(_LINE_ITEM.match(s.text) for s in said[max(0, index - 3) : index + 1])
+
+
 def statements_from(call: Call, events: list[Event]) -> list[Sentence]:
     if not events:
         return []

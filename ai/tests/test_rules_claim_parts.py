@@ -226,3 +226,25 @@ def test_a_week_from_a_weekday_is_seven_days_after_it():
     )
     assert outcome.claim_status == "in_process"
     assert outcome.follow_up_days == 9
+
+
+def test_the_claim_payment_stands_against_a_line_by_line_reading_after_it():
+    outcome = extract(
+        "User: One claim found. Claim status: finalized. Paid amount fifty-one dollars and twenty cents. "
+        "For line item information, press 1.",
+        "AI: [DTMF 1]",
+        "User: Line one. Procedure code 8-0-0-5-3. Paid amount forty dollars.",
+        "User: Line two. Procedure code 8-5-0-2-5. Paid amount eleven dollars and twenty cents.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.paid_amount == Decimal("51.20")
+
+
+def test_another_claims_payment_does_not_stand_against_this_ones():
+    outcome = extract(
+        "User: Fernbrook claims, this is Rafael. I've got two claims on that date. One's a lab claim, billed "
+        "thirty, paid twenty-two forty. The other one's the visit.",
+        "AI: The visit, please.",
+        "User: So the visit claim paid one sixty-eight ninety.",
+    )
+    assert outcome.paid_amount == Decimal("168.90")
