@@ -318,6 +318,42 @@ FRESH = {
         0.79,
         (0.75, 2),
     ),
+    "obpeds": (
+        "calls-obpeds.jsonl",
+        {
+            "claim_status": 0.94,
+            "reference_number": 0.97,
+            "denial_code": 0.95,
+            "paid_amount": 0.97,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.94,
+            "rep_name": 0.95,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.94,
+            "payment_date": 0.89,
+            "human_reached": 0.97,
+        },
+        0.92,
+        (0.8, 0),
+    ),
+    "renal": (
+        "calls-renal.jsonl",
+        {
+            "claim_status": 0.92,
+            "reference_number": 0.97,
+            "denial_code": 0.97,
+            "paid_amount": 0.9,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.92,
+            "rep_name": 0.97,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.94,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.89,
+        (0.78, 0),
+    ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
