@@ -130,8 +130,15 @@ def _amount_against_billed(outcome: CallOutcome, call: Call, claim: ClaimContext
         billed = Decimal(claim.billed_amount) if claim.billed_amount else None
     except InvalidOperation:
         billed = None
-    if outcome.paid_amount is not None and billed is not None and billed > 0 and outcome.paid_amount > billed:
-        return f"The paid amount ${outcome.paid_amount} is more than the ${billed} billed."
+    if outcome.paid_amount is None or billed is None or billed <= 0 or outcome.paid_amount <= billed:
+        return None
+    # read out to the cent ("two hundred fifty-five dollars and eighty cents"), it is no misreading
+    # of a shorthand: an encounter rate or interest can make a payment more than the charge
+    lines = set(outcome.evidence.get("paid_amount", []))
+    said = [(line.text, a) for line in call.lines if line.n in lines for a in spoken.amounts(line.text)]
+    if any(a.value == outcome.paid_amount and "cent" in text[a.start : a.end].lower() for text, a in said):
+        return None
+    return f"The paid amount ${outcome.paid_amount} is more than the ${billed} billed."
     return None
 
 

@@ -96,7 +96,7 @@ _CONFIRM = re.compile(
     # after a moment's thought: "Let me add that up... yes", "Um, one sec. Yeah"
     r"^(?:\W*(?:um+|uh+|hmm+|well|okay|ok|so|one (?:sec|second|moment)|hold on|bear with me|"
     r"let me (?:see|check|look|add (?:that|those|it) up|pull (?:that|it) up|double-check))\b[\s,.…-]*)*"
-    r"\W*(?:yes|yeah|yep|yup|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
+    r"\W*(?:yes|yeah|yep|yup|sí|correct|that's (?:right|correct|it|the right one)|that is (?:right|correct)|"
     r"right|exactly|you got it|you've got it|mm-hm|uh-huh|sure is|affirmative|perfect|that works|sounds good|"
     r"that'll work|that's fine)\b",
     re.IGNORECASE,

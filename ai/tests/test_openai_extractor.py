@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import socket
 from datetime import date
 from decimal import Decimal
@@ -439,11 +438,15 @@ def test_it_falls_back_when_the_service_answers_with_a_web_page(fake_openai):
 
 
 def test_the_models_outcome_goes_through_the_review_gate_too(fake_openai):
-    fake_openai.answer(PAID)
+    # the model calls the payment a partial one; the payer said no member responsibility
+    fake_openai.answer(_answer(claim_status=_field("partially_paid", 5), call_outcome=_field("resolved", 5, 7)))
 
-    outcome = extract_outcome(TRANSCRIPT, dataclasses.replace(CLAIM, billed_amount="150.00"), extractor="openai")
+    outcome = extract_outcome(TRANSCRIPT, CLAIM, extractor="openai")
 
     assert outcome.extractor == "openai (gpt-4o-mini)"
-    assert outcome.paid_amount == Decimal("198.64")
+    assert outcome.claim_status == "partially_paid"
     assert outcome.needs_review
-    assert any("more than the $150.00 billed" in reason for reason in outcome.review_reasons)
+    assert any(
+        "read as partially paid, but calls worded like this one usually mean paid" in reason
+        for reason in outcome.review_reasons
+    )

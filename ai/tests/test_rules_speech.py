@@ -364,3 +364,13 @@ def test_a_pending_that_names_what_it_waits_for_just_before_waits_on_information
         "User: I'd call back in two weeks.",
     )
     assert (outcome.claim_status, outcome.call_outcome, outcome.follow_up_days) == ("pending_info", "follow_up", 14)
+
+
+def test_a_payment_above_the_charge_read_out_to_the_cent_passes_the_gate():
+    # an encounter rate: the payer pays its rate, not the charge
+    outcome = extract(
+        "User: That claim paid. Paid amount is one thousand six hundred twelve dollars and forty cents, "
+        "the clinic's encounter rate."
+    )
+    assert outcome.paid_amount == Decimal("1612.40")
+    assert not any("more than the" in reason for reason in outcome.review_reasons)
