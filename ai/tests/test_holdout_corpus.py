@@ -354,6 +354,24 @@ FRESH = {
         0.89,
         (0.78, 0),
     ),
+    "fqhc": (
+        "calls-fqhc.jsonl",
+        {
+            "claim_status": 0.87,
+            "reference_number": 0.97,
+            "denial_code": 0.9,
+            "paid_amount": 0.93,
+            "follow_up_days": 0.93,
+            "call_outcome": 0.89,
+            "rep_name": 0.95,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.93,
+            "payment_date": 0.9,
+            "human_reached": 0.95,
+        },
+        0.82,
+        (0.73, 1),
+    ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
