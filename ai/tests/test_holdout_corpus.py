@@ -372,6 +372,24 @@ FRESH = {
         0.82,
         (0.73, 1),
     ),
+    "dme": (
+        "calls-dme.jsonl",
+        {
+            "claim_status": 0.89,
+            "reference_number": 0.97,
+            "denial_code": 0.95,
+            "paid_amount": 0.93,
+            "follow_up_days": 0.92,
+            "call_outcome": 0.9,
+            "rep_name": 0.97,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.92,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.86,
+        (0.78, 1),
+    ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
