@@ -85,7 +85,7 @@ def paid_amount(call: Call) -> Value | None:
     after it is taken, and when none follows there is no paid amount (better null than a wrong one).
     """
     found = None
-    rough = trailing = total = False
+    rough = trailing = whole_claim = False  # whole_claim: the amount found is the claim's, not a line's
     since_paid: str | None = None  # what was said after the amount found, for a restatement
     others = _other_payers(call)
     for sentence in call.statements():
@@ -113,7 +113,8 @@ def paid_amount(call: Call) -> Value | None:
             ):
                 before = "paid " + before
             said_since = None if since_paid is None else since_paid + " " + sentence.text[taken_end : amount.start]
-            if said_since is not None and _restates(said_since) and _money_like(sentence.text, amount):
+            restated = said_since is not None and _restates(said_since)
+            if restated and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
             paid_before = _PAY_CUE.search(sentence.text[: amount.start])
@@ -147,8 +148,7 @@ def paid_amount(call: Call) -> Value | None:
                 continue
             if amount.value == 0 and found is not None and line_level(sentence):
                 continue  # "zero paid on that line": the other line's payment stands
-            restated = said_since is not None and _restates(said_since)
-            if total and item_reading(sentence) and not restated:
+            if whole_claim and item_reading(sentence) and not restated:
                 continue  # "Total paid, one seventy-one thirty-three." ... "Line two ... Paid fifty dollars."
             lines = [sentence.n] + ([sentence.line.confirmed_by.n] if sentence.line.confirmed_by else [])
             found = Value(str(amount.value), lines)
@@ -159,7 +159,7 @@ def paid_amount(call: Call) -> Value | None:
             trailing = bool(_TRAILS_OFF.match(sentence.text[amount.end :]))
             rough = rough or trailing
             since_paid, taken_end = "", amount.end
-            total = sums or bool(re.search(r"\btotal\b", before, re.I)) or not line_level(sentence)
+            whole_claim = sums or bool(re.search(r"\btotal\b", before, re.I)) or not line_level(sentence)
         if since_paid is not None:
             since_paid += " " + sentence.text[taken_end:]
     return None if rough else found

@@ -6,13 +6,14 @@ weighted) of everything the payer said, trained on the labelled corpora in ``ai/
 It sets no value: when it finds another claim status or call outcome at least ``MARGIN`` times
 likelier than the one read, the call goes to a person with both readings (``_checks``).
 
-Trained once per process, on first use (about two seconds for the thousand calls).
+Trained once per process, on first use (a couple of seconds for some 1,300 calls).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from ai.extraction._transcript import _SPEAKER
@@ -55,7 +56,8 @@ def train(records: list[dict]) -> tuple:
     return vectorizer, models
 
 
-def load_corpora(paths=None) -> list[dict]:
+def load_corpora(paths: Iterable[Path] | None = None) -> list[dict]:
+    """The records of the labelled corpora (all of ``CORPORA`` unless ``paths`` are given)."""
     paths = sorted(CORPORA.glob("*.jsonl")) if paths is None else paths
     return [json.loads(line) for path in paths for line in Path(path).read_text().splitlines() if line.strip()]
 
