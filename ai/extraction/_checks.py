@@ -139,7 +139,6 @@ def _amount_against_billed(outcome: CallOutcome, call: Call, claim: ClaimContext
     if any(a.value == outcome.paid_amount and "cent" in text[a.start : a.end].lower() for text, a in said):
         return None
     return f"The paid amount ${outcome.paid_amount} is more than the ${billed} billed."
-    return None
 
 
 # A last payer line that stops mid-word or mid-sentence: "and the check number is 4-4-", "it was—".
