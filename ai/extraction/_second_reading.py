@@ -16,8 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from ai.extraction._transcript import _SPEAKER
-from ai.outcome import transcript_lines
+from ai.extraction._transcript import payer_speech
 
 CORPORA = Path(__file__).resolve().parent.parent / "data" / "calls"
 FIELDS = ("claim_status", "call_outcome")
@@ -30,16 +29,6 @@ NO_READING = {"unknown", "failed"}
 
 _lock = threading.Lock()
 _trained: tuple | None = None
-
-
-def payer_speech(transcript: str) -> str:
-    """What the payer's side said (IVR and people), one line per turn, without speaker labels."""
-    said = []
-    for raw in transcript_lines(transcript):
-        match = _SPEAKER.match(raw)
-        if match and match.group(1).lower() not in ("ai", "assistant", "bot"):
-            said.append(match.group(2))
-    return "\n".join(said)
 
 
 def train(records: list[dict]) -> tuple:

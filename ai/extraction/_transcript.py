@@ -16,6 +16,7 @@ from ai.extraction import spoken
 from ai.outcome import ClaimContext, transcript_lines
 
 _SPEAKER = re.compile(r"^\s*(AI|Assistant|Bot|User|Customer|Payer|Rep)\s*:\s*(.*)$", re.IGNORECASE)
+_AGENT = ("ai", "assistant", "bot")  # our side; every other label is the payer's (IVR or person)
 # Sentences, and clauses joined by "but" (which often turn to another claim or a correction).
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(]?[A-Z0-9])|[,;]\s+(?=but\s)")
 
@@ -197,6 +198,12 @@ class Call:
         ]
 
 
+def payer_speech(transcript: str) -> str:
+    """What the payer's side said (IVR and people), one line per turn, without speaker labels."""
+    matches = (_SPEAKER.match(raw) for raw in transcript_lines(transcript))
+    return "\n".join(m.group(2) for m in matches if m and m.group(1).lower() not in _AGENT)
+
+
 def read_call(transcript: str, claim: ClaimContext) -> Call:
     lines: list[Line] = []
     for n, raw in enumerate(transcript_lines(transcript), start=1):
@@ -206,7 +213,7 @@ def read_call(transcript: str, claim: ClaimContext) -> Call:
                 # a wrapped line continues the previous speaker
                 lines.append(Line(n, lines[-1].speaker, raw.strip()))
             continue
-        speaker = "AI" if match.group(1).lower() in ("ai", "assistant", "bot") else "User"
+        speaker = "AI" if match.group(1).lower() in _AGENT else "User"
         lines.append(Line(n, speaker, match.group(2).strip()))
     lines = _join_broken_readings(lines)
     reps = _mark_humans(lines)

@@ -14,6 +14,7 @@ import pytest
 
 from ai.extraction import _second_reading, extract_outcome
 from ai.extraction._checks import review_reasons
+from ai.extraction._transcript import payer_speech
 from ai.outcome import CallOutcome, ClaimContext
 
 CLAIM = ClaimContext(date_of_service="2026-04-02", payer="Keystone Health", call_date=date(2026, 5, 11))
@@ -89,7 +90,7 @@ def test_only_a_value_twice_as_likely_holds_the_call():
 def test_it_hears_only_the_payer_side():
     transcript = "AI: Has the claim been denied?\nUser: No, it was paid.\nassistant: Thank you.\nRep: You're welcome."
 
-    assert _second_reading.payer_speech(transcript) == "No, it was paid.\nYou're welcome."
+    assert payer_speech(transcript) == "No, it was paid.\nYou're welcome."
 
 
 @pytest.mark.parametrize("left_out", ["calls-ivr.jsonl", "calls-denials.jsonl"])
