@@ -232,7 +232,7 @@ def _events(call: Call) -> list[Event]:
         if (
             kind == "in_process"
             and _bare_pend(sentence)
-            and (_asks_next(statements[index + 1 : index + 4], sentence) or _asked_before(sentence))
+            and (_asks_next(statements[index + 1 : index + 4], sentence) or _material_named_before(sentence))
         ):
             kind = "pending_info"  # "It's pending. We need the physician certification statement."
         if (
@@ -287,7 +287,7 @@ def _asks_next(following: list[Sentence], sentence: Sentence) -> bool:
     return False
 
 
-def _asked_before(sentence: Sentence) -> bool:
+def _material_named_before(sentence: Sentence) -> bool:
     """ "... it flags it for an accident questionnaire ... We mailed it on the eighteenth. It's pending that." """
     said = sentence.line.sentences
     index = said.index(sentence)
