@@ -43,13 +43,15 @@ def extract_outcome(
         add_usual_remedy(outcome, knowledge)
     # Whichever extractor answered, a value the transcript does not state is not kept.
     # (Imported here: ai.grounding uses ai.extraction.spoken, which loads this package.)
-    from ai.extraction._checks import review_reasons
+    from ai.extraction._checks import nothing_to_correct, review_reasons
     from ai.grounding import ground
 
     outcome = ground(outcome, transcript, claim.call_date)
     for reason in review_reasons(outcome, transcript, claim):
         outcome.flag(reason)
         outcome.confidence = round(max(0.1, outcome.confidence - 0.1), 2)
+    if nothing_to_correct(outcome, transcript):
+        outcome.needs_review, outcome.review_reasons = False, []
     return outcome
 
 

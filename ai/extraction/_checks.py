@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from ai.extraction import _second_reading, spoken
 from ai.extraction._payment import READ_BACK_LEAD
 from ai.extraction._transcript import Call, read_call
-from ai.outcome import CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
 
 # Codes whose meaning is the patient's share: with a provider group they are a misreading.
 _PATIENT_SHARE_CODES = {"1", "2", "3", "66"}
@@ -35,6 +35,17 @@ def review_reasons(outcome: CallOutcome, transcript: str, claim: ClaimContext) -
     )
     reasons = [reason for check in checks if (reason := check(outcome, call, claim))]
     return reasons + _another_reading(outcome, transcript)
+
+
+def nothing_to_correct(outcome: CallOutcome, transcript: str, model: tuple | None = None) -> bool:
+    """A call held only because it gave no status, which the second reading also hears as a call
+    that established nothing (a caller not verified, a line dropped, a system down): both readings
+    agree, so there is nothing for a person to correct and the failure policy takes over."""
+    return (
+        outcome.review_reasons == [NO_STATUS]
+        and outcome.call_outcome == "failed"
+        and _second_reading.established_nothing(transcript, model)
+    )
 
 
 def _denial_closed_unexplained(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:

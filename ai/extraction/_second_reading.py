@@ -4,7 +4,9 @@ The rules read what a call established; this reading only says how calls worded 
 labelled. It is a logistic regression per field over word n-grams (one to three words, TF-IDF
 weighted) of everything the payer said, trained on the labelled corpora in ``ai/data/calls/``.
 It sets no value: when it finds another claim status or call outcome at least ``MARGIN`` times
-likelier than the one read, the call goes to a person with both readings (``_checks``).
+likelier than the one read, the call goes to a person with both readings (``_checks``). When a
+person answered but the call gave no status, and this reading too hears a call that established
+nothing, the two readings agree there is nothing for a person to correct.
 
 Trained once per process, on first use (a couple of seconds for some 1,300 calls).
 """
@@ -75,3 +77,12 @@ def likelier(values: dict[str, str], transcript: str, model: tuple | None = None
         if best != value and (value not in classes or chances.max() >= MARGIN * chances[classes.index(value)]):
             found[name] = str(best)
     return found
+
+
+def established_nothing(transcript: str, model: tuple | None = None) -> bool:
+    """Whether this reading, too, hears a call that gave no status: the payer said something it
+    knows, and no status or outcome is ``MARGIN`` times likelier than "unknown" and "failed"."""
+    vectorizer, _ = model or _model()
+    if not vectorizer.transform([payer_speech(transcript)]).nnz:
+        return False
+    return not likelier({"claim_status": "unknown", "call_outcome": "failed"}, transcript, model)

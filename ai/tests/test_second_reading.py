@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from ai.extraction import _second_reading, extract_outcome
-from ai.extraction._checks import review_reasons
+from ai.extraction._checks import nothing_to_correct, review_reasons
 from ai.extraction._transcript import payer_speech
-from ai.outcome import CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
 
 CLAIM = ClaimContext(date_of_service="2026-04-02", payer="Keystone Health", call_date=date(2026, 5, 11))
 IN_PROCESS = "\n".join(
@@ -136,3 +136,44 @@ def test_hearing_no_status_is_no_reason_to_doubt_one_the_rules_heard():
     assert _second_reading.likelier({"claim_status": "unknown"}, records[2]["transcript"], model) == {
         "claim_status": "paid"
     }
+
+
+NOT_VERIFIED = "\n".join(
+    [
+        "User: Thank you for calling Keystone Health, my name is Doreen, may I have your NPI?",
+        "AI: Hi Doreen, the NPI is 1 2 3 4 5 6 7 8 9 3.",
+        "User: And the tax ID on file for that provider?",
+        "AI: The tax ID is 4 1 2 2 3 3 4 4 5.",
+        "User: I'm sorry, that tax ID isn't linked to that NPI in our system, so I'm not able to release "
+        "any claim information today. The provider's office would need to update their enrollment.",
+        "AI: I understand. Thank you for your time.",
+        "User: You're welcome, goodbye.",
+    ]
+)
+
+
+def test_a_call_both_readings_hear_as_getting_nowhere_is_not_held():
+    outcome = extract_outcome(NOT_VERIFIED, CLAIM, extractor="rules")
+
+    assert (outcome.claim_status, outcome.call_outcome, outcome.human_reached) == ("unknown", "failed", True)
+    assert not outcome.needs_review, outcome.review_reasons
+
+
+def test_a_call_that_gave_no_status_stays_held_when_its_wording_means_one():
+    records = [
+        _record("unknown", "failed", "I can't verify that tax ID.", "I can't release anything today."),
+        _record("unknown", "failed", "The system is down.", "I can't release anything today."),
+        _record("not_on_file", "follow_up", "I don't see that claim on file.", "Give it ten business days."),
+        _record("not_on_file", "follow_up", "Nothing on file for that date.", "Give it a week to load."),
+    ]
+    model = _second_reading.train(records)
+    read_as_nothing = CallOutcome(claim_status="unknown", call_outcome="failed", review_reasons=[NO_STATUS])
+    not_on_file = _record("unknown", "failed", "I don't see that claim on file.", "Give it a week.")["transcript"]
+
+    assert nothing_to_correct(read_as_nothing, records[0]["transcript"], model)
+    assert not nothing_to_correct(read_as_nothing, not_on_file, model)
+    # held for anything else as well: still held
+    also_unplaced = CallOutcome(
+        claim_status="unknown", call_outcome="failed", review_reasons=[NO_STATUS, "Line 3 reads out claim details"]
+    )
+    assert not nothing_to_correct(also_unplaced, records[0]["transcript"], model)
