@@ -34,6 +34,11 @@ _GROUP_THEN_LETTER_CODE = re.compile(
 _GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})")
 _GROUP_CODE = re.compile(rf"\b(?i:group)(?:'s|\s+(?i:code))?(?:\s+(?i:is|of))?[\s,]+({_GROUP_ALT})\b")
 _GROUP_AFTER = re.compile(rf"[\s,]+({_GROUP_ALT})\b(?![-\s]*\d)")
+# The group named later in the sentence: "Reason code 198, precertification exceeded, that's a CO."
+_GROUP_TOLD = re.compile(
+    rf"[^.?!]*?\b(?i:that's|that is|it's|it is|which is)\s+(?:(?i:an?|the)\s+)?(?:(?i:group)\s+)?"
+    rf"({_GROUP_ALT})\b(?![-\s]*\d)"
+)
 _REASON_CODE = re.compile(
     rf"\b(?:(?:claim\s+)?adjustment\s+reason|reason|denial|adjustment|carc)(?:\s+code)?(?:\s+(?:is|of|was))?[\s,:]+({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})",
     re.IGNORECASE,
@@ -134,8 +139,9 @@ def denial_mentions(text: str) -> list[DenialMention]:
             between = text[min(g.end(), m.end()) : max(g.start(), m.start())]
             if not re.search(r"[.?!]\s", between):
                 group = g.group(1)
-        # the group's letters alone straight after the number: "reason code one-oh-nine, CO, not covered"
-        after = _GROUP_AFTER.match(text, m.end())
+        # the group's letters alone straight after the number ("reason code one-oh-nine, CO, not covered")
+        # or named later in the sentence ("... precertification exceeded, that's a CO")
+        after = _GROUP_AFTER.match(text, m.end()) or _GROUP_TOLD.match(text, m.end())
         found.append(DenialMention(group or (after and after.group(1)), str(number), m.start(), m.end()))
     found.sort(key=lambda d: d.start)
     return found

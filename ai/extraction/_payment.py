@@ -7,7 +7,7 @@ from datetime import date
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
-from ai.extraction._status import item_reading, line_level, sentence_status
+from ai.extraction._status import UNPAID_PART, item_reading, line_level, sentence_status
 from ai.extraction._transcript import Call, Sentence
 
 _PAY_CUE = re.compile(
@@ -76,6 +76,19 @@ _RATE_THEN_AMOUNT = re.compile(
     r"(?:so|which (?:is|was|comes to|came to)|that's|that is|that comes to|for|or)\s*$",
     re.I,
 )
+
+
+# A claim sent back to pay more: "any additional payment will come on a new remit", "you'll get the difference".
+_PAYS_MORE = re.compile(
+    r"\b(?:additional|further|extra) (?:payment|amount|money)\b|\bunderpa(?:id|yment)\b|"
+    r"\b(?:get|pay|receive|send|issue)s? (?:you )?the difference\b|\bwith the difference\b",
+    re.I,
+)
+
+
+def pays_more(call: Call) -> bool:
+    """The claim is reprocessed to pay more: the payment already made stands beside the reprocessing."""
+    return any(_PAYS_MORE.search(sentence.text) for sentence in call.statements())
 
 
 def paid_amount(call: Call) -> Value | None:
@@ -313,11 +326,6 @@ def payment_date(call: Call) -> tuple[date, int] | None:
     return found
 
 
-_UNPAID_PART = re.compile(
-    r"\b(?:zero|nothing|\$0(?:\.00)?) (?:paid|payable|allowed)\b|\bnot (?:paid|covered|payable)\b|\bdidn't pay\b|"
-    r"\b(?:went|applied|goes) to (?:the |her |his |their )?(?:member's |patient's )?deductible\b",
-    re.I,
-)
 _ABOUT_REASON = re.compile(r"\breason\b|\bdenied\b|\bdenial\b", re.I)
 
 
@@ -331,7 +339,9 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
     statements = call.statements()
     for index, sentence in enumerate(statements):
         previous = statements[index - 1] if index > 0 else None
-        if denied_only and not (_about_unpaid(sentence, previous) or _answers_denial_question(call, sentence)):
+        if denied_only and not (
+            _about_unpaid(sentence, previous) or _answers_denial_question(call, sentence) or _patient_code(sentence)
+        ):
             continue
         mentions = spoken.denial_mentions(sentence.text)
         if not mentions and found is not None and previous is not None and previous.line is sentence.line:
@@ -371,6 +381,11 @@ def _code_corrected(text: str, code: str, mention: spoken.DenialMention | None =
     return [spoken.DenialMention(group, mention.number, mention.start, mention.end)]
 
 
+def _patient_code(sentence: Sentence) -> bool:
+    """A code of group PR: the patient's share of a payment, "... seventy-six twenty-two coinsurance. That's PR-2." """
+    return any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text))
+
+
 def _answers_denial_question(call: Call, sentence: Sentence) -> bool:
     """The payer answers the agent asking why a part was denied: "What was the denial reason on the injection?" """
     asked = call.asked_before(sentence, opening=False)
@@ -379,13 +394,13 @@ def _answers_denial_question(call: Call, sentence: Sentence) -> bool:
 
 def _about_unpaid(sentence: Sentence, previous: Sentence | None) -> bool:
     """The sentence (or the one before it on the same line) describes a denied or unpaid part."""
-    if sentence_status(sentence) == "denied" or _UNPAID_PART.search(sentence.text):
+    if sentence_status(sentence) == "denied" or UNPAID_PART.search(sentence.text):
         return True
     return (
         previous is not None
         and previous.line is sentence.line
         and sentence_status(sentence) != "paid"
-        and (sentence_status(previous) == "denied" or bool(_UNPAID_PART.search(previous.text)))
+        and (sentence_status(previous) == "denied" or bool(UNPAID_PART.search(previous.text)))
     )
 
 

@@ -64,7 +64,10 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
             r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|her|him|them|"
             r"the (?:customer|member|patient|beneficiary))\b"
-            r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|\bon hold until\b|"
+            r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|"
+            # held for something to come, not for the payer's own decision ("on hold until there's a decision")
+            r"\bon hold until\b(?! (?:there's |there is |we |they |it )?(?:\w+ )?(?:a |the |our |its )?"
+            r"(?:decision|determination|investigation|review)\b)|"
             r"\bwaiting (?:on|for) (?:the|a|an|your|her|his|their) (?:records|information|form|questionnaire|"
             r"documentation|response|notes|report|itemized)|\bhaven't (?:gotten|received) (?:it|that|them|the)\b|"
             r"\bneeds? (?:the|an|a|your) [^.]{0,30}?\b(?:records|documentation|notes|note|report|itemized bill|"
@@ -133,7 +136,8 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "in_process",
         re.compile(
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
-            r"\bbeing (?:processed|adjudicated|reviewed|priced)\b|\bunder (?:\w+ )?review\b|\bin (?:\w+ ){0,2}review\b|"
+            r"\bbeing (?:processed|adjudicated|reviewed|priced|investigated)\b|"
+            r"\bunder (?:\w+ )?(?:review|investigation)\b|\bin (?:\w+ ){0,2}review\b|"
             # the payer's own review: "suspended for a medical director review on our end"
             r"\breview (?:on|at) (?:our|their) end\b|"
             # "it is currently under process", "the claim is under processing"
@@ -170,6 +174,15 @@ _SHARE_NEGATED = re.compile(
 )
 
 
+# A part of the claim that was not paid, in words other than "denied": "the one line that didn't pay",
+# "not covered", "zero allowed", "went to the deductible".
+UNPAID_PART = re.compile(
+    r"\b(?:zero|nothing|\$0(?:\.00)?) (?:paid|payable|allowed)\b|\bnot (?:paid|covered|payable)\b|\bdidn't pay\b|"
+    r"\b(?:went|applied|goes) to (?:the |her |his |their )?(?:member's |patient's )?deductible\b",
+    re.I,
+)
+
+
 _OTHER_PAYER = re.compile(
     r"\b(?:primary|other (?:payer|insurance|plan|carrier)|secondary)(?: (?:payer|insurance|plan|carrier))?\s*$", re.I
 )
@@ -183,7 +196,7 @@ class Event:
 
 # "Pended" alone names the hold, not a new status: after a request for information it stays pending_info.
 _BARE_PEND = re.compile(r"\bpend(?:ed|ing)\b|\bon hold\b", re.I)
-_OTHER_IN_PROCESS = re.compile(r"\bprocess|\breview|\badjudicat|\bqueue\b|\bpriced\b", re.I)
+_OTHER_IN_PROCESS = re.compile(r"\bprocess|\breview|\binvestigat|\badjudicat|\bqueue\b|\bpriced\b", re.I)
 
 
 # A denial told as history: "the first time through it denied CO eleven", "the original was denied".
@@ -247,12 +260,24 @@ def _events(call: Call) -> list[Event]:
         # "sent over to reprocessing. It's not finalized yet.": the reprocessing is what is in process
         if kind == "in_process" and events and events[-1].status == "reprocessing" and _close(events[-1], sentence):
             kind = None
+        if kind is None and _unpaid_part(sentence):
+            kind = "denied"  # "The one line that didn't pay is the supplies line."
         if kind:
             events.append(Event(kind, sentence))
         if kind == "denied" and line_level(sentence) and _pays_too(sentence):
             # "the lab line was denied ... and the visit line paid ninety-five twenty"
             events.append(Event("paid", sentence))
     return events
+
+
+def _unpaid_part(sentence: Sentence) -> bool:
+    match = UNPAID_PART.search(sentence.text)
+    return (
+        match is not None
+        and line_level(sentence)
+        and not _conditional(sentence.text, match.start(), match.end())
+        and not _MODAL_BEFORE.search(sentence.text[: match.start()])
+    )
 
 
 def _bare_pend(sentence: Sentence) -> bool:
@@ -397,13 +422,15 @@ def _text_status(text: str) -> str | None:
 
 
 def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
-    """The payer states an amount the patient owes (coinsurance, copay, deductible...).
+    """The payer states an amount the patient owes (coinsurance, copay, deductible...), or a code of group PR.
 
     Said outright, or as a yes with an amount to the agent asking about one: "Was any coinsurance
     applied?" - "Oh, yes, the twenty percent, twenty-one sixty-three, that's his."
     """
     if call is not None and _share_asked(call, sentence):
         return True
+    if any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text)):
+        return True  # "The balance, five thirty-four sixty, our EOR shows that as PR one-nineteen."
     for match in _PATIENT_SHARE.finditer(sentence.text):
         if _PAYER_COVERED.search(sentence.text[: match.start()]):
             continue  # "we picked up the coinsurance": the payer paid that share
@@ -462,7 +489,8 @@ def _after_part_paid(stretch: list[Event], event: Event) -> bool:
 _PART = re.compile(
     # a claim line, not the phone line ("the automated line says", "stay on the line")
     r"(?<!automated )(?<!phone )(?<!provider )(?<!service )(?<!on the )(?<!help )\blines?\b|"
-    r"\bunits?\b|\b(?:the|one|that|this|other|second|first) (?:[\w-]+ ){0,3}?(?:service|procedure|visit|"
+    r"\bunits?\b|\b(?:the|one|two|three|four|both|those|these|that|this|other|second|first) (?:[\w-]+ ){0,3}?"
+    r"(?:service|procedure|visit|"
     r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",
     re.I,
 )

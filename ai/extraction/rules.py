@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ai.extraction._follow_up import call_outcome, follow_up_wait
 from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, unread_offers
-from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, remarks
+from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, pays_more, remarks
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
 from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
@@ -82,7 +82,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
         if outcome.remark_codes:
             outcome.evidence["remark_codes"] = remark_lines
 
-    if status in ("paid", "partially_paid", "denied"):
+    if status in ("paid", "partially_paid", "denied") or (status == "reprocessing" and pays_more(call)):
         paid = paid_amount(call)
         # a payment the denial came after was taken back (or was another part's): it does not stand
         overtaken = status == "denied" and paid is not None and status_lines and paid.lines[0] <= status_lines[-1]

@@ -248,3 +248,81 @@ def test_another_claims_payment_does_not_stand_against_this_ones():
         "User: So the visit claim paid one sixty-eight ninety.",
     )
     assert outcome.paid_amount == Decimal("168.90")
+
+
+def test_a_line_that_did_not_pay_beside_a_payment_is_a_partial_payment_with_that_lines_code():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth, billed six hundred ten dollars.",
+        "User: So that one processed. We paid five hundred two dollars and fifteen cents by EFT on May fourth. "
+        "The only line that didn't pay is the splint, one oh seven eighty-five.",
+        "AI: Why did the splint line deny?",
+        "User: C-O four, the modifier is missing.",
+        "AI: So we'd send a corrected claim with the modifier?",
+        "User: That's right.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("502.15")
+    assert outcome.denial_code == "CO-4"
+    assert outcome.call_outcome == "action_required"
+
+
+def test_a_count_of_visits_denied_after_the_phone_system_read_a_payment_is_a_partial_payment():
+    outcome = extract(
+        "User: The claim has been processed. The paid amount is eight hundred forty dollars.",
+        "AI: Representative.",
+        "User: Fernbrook, this is Levon. What can I help with?",
+        "AI: Hi Levon, the phone line read a payment of eight hundred forty dollars. What didn't pay?",
+        "User: Three therapy visits denied, April fourteenth, sixteenth and twenty-first, C-O one ninety-seven, "
+        "no authorization on file for those dates.",
+        "AI: And the rest paid?",
+        "User: The rest paid, eight hundred forty.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.denial_code == "CO-197"
+    assert outcome.paid_amount == Decimal("840")
+
+
+def test_a_balance_given_a_patient_responsibility_code_beside_a_payment_is_the_patients_share():
+    outcome = extract(
+        "User: Fernbrook auto claims, Gus here.",
+        "AI: Hi Gus, the med-pay bill for April fourteenth, billed nine hundred.",
+        "User: We paid what was left on her coverage, three twenty-two fifty. The rest, five seventy-seven fifty, "
+        "our explanation shows as PR one nineteen.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("322.50")
+    assert outcome.denial_code == "PR-119"
+
+
+def test_a_line_that_did_not_pay_in_a_condition_is_not_a_denied_line():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: It paid in full, four twelve sixty, on May fourth. If a line didn't pay we'd have sent a letter.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.denial_code is None
+
+
+def test_a_group_named_after_the_reasons_description_is_the_codes_group():
+    outcome = extract(
+        "User: Fernbrook workers' comp, Hollis speaking.",
+        "AI: Hi Hollis, the bill for April fourteenth.",
+        "User: That one denied. Reason code 197, no precertification on file, that's a CO. Remark N54.",
+    )
+    assert outcome.denial_code == "CO-197"
+
+
+def test_a_bill_on_hold_for_the_payers_own_investigation_is_in_process():
+    outcome = extract(
+        "User: Fernbrook workers' comp, Hollis speaking.",
+        "AI: Hi Hollis, the bill for April fourteenth.",
+        "User: We mailed the delay letter last week. The claim is under investigation, and your bill is on hold "
+        "until there's a decision.",
+        "AI: Do you need anything from our office?",
+        "User: No, nothing from anyone, it's just our investigation. Call back in thirty days.",
+    )
+    assert outcome.claim_status == "in_process"
+    assert outcome.call_outcome == "follow_up"
+    assert outcome.follow_up_days == 30

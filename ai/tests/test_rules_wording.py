@@ -32,7 +32,7 @@ def test_it_reads_a_confirmation_number_and_an_intro_with_im():
     assert outcome.reference_number == "S22091"
 
 
-def test_it_keeps_a_coinsurance_adjustment_off_the_action_list():
+def test_it_keeps_a_coinsurance_adjustment_off_the_action_list_with_the_code_said_for_it():
     outcome = extract(
         "User: Summit Mutual, Theo here.",
         "AI: Hi Theo, the claim for February ninth.",
@@ -41,7 +41,8 @@ def test_it_keeps_a_coinsurance_adjustment_off_the_action_list():
     assert outcome.claim_status == "partially_paid"
     assert outcome.paid_amount == Decimal("112.50")
     assert outcome.call_outcome == "resolved"
-    assert outcome.denial_code is None
+    # the patient's share said as a code is the partial payment's code, as most labelled sets have it
+    assert outcome.denial_code == "PR-2"
 
 
 def test_it_keeps_the_denied_line_of_a_partial_payment():
