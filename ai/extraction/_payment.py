@@ -7,7 +7,7 @@ from datetime import date
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
-from ai.extraction._status import UNPAID_PART, item_reading, line_level, sentence_status
+from ai.extraction._status import UNPAID_PART, item_reading, line_level, patient_code, sentence_status
 from ai.extraction._transcript import Call, Sentence
 
 _PAY_CUE = re.compile(
@@ -340,7 +340,7 @@ def denial_code(call: Call, denied_only: bool = False) -> tuple[str, list[int]] 
     for index, sentence in enumerate(statements):
         previous = statements[index - 1] if index > 0 else None
         if denied_only and not (
-            _about_unpaid(sentence, previous) or _answers_denial_question(call, sentence) or _patient_code(sentence)
+            _about_unpaid(sentence, previous) or _answers_denial_question(call, sentence) or patient_code(sentence)
         ):
             continue
         mentions = spoken.denial_mentions(sentence.text)
@@ -379,11 +379,6 @@ def _code_corrected(text: str, code: str, mention: spoken.DenialMention | None =
         return []
     group = code.split("-")[0] if "-" in code else None
     return [spoken.DenialMention(group, mention.number, mention.start, mention.end)]
-
-
-def _patient_code(sentence: Sentence) -> bool:
-    """A code of group PR: the patient's share of a payment, "... seventy-six twenty-two coinsurance. That's PR-2." """
-    return any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text))
 
 
 def _answers_denial_question(call: Call, sentence: Sentence) -> bool:

@@ -429,7 +429,7 @@ def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
     """
     if call is not None and _share_asked(call, sentence):
         return True
-    if any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text)):
+    if patient_code(sentence):
         return True  # "The balance, five thirty-four sixty, our EOR shows that as PR one-nineteen."
     for match in _PATIENT_SHARE.finditer(sentence.text):
         if _PAYER_COVERED.search(sentence.text[: match.start()]):
@@ -443,6 +443,11 @@ def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
             return True
     match = _PART_TO_PATIENT.search(sentence.text)
     return match is not None and line_level(sentence) and not _SHARE_NEGATED.search(sentence.text[: match.start()])
+
+
+def patient_code(sentence: Sentence) -> bool:
+    """A code of group PR: the patient's share, "... seventy-six twenty-two coinsurance. That's PR-2." """
+    return any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text))
 
 
 _PAYER_COVERED = re.compile(
