@@ -29,6 +29,8 @@ _LOOSE_PENDING = re.compile(
     r"\bpend(?:ed|ing)\b[^.]{0,30}\buntil (?:we|they) (?:get|receive|hear)\b",
     re.I,
 )
+# Who a payer waits on for itself: another Blue plan, its reviewer or pricing vendor.
+_PAYERS_OWN = re.compile(r"\b(?:home|host|local) plan\b|\breviewer\b|\bvendor\b|\bbill review\b", re.I)
 _NEGATED_REQUEST = re.compile(
     r"(?:\bno|\bnot|n't|\bnever|\bnothing(?:'s)?|\bnobody(?:'s)?|\bno one(?:'s)?)\s+(?:\w+\s+){0,2}$", re.I
 )
@@ -88,7 +90,9 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # "it's not in the claims system yet", "it just hasn't loaded", "it never made it to us"
             r"\bnot in (?:the |our )?(?:claims? )?system(?: yet| at all)?\b|\bhas(?:n't| not) (?:been )?loaded\b|"
             r"\bnever made it (?:to us|in|here|over)\b|\b(?:don't|do not) (?:have|see) anything (?:for|under|on)\b|"
-            r"\bjust not (?:here|in)\b",
+            r"\bjust not (?:here|in)\b|\bstill loading\b|"
+            r"\b(?:don't|do not|can't) (?:have|see|find) (?:that|this|it|the claim|that claim|this claim)(?: one)? "
+            r"(?:in|on) (?:the|our) (?:claims? )?(?:system|file)\b",
             re.I,
         ),
     ),
@@ -138,11 +142,15 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bin process\b|\b(?:still|is|it's|currently|now) processing\b|\bin processing\b|\bin adjudication\b|"
             r"\bbeing (?:processed|adjudicated|reviewed|priced|investigated)\b|"
             r"\bunder (?:\w+ )?(?:review|investigation)\b|\bin (?:\w+ ){0,2}review\b|"
+            r"\b(?:it's|it is|that's|now) with (?:the )?(?:medical |clinical )?review\b|"
+            # "it's out at bill review", "it's at our bill review right now"
+            r"\b(?:it's|it is|that's|still|now|currently|out) at (?:our |the |their )?(?:[\w-]+ ){0,2}review\b|"
             # the payer's own review: "suspended for a medical director review on our end"
             r"\breview (?:on|at) (?:our|their) end\b|"
             # "it is currently under process", "the claim is under processing"
             r"\bunder process(?:ing)?\b|"
-            r"\bpended\b|\bpending\b|\bin the (?:\w+ )?queue\b|\bpayment floor\b|\bworking its way\b|"
+            r"\bpended\b|\bpending\b|\bin (?:the|their|our) (?!intake\b)(?:\w+ ){0,2}queue\b|\bpayment floor\b|"
+            r"\bworking (?:its way|through)\b|"
             r"\bnot (?:yet )?(?:finalized|through adjudication|adjudicated)\b|\bstill open\b|\bon hold\b|"
             # approved, but no payment issued yet: "approved and in the payment cycle", "hasn't finalized yet"
             r"\b(?:hasn't|has not|haven't|isn't|is not) (?:yet )?(?:been )?finali[sz]ed\b|"
@@ -157,7 +165,7 @@ _MODAL_BEFORE = re.compile(
     r"\b(?:will|'ll|would|should|could|can't|cannot|won't|can|may|might|going to|to be|to)\s+(?:\w+\s+){0,2}$", re.I
 )
 # "nothing pending", "no longer denied", "it's out of the denied status now"
-_NEGATED_BEFORE = re.compile(r"(?:\b(?:no|not|never|without|nothing|out of)|n't)\s+(?:\w+\s+){0,2}$", re.I)
+_NEGATED_BEFORE = re.compile(r"(?:\b(?:no|not|never|without|nothing(?:'s)?|out of)|n't)\s+(?:\w+\s+){0,2}$", re.I)
 _PATIENT_SHARE = re.compile(
     r"\b(?:co-?insurance|co-?pay(?:ment)?|deductible|(?:member|patient|customer|beneficiary)(?:'s)? "
     r"(?:responsibility|liability|share|owes|portion)|cost[- ]share|patient owes|member owes)\b",
@@ -375,7 +383,7 @@ _DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
 _HYPOTHETICAL_BEFORE = re.compile(r"\b(?:would|could|might)\s+(?:\w+\s+){0,3}$", re.I)
 # A request already answered: "We got your response to the additional documentation request".
 _ANSWERED = re.compile(
-    r"\b(?:got|received|have|has) (?:your|the|their|her|his) "
+    r"\b(?:got|received|have|has|after|following) (?:your|the|their|her|his) (?:\w+ )?"
     r"(?:response|records|documentation|information|notes|reply)\b",
     re.I,
 )
@@ -397,6 +405,8 @@ def _text_status(text: str) -> str | None:
                 continue
             if kind == "pending_info" and (_HYPOTHETICAL_BEFORE.search(before) or _ANSWERED.search(text)):
                 continue  # "the provider would need to send ...", "we got your response to the request"
+            if kind == "pending_info" and re.search(r"\bno\s+$", before, re.I):
+                continue  # "there's no edit and no ADR"
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
             if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):
@@ -417,6 +427,8 @@ def _text_status(text: str) -> str | None:
                     return result
             if pattern is _LOOSE_PENDING and (conditional or _NEGATED_REQUEST.search(before)):
                 continue
+            if pattern is _LOOSE_PENDING and _PAYERS_OWN.search(match.group()):
+                continue  # "awaiting home plan response": the payer waits on its own partner
             return kind
     return None
 
@@ -494,6 +506,8 @@ def _after_part_paid(stretch: list[Event], event: Event) -> bool:
 _PART = re.compile(
     # a claim line, not the phone line ("the automated line says", "stay on the line")
     r"(?<!automated )(?<!phone )(?<!provider )(?<!service )(?<!on the )(?<!help )\blines?\b|"
+    # a sentence that opens with a procedure code: "92511, denied, CO-97."
+    r"^\W*(?:\d{5}|[A-V]\d{4})\b|"
     r"\bunits?\b|\b(?:the|one|two|three|four|both|those|these|that|this|other|second|first) (?:[\w-]+ ){0,3}?"
     r"(?:service|procedure|visit|"
     r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",

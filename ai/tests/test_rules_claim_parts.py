@@ -326,3 +326,24 @@ def test_a_bill_on_hold_for_the_payers_own_investigation_is_in_process():
     assert outcome.claim_status == "in_process"
     assert outcome.call_outcome == "follow_up"
     assert outcome.follow_up_days == 30
+
+
+def test_lines_read_by_procedure_code_make_a_partial_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: Okay. 20610 paid, one forty-two sixty. J1030, denied, CO-97, bundled into the injection.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("142.60")
+    assert outcome.denial_code == "CO-97"
+
+
+def test_nothings_denied_is_not_a_denial():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: It's still in process. Nothing's denied, nothing's been asked for. Give it two weeks.",
+    )
+    assert outcome.claim_status == "in_process"
+    assert outcome.follow_up_days == 14

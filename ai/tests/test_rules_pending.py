@@ -134,3 +134,56 @@ def test_a_claim_suspended_for_the_payers_own_review_is_in_process():
 )
 def test_what_is_not_a_hold_for_information(lines, status):
     assert extract(*lines).claim_status == status
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: We got it on the ninth and it's out at bill review. Nothing's back yet.",
+        "User: It's just in their queue, nothing missing from you.",
+        "User: It's in our standard processing queue. Nothing's pended and we don't need anything.",
+        "User: No, there's no edit on it and no ADR. It's just working through.",
+        "User: We received your records response on the second, it's complete, and it's with medical review now.",
+    ],
+)
+def test_a_claim_with_the_payer_or_its_reviewer_is_in_process(line):
+    outcome = extract(line, "AI: When should we check back?", "User: Give it three weeks.")
+
+    assert outcome.claim_status == "in_process"
+    assert (outcome.call_outcome, outcome.follow_up_days) == ("follow_up", 21)
+
+
+def test_a_claim_waiting_on_another_plan_is_not_waiting_on_the_practice():
+    outcome = extract("User: It was routed to her home plan in Ohio. Status is awaiting home plan response.")
+
+    assert outcome.claim_status != "pending_info"
+    assert outcome.call_outcome != "action_required"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: I don't have that one in the system yet. It's probably still loading. Call back Monday.",
+        "User: I can't find that claim in our system. If it went out Friday, give it until Monday.",
+    ],
+)
+def test_a_claim_the_payer_cannot_see_yet_is_not_on_file(line):
+    outcome = extract(line)
+
+    assert outcome.claim_status == "not_on_file"
+    assert outcome.call_outcome == "follow_up"
+
+
+def test_a_denial_decided_after_the_records_came_in_is_a_denial_not_a_request():
+    outcome = extract(
+        "User: That claim was denied.",
+        "AI: Can you tell me why?",
+        "User: It was reviewed after your records response. The documentation didn't support medical necessity. "
+        "It's group code C-O, reason code fifty.",
+        "AI: What's the next step?",
+        "User: You'd file a redetermination with the physician's notes.",
+    )
+
+    assert outcome.claim_status == "denied"
+    assert outcome.denial_code == "CO-50"
+    assert outcome.call_outcome == "action_required"
