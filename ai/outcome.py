@@ -8,6 +8,7 @@ of the claims app; the post-call pipeline builds the context from a claim.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -26,6 +27,18 @@ CLAIM_STATUSES = (
 CALL_OUTCOMES = ("resolved", "follow_up", "action_required", "failed")
 # The review reason of a call that established no status, and only that: nothing a person could correct.
 NO_STATUS = "No claim status was obtained on this call."
+# The review reason of a reference number read out but not parsed (``unread_reference(line)``): the
+# reference is left empty, so nothing wrong is applied; a person can take it from the recording.
+_UNREAD_REFERENCE = "A reference number was read out on line {} but could not be parsed; check the recording."
+
+
+def unread_reference(line: int) -> str:
+    return _UNREAD_REFERENCE.format(line)
+
+
+def is_unread_reference(reason: str) -> bool:
+    return re.fullmatch(re.escape(_UNREAD_REFERENCE).replace(r"\{\}", r"\d+"), reason) is not None
+
 
 # The fields that carry evidence, in the order the corpus lists them.
 VALUE_FIELDS = (

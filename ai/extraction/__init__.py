@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from ai.outcome import CallOutcome, ClaimContext, KnowledgeHit
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext, KnowledgeHit
 
 EXTRACTORS = ("rules", "openai")
 
@@ -51,6 +51,8 @@ def extract_outcome(
         outcome.flag(reason)
         outcome.confidence = round(max(0.1, outcome.confidence - 0.1), 2)
     if nothing_to_correct(outcome, transcript):
+        notes = [reason for reason in outcome.review_reasons if reason != NO_STATUS]
+        outcome.next_steps = " ".join([outcome.next_steps, *notes]).strip()
         outcome.needs_review, outcome.review_reasons = False, []
     return outcome
 

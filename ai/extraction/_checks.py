@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from ai.extraction import _second_reading, spoken
 from ai.extraction._payment import READ_BACK_LEAD
 from ai.extraction._transcript import Call, read_call
-from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext, is_unread_reference
 
 # Codes whose meaning is the patient's share: with a provider group they are a misreading.
 _PATIENT_SHARE_CODES = {"1", "2", "3", "66"}
@@ -38,14 +38,21 @@ def review_reasons(outcome: CallOutcome, transcript: str, claim: ClaimContext) -
 
 
 def nothing_to_correct(outcome: CallOutcome, transcript: str, model: tuple | None = None) -> bool:
-    """A call held only because it gave no status, which the second reading also hears as a call
-    that established nothing (a caller not verified, a line dropped, a system down): both readings
-    agree, so there is nothing for a person to correct and the failure policy takes over."""
-    return (
-        outcome.review_reasons == [NO_STATUS]
-        and outcome.call_outcome == "failed"
-        and _second_reading.established_nothing(transcript, model)
-    )
+    """Held only for what the second reading settles: there is nothing for a person to correct.
+
+    A call that gave no status, which the second reading also hears as a call that established
+    nothing (a caller not verified, a line dropped, a system down): the failure policy takes over.
+    A reference read out but not parsed, on a call whose status and outcome the second reading
+    agrees with: the reference stays empty (nothing wrong is applied) and the next steps say where
+    to find it.
+    """
+    reasons = outcome.review_reasons
+    if not reasons or not all(reason == NO_STATUS or is_unread_reference(reason) for reason in reasons):
+        return False
+    if NO_STATUS in reasons:
+        return outcome.call_outcome == "failed" and _second_reading.established_nothing(transcript, model)
+    read = {name: getattr(outcome, name) for name in _second_reading.FIELDS}
+    return _second_reading.heard(transcript, model) and not _second_reading.likelier(read, transcript, model)
 
 
 def _denial_closed_unexplained(outcome: CallOutcome, call: Call, claim: ClaimContext) -> str | None:

@@ -6,7 +6,8 @@ weighted) of everything the payer said, trained on the labelled corpora in ``ai/
 It sets no value: when it finds another claim status or call outcome at least ``MARGIN`` times
 likelier than the one read, the call goes to a person with both readings (``_checks``). When a
 person answered but the call gave no status, and this reading too hears a call that established
-nothing, the two readings agree there is nothing for a person to correct.
+nothing, or agrees with a call held only for a reference it could not parse, the two readings
+agree there is nothing for a person to correct.
 
 Trained once per process, on first use (a couple of seconds for some 1,300 calls).
 """
@@ -79,10 +80,15 @@ def likelier(values: dict[str, str], transcript: str, model: tuple | None = None
     return found
 
 
+def heard(transcript: str, model: tuple | None = None) -> bool:
+    """Whether the payer said anything this reading knows (without it, it has no reading)."""
+    vectorizer, _ = model or _model()
+    return bool(vectorizer.transform([payer_speech(transcript)]).nnz)
+
+
 def established_nothing(transcript: str, model: tuple | None = None) -> bool:
     """Whether this reading, too, hears a call that gave no status: the payer said something it
     knows, and no status or outcome is ``MARGIN`` times likelier than "unknown" and "failed"."""
-    vectorizer, _ = model or _model()
-    if not vectorizer.transform([payer_speech(transcript)]).nnz:
-        return False
-    return not likelier({"claim_status": "unknown", "call_outcome": "failed"}, transcript, model)
+    return heard(transcript, model) and not likelier(
+        {"claim_status": "unknown", "call_outcome": "failed"}, transcript, model
+    )

@@ -16,7 +16,7 @@ from ai.extraction._identifiers import CHECK_KEY, REF_ASK, REF_KEY, identifier, 
 from ai.extraction._payment import denial_code, money_in_doubt, paid_amount, payment_date, pays_more, remarks
 from ai.extraction._status import patient_share, payment_stretch, statements_from, status_events
 from ai.extraction._transcript import Call, read_call
-from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext, unread_reference
 
 
 def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
@@ -58,9 +58,7 @@ def extract(transcript: str, claim: ClaimContext) -> CallOutcome:
     unread = unread_offers(call, REF_KEY, payer_lines, ref, REF_ASK)
     if unread:
         # a number a person can recover from the recording is better flagged than silently null
-        outcome.flag(
-            f"A reference number was read out on line {unread[-1]} but could not be parsed; check the recording."
-        )
+        outcome.flag(unread_reference(unread[-1]))
         confidence -= 0.15
 
     if call.reps:

@@ -15,7 +15,7 @@ import pytest
 from ai.extraction import _second_reading, extract_outcome
 from ai.extraction._checks import nothing_to_correct, review_reasons
 from ai.extraction._transcript import payer_speech
-from ai.outcome import NO_STATUS, CallOutcome, ClaimContext
+from ai.outcome import NO_STATUS, CallOutcome, ClaimContext, unread_reference
 
 CLAIM = ClaimContext(date_of_service="2026-04-02", payer="Keystone Health", call_date=date(2026, 5, 11))
 IN_PROCESS = "\n".join(
@@ -177,3 +177,30 @@ def test_a_call_that_gave_no_status_stays_held_when_its_wording_means_one():
         claim_status="unknown", call_outcome="failed", review_reasons=[NO_STATUS, "Line 3 reads out claim details"]
     )
     assert not nothing_to_correct(also_unplaced, records[0]["transcript"], model)
+
+
+GARBLED_REFERENCE = IN_PROCESS.replace("it's 5-5-1-0-9-3-8.", "it's 5-5, hang on, my screen froze.")
+
+
+def test_a_reference_it_could_not_parse_on_a_call_both_readings_agree_on_is_a_note_not_a_hold():
+    outcome = extract_outcome(GARBLED_REFERENCE, CLAIM, extractor="rules")
+
+    assert (outcome.claim_status, outcome.call_outcome, outcome.reference_number) == ("in_process", "follow_up", None)
+    assert not outcome.needs_review, outcome.review_reasons
+    assert "A reference number was read out on line 7 but could not be parsed" in outcome.next_steps
+
+
+def test_a_reference_it_could_not_parse_stays_held_when_the_wording_means_another_status():
+    records = [
+        _record("in_process", "follow_up", "It's still in process.", "Give it two weeks."),
+        _record("in_process", "follow_up", "Still processing on our end.", "Give it ten days."),
+        _record("denied", "action_required", "That claim was denied for timely filing.", "You can appeal it."),
+        _record("denied", "action_required", "It was denied, no authorization on file.", "You can appeal it."),
+    ]
+    model = _second_reading.train(records)
+    unread = unread_reference(3)
+    read_as_in_process = CallOutcome(claim_status="in_process", call_outcome="follow_up", review_reasons=[unread])
+
+    assert nothing_to_correct(read_as_in_process, records[0]["transcript"], model)
+    assert not nothing_to_correct(read_as_in_process, records[2]["transcript"], model)
+    assert not nothing_to_correct(read_as_in_process, "AI: Hello?\nUser: Mm.", model)  # nothing it knows
