@@ -28,7 +28,7 @@ _WORDS = r"[a-z]+(?:-[a-z]+){0,2}(?:\s[a-z]+(?:-[a-z]+){0,2}){0,2}"
 # a number read digit by digit: "9-7", "1-9-7"
 _DIGITS_READ = r"\d(?:-\d){1,2}\b"
 _GROUP_THEN_LETTER_CODE = re.compile(
-    rf"\b({_GROUP_ALT})\b[\s,-]*\b([ABDPWY])\b(?:,?\s+(?:as in|like|for)\s+[A-Za-z]+)?[\s,-]*"
+    rf"\b({_GROUP_ALT})\b[\s,-]*\b([ABDPWY])(?:\b|(?=\d{{1,2}}\b))(?:,?\s+(?:as in|like|for)\s+[A-Za-z]+)?[\s,-]*"
     rf"(\d{{1,2}}\b|[a-z]+(?:-[a-z]+)?)"
 )
 _GROUP_THEN_NUMBER = re.compile(rf"\b({_GROUP_ALT})\b(?:[\s,-]|(?i:dash))*({_DIGITS_READ}|\d{{1,3}}\b|{_WORDS})")

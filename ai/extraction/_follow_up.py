@@ -27,7 +27,9 @@ _RECALL = re.compile(
 )
 _AGENT_ACTION = re.compile(
     r"\b(?:we'll|we will|i'll|we're going to|we need to|we'll need to|we should)\s+(?:\w+\s+){0,2}?"
-    r"(?:resubmit|send|submit|file|appeal|pull|bill|contact|reach out|correct|update|fax|upload|obtain|"
+    # billing the patient for their share is no work left on the claim ("we'll bill the patient")
+    r"(?:resubmit|send|submit|file|appeal|pull|bill(?! (?:the |her |his )?(?:patient|member|beneficiary|him|her)\b)|"
+    r"contact|reach out|correct|update|fax|upload|obtain|"
     r"review the|request|check the rejection|have the)\b",
     re.I,
 )
@@ -45,7 +47,8 @@ _NO_ACTION = re.compile(
     r"\b(?:not asking|don't need|do not need|no need) (?:for )?(?:anything )?(?:from )?"
     r"(?:you|your office|the provider)\b|"
     r"\b(?:customer|member|patient|beneficiary|subscriber|individual)'s (?:piece|part|side|responsibility)\b|"
-    r"\bnothing further\b|\bnothing (?:to|we can|you can) (?:resubmit|send|appeal)\b|"
+    r"\bnothing further\b|\bnothing (?:to|we can|you can) (?:resubmit|send|appeal|correct|fix)\b|"
+    r"\b(?:a |the )?provider write-?off\b|\bnot appealable\b|"
     r"\b(?:adjust|write) (?:the balance|it|that) off\b|\bthat's all you can do\b|"
     r"\bnot from (?:you|your office|the provider|the office|your end)\b|"
     r"\bjust (?:the|on the) (?:member|patient|subscriber|beneficiary|family)\b|"
@@ -57,7 +60,8 @@ _NO_ACTION = re.compile(
 
 # A denied part the payer says is settled for good.
 _FINAL = re.compile(
-    r"\bfinal (?:\w+ )?(?:edit|denial|decision)\b|\bcontractual write-?off\b|\bnothing to do on\b|"
+    r"\bfinal (?:\w+ )?(?:edit|denial|decision)\b|\bcontractual (?:write-?off|edit)\b|\bnothing to do on\b|"
+    r"\bprovider write-?off\b|\bnot appealable\b|"
     r"\bwon't change (?:it|that|anything)\b",
     re.I,
 )
@@ -186,12 +190,24 @@ def _chosen_wait(call: Call, sentence: Sentence) -> int | None:
 
 _PATIENT_SHARES = ("PR-1", "PR-2", "PR-3")
 # Clauses of one sentence: "You'd need to get his new insurance information, or if he has none, bill him".
-_CLAUSE = re.compile(r"[,;]\s*(?:or|but|otherwise)\b|;", re.I)
+_CLAUSE = re.compile(r"([,;]\s*(?:or|but|otherwise)\b|;)", re.I)
 
 
 def _asks_action(text: str) -> bool:
     """The payer asks the practice to act in a clause of ``text`` that no condition hangs on."""
-    return any(_REP_ACTION.search(part) and not CONDITIONAL.search(part) for part in _CLAUSE.split(text))
+    return _says(_REP_ACTION, text)
+
+
+def _says(pattern: re.Pattern[str], text: str, *, otherwise: bool = True) -> bool:
+    """``pattern`` in a clause of ``text`` that no condition hangs on; with ``otherwise=False`` not in the
+    clause a condition's "otherwise" opens either ("If you have an auth, send it, otherwise it's a write-off")."""
+    parts = _CLAUSE.split(text)
+    return any(
+        pattern.search(part)
+        and not CONDITIONAL.search(part)
+        and (otherwise or not lead.lower().lstrip(",; ").startswith("otherwise"))
+        for lead, part in zip(["", *parts[1::2]], parts[::2], strict=True)
+    )
 
 
 def call_outcome(
@@ -208,7 +224,7 @@ def call_outcome(
     ]
     in_scope = [s for s in call.sentences() if s.in_scope and s.line.payer]
     rep_action = [s.n for s in in_scope if _asks_action(s.text)]
-    no_action = [s.n for s in in_scope if _NO_ACTION.search(s.text)]
+    no_action = [s.n for s in in_scope if _says(_NO_ACTION, s.text, otherwise=False)]
     if status == "unknown":
         return "failed", []
     if status == "paid":
@@ -216,7 +232,7 @@ def call_outcome(
     if status == "partially_paid":
         # a denied line needs work; a patient-responsibility adjustment does not
         # "that's a final bundling edit, a contractual write-off ... nothing to do on that one"
-        settled = any(_FINAL.search(s.text) for s in in_scope) and not agent_action and not rep_action
+        settled = any(_says(_FINAL, s.text, otherwise=False) for s in in_scope) and not agent_action and not rep_action
         if (denial and not denial.startswith("PR-") and not settled) or (
             denial is None and (agent_action or rep_action or (denied_part and not no_action))
         ):

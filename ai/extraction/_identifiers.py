@@ -11,6 +11,8 @@ from ai.extraction._letters import DANGLING_LETTER
 from ai.extraction._transcript import Call, Line, confirms
 
 REF_KEY = re.compile(
+    # not the number of another piece of work: "the reprocessing ticket is 6-6-0-9", "the letter's tracking number"
+    r"(?<!reprocessing )(?<!adjustment )(?<!reopening )(?<!appeal )(?<!letter's )(?<!project )"
     r"\b(?:call )?(?:reference|ref|confirmation|tracking|call id|interaction|inquiry|ticket|incident)"
     r"(?: number| no\.?| #| id| code)?s?\b(?! field)|"
     # "case" and "call" alone are too common in speech; they need their label

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
@@ -14,6 +15,12 @@ _PAY_CUE = re.compile(
     r"\b(?:paid|pays|payment|reimbursed|reimbursement|remitted)\b|"
     # "we sent twelve oh four fifty", "a check for three eighty even", "EFT of ninety-one thirty"
     r"\b(?:we|they) (?:sent|issued|released)\b|\b(?:check|eft|draft) (?:for|of|in the amount of)\b",
+    re.I,
+)
+# The patient's share paid by this payer (a supplement or secondary plan), straight before the amount.
+_PAID_THE_SHARE = re.compile(
+    r"\b(?:we|they) (?:paid|picked up|covered) (?:the |her |his )?(?:part [ab] |medicare )?"
+    r"(?:co-?insurance|co-?pay(?:ment)?|deductible)[\s,:]*(?:of\s+)?$",
     re.I,
 )
 # The sum of what a sentence said was paid: "..., total sixty-two forty".
@@ -48,7 +55,7 @@ def _last_cue(text: str, pay: re.Pattern[str], other: re.Pattern[str]) -> str | 
 _TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?total\b", re.I)
 # what may come between line amounts and their sum: "... each, so", "..., that's", "... apiece, for"
 _SUM_LEAD = re.compile(
-    r"[\s,]*(?:(?:each|apiece|so|and|for|making it|that's|that is|which is|comes to|a)[\s,]*)*", re.I
+    r"[\s,]*(?:(?:each|apiece|so|and|for|making it|that's|that is|which is|comes to|a|your)[\s,]*)*", re.I
 )
 # The speaker takes back what they just said: "One sixty-four thirty. Sorry, correction, one sixty-four eighty."
 _RESTATED = re.compile(
@@ -103,6 +110,7 @@ def paid_amount(call: Call) -> Value | None:
     others = _other_payers(call)
     for sentence in call.statements():
         previous_end = taken_end = 0
+        said_here: list[Decimal] = []  # the amounts said so far in the sentence
         # a restatement counts on the same line, or on the payer's next lines when the amount trailed off
         # ("The paid amount is eighty-seven..." [hold music] "...sorry. Eighty-seven dollars and twelve cents.")
         # or on the payer's answer to the agent's read-back ("Seven hundred ninety-four dollars?" -
@@ -118,11 +126,15 @@ def paid_amount(call: Call) -> Value | None:
         for amount in spoken.amounts(sentence.text):
             # the label must sit between the previous amount and this one
             before, previous_end = sentence.text[previous_end : amount.start], amount.end
+            # "96365 at one sixty-eight forty and 96366 at one twenty-one sixty, that's your two ninety"
+            adds_up = len(said_here) >= 2 and amount.value == sum(said_here)
+            said_here.append(amount.value)
             before = _RATE_THEN_AMOUNT.sub(" ", before)
             if (
                 _asked_for_payment(call, sentence)
                 or _after_payment(call, sentence, before)
                 or _read_back(call, sentence, found, amount)
+                or _confirms_read_back(call, sentence, amount)
             ):
                 before = "paid " + before
             said_since = None if since_paid is None else since_paid + " " + sentence.text[taken_end : amount.start]
@@ -130,10 +142,13 @@ def paid_amount(call: Call) -> Value | None:
             if restated and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
+            if _PAID_THE_SHARE.search(before):
+                cue = "pay"  # a supplement plan's payment: "We paid the Part B coinsurance, nineteen forty-two."
             paid_before = _PAY_CUE.search(sentence.text[: amount.start])
             sums = bool(
                 _TOTAL.search(before)
                 or (_SUM_LEAD.fullmatch(before) and _TOTAL_AFTER.match(sentence.text[amount.end :]))
+                or (adds_up and _SUM_LEAD.fullmatch(before))
             )
             if sums and paid_before:
                 # "the vaccine lines paid, ninety-four sixty and ..., total sixty-two forty",
@@ -143,7 +158,8 @@ def paid_amount(call: Call) -> Value | None:
                 cue == "pay" and others is not None and _paid_by_other(sentence.text[: amount.start], others)
             ):
                 continue  # "Aetna allowed three ninety, paid three ten twenty-two": the primary's payment
-            opens = not before.strip(" ,")
+            # the amount opens its clause: "One eighty-eight seventy-five, paid", "... each, that's two ninety-two paid"
+            opens = not before.strip(" ,") or bool(_SUM_LEAD.fullmatch(before))
             if (
                 cue is None
                 and opens
@@ -276,6 +292,22 @@ def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
         # "Six hundred fifty-five dollars and seventy cents, paid November thirteenth?" - "Twenty-three.":
         # a question that already holds the amount is a read-back; the bare answer corrects something else
         and not any(a.explicit for a in spoken.amounts(previous.text))
+    )
+
+
+def _confirms_read_back(call: Call, sentence: Sentence, amount: spoken.Amount) -> bool:
+    """The payer repeats the payment the agent asked about: "So the total payment was seven thousand four
+    hundred twelve dollars and sixty cents?" - "Seven thousand four hundred twelve sixty, yep." """
+    asked = call.asked_before(sentence)
+    return (
+        asked is not None
+        and asked.text.rstrip().endswith("?")
+        and any(
+            said.explicit
+            and said.value == amount.value
+            and _last_cue(asked.text[: said.start], _PAY_CUE, _OTHER_AMOUNT_CUE) == "pay"
+            for said in spoken.amounts(asked.text)
+        )
     )
 
 

@@ -64,6 +64,9 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             # "suspended for a review on our end" is the payer's own review: in process
             r"\bsuspended\b(?! for (?:an? |the )?(?:[\w-]+ ){0,3}review)|"
             r"\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
+            # "it's pending on you all", "a medical records request went out March twentieth"
+            r"\bpending on (?:you|your (?:office|end|side)|the (?:provider|office|practice))\b|"
+            r"\brecords? request (?:was |has been |went )?(?:sent|mailed|faxed|issued|out)\b|"
             r"\b(?:sent|mailed|faxed) (?:a|an|the|you|your office|her|him|them|"
             r"the (?:customer|member|patient|beneficiary))\b"
             r"[^.]{0,40}?\b(?:request|letter|questionnaire|form)\b|"
@@ -405,8 +408,8 @@ def _text_status(text: str) -> str | None:
                 continue
             if kind == "pending_info" and (_HYPOTHETICAL_BEFORE.search(before) or _ANSWERED.search(text)):
                 continue  # "the provider would need to send ...", "we got your response to the request"
-            if kind == "pending_info" and re.search(r"\bno\s+$", before, re.I):
-                continue  # "there's no edit and no ADR"
+            if kind == "pending_info" and _NEGATED_BEFORE.search(before):
+                continue  # "there's no edit and no ADR", "nothing's pending on your side"
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
             if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):
@@ -463,7 +466,9 @@ def patient_code(sentence: Sentence) -> bool:
 
 
 _PAYER_COVERED = re.compile(
-    r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:full\s+|whole\s+|entire\s+)?$", re.I
+    r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:full\s+|whole\s+|entire\s+)?"
+    r"(?:part [ab]\s+|medicare\s+|member's\s+|patient's\s+)?$",
+    re.I,
 )
 
 
@@ -508,8 +513,9 @@ _PART = re.compile(
     r"(?<!automated )(?<!phone )(?<!provider )(?<!service )(?<!on the )(?<!help )\blines?\b|"
     # a sentence that opens with a procedure code: "92511, denied, CO-97."
     r"^\W*(?:\d{5}|[A-V]\d{4})\b|"
-    r"\bunits?\b|\b(?:the|one|two|three|four|both|those|these|that|this|other|second|first) (?:[\w-]+ ){0,3}?"
-    r"(?:service|procedure|visit|"
+    r"\bunits?\b|\bdoses\b|"
+    r"\b(?:the|one|two|three|four|both|those|these|that|this|other|second|first) (?:[\w-]+ ){0,3}?"
+    r"(?:service|procedure|visit|dose|session|treatment|"
     r"injection|code|test|study|consult(?:ation)?|lab|x-?ray|panel|drug|charge|item)s?\b",
     re.I,
 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from ai.extraction import rules, spoken
 from ai.outcome import ClaimContext
 
@@ -347,3 +349,99 @@ def test_nothings_denied_is_not_a_denial():
     )
     assert outcome.claim_status == "in_process"
     assert outcome.follow_up_days == 14
+
+
+def test_the_payer_repeating_the_total_the_agent_added_up_is_the_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the infusion claim for April fourteenth.",
+        "User: The drug line paid four thousand twelve thirty and the admin line paid one ten forty.",
+        "AI: So the total payment was four thousand one hundred twenty-two dollars and seventy cents?",
+        "User: Forty-one twenty-two seventy, yep.",
+    )
+    assert outcome.paid_amount == Decimal("4122.70")
+
+
+def test_an_amount_the_agent_reads_back_as_what_the_patient_owes_is_not_a_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: No payment, the allowed amount of forty-one ten went to the copay. PR-3.",
+        "AI: So nothing was paid, and the patient owes forty-one dollars and ten cents?",
+        "User: That's right, forty-one ten.",
+    )
+    assert outcome.claim_status == "denied"
+    assert outcome.paid_amount is None
+
+
+def test_line_amounts_followed_by_their_sum_make_the_sum_the_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: We paid your admin lines, 96365 at one fifty-two ten and 96366 at ninety-seven ninety, "
+        "that's your two fifty. The drug line denied, CO-16.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("250")
+
+
+def test_doses_denied_beside_doses_paid_make_a_partial_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the allergy claim for April fourteenth.",
+        "User: So twelve doses were allowed at nine forty each, that's one hundred twelve dollars eighty paid. "
+        "The other eight doses denied, PR-119, the yearly maximum.",
+    )
+    assert outcome.claim_status == "partially_paid"
+    assert outcome.paid_amount == Decimal("112.80")
+    assert outcome.denial_code == "PR-119"
+
+
+def test_a_plan_that_paid_the_coinsurance_left_nothing_to_the_patient():
+    outcome = extract(
+        "User: Fernbrook supplement plan, Doug.",
+        "AI: Hi Doug, the claim for April fourteenth.",
+        "User: We got the crossover and paid it on May first. We paid the Part B coinsurance, twenty-two sixteen.",
+    )
+    assert outcome.claim_status == "paid"
+    assert outcome.paid_amount == Decimal("22.16")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "User: It processed correctly as billed. There's nothing to correct. That's a provider write-off.",
+        "User: A corrected claim wouldn't change it and it's not appealable.",
+    ],
+)
+def test_a_denial_the_payer_says_stands_and_needs_nothing_is_resolved(said):
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: That denied, CO-50, outside the frequency the policy allows.",
+        "AI: Is there anything we should correct or appeal?",
+        said,
+    )
+    assert outcome.claim_status == "denied"
+    assert outcome.call_outcome == "resolved"
+
+
+def test_a_write_off_offered_only_if_nothing_else_is_sent_leaves_work():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: That denied, CO-197, no authorization on file.",
+        "User: If your office did get an auth, you can send a reconsideration with it, "
+        "otherwise it's a provider write-off.",
+    )
+    assert outcome.call_outcome == "action_required"
+
+
+def test_billing_the_patient_for_a_patient_responsibility_denial_leaves_nothing_on_the_claim():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: That one's denied, PR-204, the plan doesn't cover audio-only visits.",
+        "AI: Understood, we'll bill the patient.",
+    )
+    assert outcome.call_outcome == "resolved"

@@ -139,3 +139,13 @@ def test_it_keeps_no_reference_whose_reading_was_cut_off_and_never_finished():
     )
     assert outcome.reference_number is None
     assert outcome.needs_review
+
+
+def test_the_number_of_another_piece_of_work_offered_beside_the_reference_is_not_the_reference():
+    outcome = extract(
+        "User: I'm sending it back for reprocessing now.",
+        "AI: Is there a reference number for this call?",
+        "User: Yes, the reference is 4-4-0-R-T-1-2. And separately the reprocessing ticket is 9-1-7-7-3-0-2.",
+        "AI: Reference 4-4-0-R-T-1-2. Thank you.",
+    )
+    assert outcome.reference_number == "440RT12"

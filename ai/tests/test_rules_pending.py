@@ -187,3 +187,17 @@ def test_a_denial_decided_after_the_records_came_in_is_a_denial_not_a_request():
     assert outcome.claim_status == "denied"
     assert outcome.denial_code == "CO-50"
     assert outcome.call_outcome == "action_required"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: The phone system says in process, but really it's pending on you all.",
+        "User: A medical records request was sent on the fourth for the wound notes.",
+    ],
+)
+def test_a_claim_waiting_on_the_office_is_pending_information(line):
+    outcome = extract(line)
+
+    assert outcome.claim_status == "pending_info"
+    assert outcome.call_outcome == "action_required"

@@ -198,6 +198,9 @@ def test_it_reads_a_date_counted_back_from_today():
         ("the group's PR, reason three", "PR-3"),
         ("it's an O A dash twenty-three", "OA-23"),
         ("reason code one-oh-nine, CO, not covered by this plan", "CO-109"),
+        ("Denial code CO-B7, the provider wasn't certified for this service", "CO-B7"),
+        ("that's CO B15, it needed to be billed with the other", "CO-B15"),
+        ("reason code 96, precertification absent, that's a PR", "PR-96"),
     ],
 )
 def test_it_reads_denial_codes_said_other_ways(text, code):
