@@ -33,3 +33,11 @@ def _report_ready(**_kwargs) -> None:
     from billingpulse.services import record_worker_heartbeat
 
     record_worker_heartbeat()
+
+
+@signals.worker_process_init.connect
+def _warm_up(**_kwargs) -> None:
+    # The review gate's second reading is trained once per process: do it before the first call ends.
+    from ai.extraction import _second_reading
+
+    _second_reading.warm_up()

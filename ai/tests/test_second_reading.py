@@ -7,6 +7,7 @@ out of its training, against the reader's first reading of it (``bench/first-rea
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -127,7 +128,9 @@ def test_hearing_no_status_is_no_reason_to_doubt_one_the_rules_heard():
         _record("unknown", "failed", "Please hold.", "Our office is closed.", "Please call back."),
         _record("unknown", "failed", "Please hold.", "All agents are busy.", "Please call back."),
         _record("paid", "resolved", "That claim paid in full.", "The check went out Monday."),
+        _record("paid", "resolved", "It paid in full.", "The check went out Friday."),
         _record("denied", "action_required", "That claim was denied.", "You can appeal it."),
+        _record("denied", "action_required", "It was denied.", "You can appeal it."),
     ]
     model = _second_reading.train(records)
     after_a_long_hold = _record("paid", "resolved", "Please hold.", "Please hold.", "It paid.")["transcript"]
@@ -204,3 +207,14 @@ def test_a_reference_it_could_not_parse_stays_held_when_the_wording_means_anothe
     assert nothing_to_correct(read_as_in_process, records[0]["transcript"], model)
     assert not nothing_to_correct(read_as_in_process, records[2]["transcript"], model)
     assert not nothing_to_correct(read_as_in_process, "AI: Hello?\nUser: Mm.", model)  # nothing it knows
+
+
+def test_a_worker_trains_it_in_the_background_before_the_first_call_is_read(monkeypatch):
+    monkeypatch.setattr(_second_reading, "_trained", None)
+
+    _second_reading.warm_up()
+    warming = next(t for t in threading.enumerate() if t.name == "second-reading-warm-up")
+    warming.join(timeout=120)
+
+    assert _second_reading._trained is not None
+    assert _second_reading.likelier({"claim_status": "paid"}, IN_PROCESS) == {"claim_status": "in_process"}
