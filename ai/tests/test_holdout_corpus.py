@@ -445,6 +445,60 @@ FRESH = {
         0.81,
         (0.75, 0),
     ),
+    "foot": (
+        "calls-foot.jsonl",
+        {
+            "claim_status": 0.89,
+            "reference_number": 0.95,
+            "denial_code": 0.95,
+            "paid_amount": 0.95,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.92,
+            "rep_name": 0.97,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.95,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.87,
+        (0.87, 0),
+    ),
+    "infuse": (
+        "calls-infuse.jsonl",
+        {
+            "claim_status": 0.95,
+            "reference_number": 0.95,
+            "denial_code": 0.95,
+            "paid_amount": 0.95,
+            "follow_up_days": 0.95,
+            "call_outcome": 0.93,
+            "rep_name": 0.93,
+            "remark_codes": 0.95,
+            "check_or_eft_number": 0.95,
+            "payment_date": 0.92,
+            "human_reached": 0.97,
+        },
+        0.89,
+        (0.87, 0),
+    ),
+    "virtual": (
+        "calls-virtual.jsonl",
+        {
+            "claim_status": 0.87,
+            "reference_number": 0.97,
+            "denial_code": 0.93,
+            "paid_amount": 0.92,
+            "follow_up_days": 0.93,
+            "call_outcome": 0.92,
+            "rep_name": 0.97,
+            "remark_codes": 0.97,
+            "check_or_eft_number": 0.93,
+            "payment_date": 0.9,
+            "human_reached": 0.97,
+        },
+        0.84,
+        (0.78, 0),
+    ),
 }
 CORPORA.update({name: spec[:3] for name, spec in FRESH.items()})
 KEY_FIELDS = ("claim_status", "reference_number", "denial_code", "paid_amount", "follow_up_days", "call_outcome")
@@ -552,10 +606,18 @@ def test_it_never_gives_a_wrong_value_for_money_and_identifiers(strict_corpus, f
 
 
 def test_the_review_gate_holds_what_it_held(fresh_corpus):
-    """Calls applied with no person looking stay at their share, with no more wrong key values among them."""
+    """Calls applied with no person looking stay at their share, with no more wrong key values among them.
+
+    As the scorer's ``wrong_applied`` counts them: a value left empty (a reference the gate could not
+    parse, noted for a person) is missing, not wrong.
+    """
     name, results = fresh_corpus
     applied_floor, wrong_ceiling = FRESH[name][3]
     applied = [(call_id, truth, found) for call_id, truth, found in results if not found["needs_review"]]
-    wrong = [call_id for call_id, truth, found in applied if not all(_same(f, truth[f], found[f]) for f in KEY_FIELDS)]
+    wrong = [
+        call_id
+        for call_id, truth, found in applied
+        if any(not _empty(found[f]) and not _same(f, truth[f], found[f]) for f in KEY_FIELDS)
+    ]
     assert len(applied) / len(results) >= applied_floor, f"{name}: {len(applied)} of {len(results)} applied"
     assert len(wrong) <= wrong_ceiling, f"{name}: wrong key values applied on {wrong}"
