@@ -23,6 +23,9 @@ _MATERIAL = (
 _LOOSE_PENDING = re.compile(
     rf"\b(?:we|still|they) (?:still )?need(?:s)? (?:\w+ ){{0,10}}?{_MATERIAL}|"
     rf"\b(?:(?:waiting|wait) (?:on|for)|awaiting) (?:[\w']+ ){{0,4}}?{_MATERIAL}|"
+    # "The claim's being held for the referral."
+    rf"\b(?:held|holding (?:it|the claim|this|that)) (?:for|until) (?:the |a |an |your )?"
+    rf"(?:[\w']+ ){{0,2}}?{_MATERIAL}|"
     rf"\b(?:requested|requesting|request for|asked for|asking for) (?:\w+ ){{0,4}}?{_MATERIAL}|"
     r"\b(?:outstanding|open) (?:\w+ )?(?:request|records request)\b|"
     r"\b(?:haven't|have not|has not|hasn't) (?:gotten|received|heard) (?:anything|a response|any response) back\b|"
@@ -59,10 +62,11 @@ STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "pending_info",
         re.compile(
-            r"\bpending (?:the |your |an? )?(?:medical |clinical |additional )?(?:records|information|info|"
-            r"documentation|docs|itemized|op(?:erative)? (?:note|report)|questionnaire|form|notes|response|receipt of)|"
+            r"\bpending (?:on |for )?(?:the |your |an? )?(?:medical |clinical |additional )?"
+            r"(?:records|information|info|documentation|docs|itemized|op(?:erative)? (?:note|report)|questionnaire|"
+            r"form|notes|response|receipt of)|"
             # "suspended for a review on our end" is the payer's own review: in process
-            r"\bsuspended\b(?! for (?:an? |the )?(?:[\w-]+ ){0,3}review)|"
+            r"\bsuspended\b(?! (?:right now |currently |at the moment )?for (?:an? |the )?(?:[\w-]+ ){0,3}review)|"
             r"\badditional documentation\b|\bADR\b|\b(?:request|development|records?) letter\b|"
             # "it's pending on you all", "a medical records request went out March twentieth"
             r"\bpending on (?:you|your (?:office|end|side)|the (?:provider|office|practice))\b|"
@@ -384,6 +388,7 @@ _DONE_REPROCESSING = re.compile(r"\bre-?(?:processed|adjudicated)\b", re.I)
 
 # The office told to act ("Send a corrected claim", "you'd resubmit"), not the payer ("I'll send it back").
 _HYPOTHETICAL_BEFORE = re.compile(r"\b(?:would|could|might)\s+(?:\w+\s+){0,3}$", re.I)
+_PAID_IN_CYCLE = re.compile(r"\b(?:went out|was paid|paid|was issued|issued|released)\b", re.I)
 # A request already answered: "We got your response to the additional documentation request".
 _ANSWERED = re.compile(
     r"\b(?:got|received|have|has|after|following) (?:your|the|their|her|his) (?:\w+ )?"
@@ -412,6 +417,8 @@ def _text_status(text: str) -> str | None:
                 continue  # "there's no edit and no ADR", "nothing's pending on your side"
             if kind in ("paid", "denied", "in_process") and _MODAL_BEFORE.search(before):
                 continue
+            if kind == "in_process" and _PAID_IN_CYCLE.search(before) and re.search(r"cycle|run", match.group()):
+                continue  # "It went out on the January twenty-third payment cycle.": paid
             if kind in ("paid", "denied", "reprocessing", "in_process") and _NEGATED_BEFORE.search(before):
                 continue
             if kind == "paid" and re.match(r"\s*(?:nothing|zero|none|\$0\b|0\.00)", text[match.end() :], re.I):

@@ -201,3 +201,34 @@ def test_a_claim_waiting_on_the_office_is_pending_information(line):
 
     assert outcome.claim_status == "pending_info"
     assert outcome.call_outcome == "action_required"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "User: It's pending on a medical records request. A letter went out to your office on the second.",
+        "User: He's on an HMO plan with no referral on file. The claim's being held for the referral.",
+    ],
+)
+def test_a_claim_held_for_what_the_office_must_send_is_pending_information(line):
+    outcome = extract(line)
+
+    assert outcome.claim_status == "pending_info"
+    assert outcome.call_outcome == "action_required"
+
+
+def test_a_claim_suspended_right_now_for_the_payers_own_review_is_in_process():
+    outcome = extract(
+        "User: It's suspended right now for an edit review on our end. Nothing is needed from you.",
+        "User: Check back in two weeks.",
+    )
+
+    assert outcome.claim_status == "in_process"
+    assert outcome.follow_up_days == 14
+
+
+def test_a_payment_that_went_out_in_a_payment_cycle_is_paid():
+    outcome = extract("User: That's paid, fifty-two eighteen. It went out on the May eighth payment cycle.")
+
+    assert outcome.claim_status == "paid"
+    assert outcome.call_outcome == "resolved"
