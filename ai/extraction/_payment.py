@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ai.extraction import spoken
 from ai.extraction._identifiers import Value
-from ai.extraction._status import UNPAID_PART, item_reading, line_level, patient_code, sentence_status
+from ai.extraction._status import PAYER_COVERED, UNPAID_PART, item_reading, line_level, patient_code, sentence_status
 from ai.extraction._transcript import Call, Sentence
 
 _PAY_CUE = re.compile(
@@ -17,12 +17,8 @@ _PAY_CUE = re.compile(
     r"\b(?:we|they) (?:sent|issued|released)\b|\b(?:check|eft|draft) (?:for|of|in the amount of)\b",
     re.I,
 )
-# The patient's share paid by this payer (a supplement or secondary plan), straight before the amount.
-_PAID_THE_SHARE = re.compile(
-    r"\b(?:we|they) (?:paid|picked up|covered) (?:the |her |his )?(?:part [ab] |medicare )?"
-    r"(?:co-?insurance|co-?pay(?:ment)?|deductible)[\s,:]*(?:of\s+)?$",
-    re.I,
-)
+# A share of the patient's named last before an amount: "..., the Part B coinsurance, nineteen forty-two".
+_SHARE_LAST = re.compile(r"\b(?:co-?insurance|co-?pay(?:ment)?|deductible)[\s,:]*(?:of\s+)?$", re.I)
 # The sum of what a sentence said was paid: "..., total sixty-two forty".
 _TOTAL = re.compile(r"(?:^|[,;]\s*|\band\s+)(?:a\s+|the\s+)?total(?:\s+of|\s+is|\s+was)?\s*$", re.I)
 # The payment named right after the amount: "One eighty-eight seventy-five, paid two weeks ago".
@@ -131,10 +127,9 @@ def paid_amount(call: Call) -> Value | None:
             said_here.append(amount.value)
             before = _RATE_THEN_AMOUNT.sub(" ", before)
             if (
-                _asked_for_payment(call, sentence)
+                _asked_for_payment(call, sentence, amount)
                 or _after_payment(call, sentence, before)
                 or _read_back(call, sentence, found, amount)
-                or _confirms_read_back(call, sentence, amount)
             ):
                 before = "paid " + before
             said_since = None if since_paid is None else since_paid + " " + sentence.text[taken_end : amount.start]
@@ -142,8 +137,10 @@ def paid_amount(call: Call) -> Value | None:
             if restated and _money_like(sentence.text, amount):
                 before = "paid " + before
             cue = _last_cue(before, _PAY_CUE, _OTHER_AMOUNT_CUE)
-            if _PAID_THE_SHARE.search(before):
-                cue = "pay"  # a supplement plan's payment: "We paid the Part B coinsurance, nineteen forty-two."
+            share = _SHARE_LAST.search(before)
+            covered = share and PAYER_COVERED.search(before[: share.start()])
+            if covered and re.search(r"\b(?:we|they)\s+$", before[: covered.start()], re.I):
+                cue = "pay"  # a supplement plan's payment, not the patient's: "We paid the Part B coinsurance, ..."
             paid_before = _PAY_CUE.search(sentence.text[: amount.start])
             sums = bool(
                 _TOTAL.search(before)
@@ -282,32 +279,24 @@ def _money_like(text: str, amount: spoken.Amount) -> bool:
     return amount.explicit or bool(re.search(r"[\s.$]", text[amount.start : amount.end].strip()))
 
 
-def _asked_for_payment(call: Call, sentence: Sentence) -> bool:
-    """The payer answers the agent's "What was the paid amount?" with a bare amount."""
-    previous = call.asked_before(sentence)
-    return (
-        previous is not None
-        and previous.text.rstrip().endswith("?")
-        and bool(_PAY_CUE.search(previous.text))
-        # "Six hundred fifty-five dollars and seventy cents, paid November thirteenth?" - "Twenty-three.":
-        # a question that already holds the amount is a read-back; the bare answer corrects something else
-        and not any(a.explicit for a in spoken.amounts(previous.text))
-    )
+def _asked_for_payment(call: Call, sentence: Sentence, amount: spoken.Amount) -> bool:
+    """The payer answers the agent's question about the payment.
 
-
-def _confirms_read_back(call: Call, sentence: Sentence, amount: spoken.Amount) -> bool:
-    """The payer repeats the payment the agent asked about: "So the total payment was seven thousand four
-    hundred twelve dollars and sixty cents?" - "Seven thousand four hundred twelve sixty, yep." """
+    With a bare amount: "What was the paid amount?" - "Eighty-four twelve." Or with the amount the
+    question already held as the payment: "So the total payment was seven thousand four hundred twelve
+    dollars and sixty cents?" - "Seven thousand four hundred twelve sixty, yep." Any other answer to a
+    question that holds an amount corrects something else: "Six hundred fifty-five dollars and seventy
+    cents, paid November thirteenth?" - "Twenty-three."
+    """
     asked = call.asked_before(sentence)
-    return (
-        asked is not None
-        and asked.text.rstrip().endswith("?")
-        and any(
-            said.explicit
-            and said.value == amount.value
-            and _last_cue(asked.text[: said.start], _PAY_CUE, _OTHER_AMOUNT_CUE) == "pay"
-            for said in spoken.amounts(asked.text)
-        )
+    if asked is None or not asked.text.rstrip().endswith("?"):
+        return False
+    held = [said for said in spoken.amounts(asked.text) if said.explicit]
+    if not held:
+        return bool(_PAY_CUE.search(asked.text))
+    return any(
+        said.value == amount.value and _last_cue(asked.text[: said.start], _PAY_CUE, _OTHER_AMOUNT_CUE) == "pay"
+        for said in held
     )
 
 

@@ -454,7 +454,7 @@ def patient_share(sentence: Sentence, call: Call | None = None) -> bool:
     if patient_code(sentence):
         return True  # "The balance, five thirty-four sixty, our EOR shows that as PR one-nineteen."
     for match in _PATIENT_SHARE.finditer(sentence.text):
-        if _PAYER_COVERED.search(sentence.text[: match.start()]):
+        if PAYER_COVERED.search(sentence.text[: match.start()]):
             continue  # "we picked up the coinsurance": the payer paid that share
         window = sentence.text[max(0, match.start() - 40) : match.end() + 40]
         if _SHARE_NEGATED.search(sentence.text[: match.start()]) or re.search(
@@ -472,7 +472,8 @@ def patient_code(sentence: Sentence) -> bool:
     return any(mention.group == "PR" for mention in spoken.denial_mentions(sentence.text))
 
 
-_PAYER_COVERED = re.compile(
+# The payer paying the patient's share named next: "we picked up the coinsurance", "paid the Part B coinsurance".
+PAYER_COVERED = re.compile(
     r"\b(?:picked up|covered|paid|pays|pay)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:full\s+|whole\s+|entire\s+)?"
     r"(?:part [ab]\s+|medicare\s+|member's\s+|patient's\s+)?$",
     re.I,

@@ -445,3 +445,12 @@ def test_billing_the_patient_for_a_patient_responsibility_denial_leaves_nothing_
         "AI: Understood, we'll bill the patient.",
     )
     assert outcome.call_outcome == "resolved"
+
+
+def test_a_copay_the_patient_paid_at_the_visit_is_not_the_payers_payment():
+    outcome = extract(
+        "User: Fernbrook claims, Odette speaking.",
+        "AI: Hi Odette, the claim for April fourteenth.",
+        "User: We paid eighty-one forty on May first. The member paid the copay, twenty-five, at the visit.",
+    )
+    assert outcome.paid_amount == Decimal("81.40")
