@@ -194,23 +194,11 @@ def test_a_denial_decided_after_the_records_came_in_is_a_denial_not_a_request():
     [
         "User: The phone system says in process, but really it's pending on you all.",
         "User: A medical records request was sent on the fourth for the wound notes.",
-    ],
-)
-def test_a_claim_waiting_on_the_office_is_pending_information(line):
-    outcome = extract(line)
-
-    assert outcome.claim_status == "pending_info"
-    assert outcome.call_outcome == "action_required"
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
         "User: It's pending on a medical records request. A letter went out to your office on the second.",
         "User: He's on an HMO plan with no referral on file. The claim's being held for the referral.",
     ],
 )
-def test_a_claim_held_for_what_the_office_must_send_is_pending_information(line):
+def test_a_claim_waiting_on_the_office_is_pending_information(line):
     outcome = extract(line)
 
     assert outcome.claim_status == "pending_info"
