@@ -41,9 +41,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
-    rows, totals = [], [0] * 7
+    rows, totals, applied = [], [0] * 7, []
     for first in sorted(FIRST_READINGS.glob("*.jsonl")):
-        figures = measure(CORPORA / first.name, first)
+        figures, sureness = measure(CORPORA / first.name, first)
+        applied += sureness
         rows.append([f"`{first.name}`", *_figures(figures)])
         totals = [a + b for a, b in zip(totals, figures, strict=True)]
         say(f"{first.name}: {', '.join(_figures(figures))}")
@@ -60,15 +61,18 @@ def main() -> None:
         ],
         rows,
     )
-    say("\n".join(lines))
+    frontier = _frontier(applied, totals[0])
+    say("\n".join([*lines, "", *frontier]))
     if not args.no_results:
         title = "The review gate's second reading on calls it had not learned (D)"
-        write_section("review_gate", title, [*_NOTE, "", *lines])
+        write_section("review_gate", title, [*_NOTE, "", *lines, "", *_FRONTIER_NOTE, "", *frontier])
 
 
-def measure(corpus: Path, first: Path) -> list[int]:
+def measure(corpus: Path, first: Path) -> tuple[list[int], list[tuple[float, int]]]:
     """Calls; applied and wrong applied without and with a second reading trained without ``corpus``;
-    the calls whose status, and whose outcome, that reading alone gets right."""
+    the calls whose status, and whose outcome, that reading alone gets right. And for each call
+    applied with the second reading: how sure that reading is of the status and outcome read (the
+    lesser of its two chances) and the key values wrong on it."""
     others = [path for path in sorted(CORPORA.glob("*.jsonl")) if path.name != corpus.name]
     model = _second_reading.train(_second_reading.load_corpora(others))
     records = {r["id"]: r for r in _second_reading.load_corpora([corpus])}
@@ -79,6 +83,7 @@ def measure(corpus: Path, first: Path) -> list[int]:
         for name in _second_reading.FIELDS
     ]
     applied = wrong = applied_2 = wrong_2 = 0
+    sureness = []
     for line in first.read_text().splitlines():
         prediction = json.loads(line)
         outcome, record = prediction["outcome"], records[prediction["id"]]
@@ -94,7 +99,33 @@ def measure(corpus: Path, first: Path) -> list[int]:
             released = nothing_to_correct(held, record["transcript"], model)
         if released:
             applied_2, wrong_2 = applied_2 + 1, wrong_2 + errors
-    return [len(records), applied, wrong, applied_2, wrong_2, *alone]
+            chances = [_chance(model, record["transcript"], name, outcome[name]) for name in _second_reading.FIELDS]
+            sureness.append((min(chances), errors))
+    return [len(records), applied, wrong, applied_2, wrong_2, *alone], sureness
+
+
+def _chance(model: tuple, transcript: str, name: str, value: str) -> float:
+    vectorizer, models = model
+    classes = list(models[name].classes_)
+    chances = models[name].predict_proba(vectorizer.transform([_second_reading.payer_speech(transcript)]))[0]
+    return float(chances[classes.index(value)]) if value in classes else 0.0
+
+
+def _frontier(applied: list[tuple[float, int]], calls: int) -> list[str]:
+    """Calls applied and wrong values among them if the gate also held every call whose second
+    reading is less sure than a floor of the status and outcome read; last, the floor at which
+    nothing wrong is applied (every call as sure as the surest wrong one held too)."""
+
+    def row(label: str, kept: list[int]) -> list[str]:
+        return [label, f"{len(kept)} ({len(kept) / calls:.1%})", str(sum(kept))]
+
+    rows = [
+        row(f"below {floor:.2f}" if floor else "nothing more", [errors for sure, errors in applied if sure >= floor])
+        for floor in (0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    ]
+    surest_wrong = max((sure for sure, errors in applied if errors), default=0)
+    rows.append(row(f"up to {surest_wrong:.3f}", [errors for sure, errors in applied if sure > surest_wrong]))
+    return table(["Also held", "Applied", "Wrong applied"], rows)
 
 
 def _figures(figures: list[int]) -> list[str]:
@@ -115,6 +146,13 @@ _NOTE = [
     "(`bench/first-readings/`, written by `extract_outcomes` when the corpus was scored once, before any",
     "fix). *Applied*: calls the gate lets through with no person looking; *wrong applied*: key values",
     "wrong among them. `.venv/bin/python bench/review_gate.py`.",
+]
+
+
+_FRONTIER_NOTE = [
+    "How far a stricter gate goes: every call applied above, also held when the second reading is",
+    "less sure than a floor of the status and outcome read (the lesser of its two chances); last, the",
+    "floor at which nothing wrong is applied (every call as sure as the surest wrong one held too).",
 ]
 
 
