@@ -182,6 +182,20 @@ class Provider(PracticeOwned):
     npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
     taxonomy_code = models.CharField(max_length=10, blank=True)
     is_active = models.BooleanField("active", default=True, help_text="Inactive providers are kept for old claims.")
+    # The provider's own sign-in: only that user signs the provider's notes as their author.
+    user = models.OneToOneField(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="provider",
+        help_text="The provider's own sign-in, with which they sign their notes.",
+    )
+    can_cosign = models.BooleanField(
+        "supervising provider",
+        default=False,
+        help_text="May co-sign other providers' notes.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -8,6 +8,7 @@ email, so ``make run`` works on a fresh machine.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -332,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "Lock signed clinical notes": {
+        "task": "clinical.tasks.lock_signed_notes",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
@@ -364,6 +370,8 @@ if SENTRY_DSN:
 
 # Claim import: the largest file accepted, and up to how many rows run during the
 # request (larger files run in the background with a progress bar).
+# A signed clinical note locks itself this many hours after it was signed (its provider may lock it sooner).
+NOTE_AUTO_LOCK_AFTER = timedelta(hours=env_int("NOTE_AUTO_LOCK_HOURS", 72))
 CLAIM_IMPORT_MAX_BYTES = env_int("CLAIM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 CLAIM_IMPORT_INLINE_ROWS = env_int("CLAIM_IMPORT_INLINE_ROWS", 500)
 
