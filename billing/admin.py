@@ -9,7 +9,6 @@ posted from the practice's pages.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -22,24 +21,7 @@ from billing.models import (
     Remittance,
     RemittanceClaim,
 )
-from billingpulse.admin import AuditFieldsMixin
-
-
-class ReadOnlyAdminMixin:
-    """View only: the change page shows every field read-only and offers no save or delete."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest):
-        # "Delete selected" would only be refused; leave it off.
-        return {}
+from billingpulse.admin import AuditFieldsMixin, ReadOnlyAdminMixin
 
 
 class LedgerEntryInline(ReadOnlyAdminMixin, admin.TabularInline):

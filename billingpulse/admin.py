@@ -15,6 +15,23 @@ class AuditFieldsMixin:
         return (*super().get_readonly_fields(request, obj), *self.audit_fields)
 
 
+class ReadOnlyAdminMixin:
+    """View only: the change page shows every field read-only and offers no save or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        # "Delete selected" would only be refused; leave it off.
+        return {}
+
+
 @admin.register(Practice)
 class PracticeAdmin(AuditFieldsMixin, admin.ModelAdmin):
     list_display = ("name", "npi", "tax_id", "city", "state", "time_zone", "created_at")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from billingpulse.tests.factories import PASSWORD, UserFactory
 from clinical import services
 from clinical.models import NoteEvent, Signature
-from clinical.services import Actor, NoteActionError, NotAllowed
+from clinical.services import Actor, NotAllowed, NoteActionError
 from clinical.status import NoteStatus
 
 pytestmark = pytest.mark.django_db
