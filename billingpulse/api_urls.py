@@ -10,6 +10,7 @@ from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
 from billingpulse.lib.rest import Router
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
+from clinical.api import AppointmentViewSet, NoteViewSet
 from telephony.api import CallViewSet, ScheduledCallViewSet
 
 app_name = "api"
@@ -23,6 +24,8 @@ router.register("claims", ClaimViewSet)
 router.register("claim-imports", ClaimImportViewSet)
 router.register("calls", CallViewSet)
 router.register("scheduled-calls", ScheduledCallViewSet)
+router.register("appointments", AppointmentViewSet)
+router.register("notes", NoteViewSet)
 for prefix, viewset, basename in [*billing_api.ROUTES, *era_api.ROUTES]:
     router.register(prefix, viewset, basename=basename)
 

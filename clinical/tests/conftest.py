@@ -4,7 +4,7 @@ import pytest
 
 from billingpulse.tests.factories import PASSWORD, ProviderFactory, UserFactory
 from clinical.services import Actor
-from clinical.tests.factories import NoteFactory
+from clinical.tests.factories import ClinicalNoteFactory
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def supervisor(practice):
 
 @pytest.fixture
 def note(doctor):
-    return NoteFactory(practice=doctor.practice, provider=doctor.provider, author=doctor)
+    return ClinicalNoteFactory(practice=doctor.practice, provider=doctor.provider, author=doctor)
 
 
 @pytest.fixture
