@@ -362,3 +362,45 @@ class ClaimImportError(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row_number}: {self.message}"
+
+
+class FeeScheduleEntry(PracticeOwned):
+    """What the practice charges for a procedure code (with a modifier, where the charge differs)."""
+
+    code = models.CharField("CPT/HCPCS", max_length=5, validators=[validate_procedure_code])
+    modifier = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{2}$", "A modifier is two characters, like 25 or LT.")],
+        help_text="Empty: the charge for the code with any modifier not listed on its own.",
+    )
+    charge = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        ordering = ["code", "modifier"]
+        verbose_name_plural = "fee schedule entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "code", "modifier"],
+                name="fee_schedule_code_unique_per_practice",
+                violation_error_message="The fee schedule already has a charge for this code and modifier.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}{'-' + self.modifier if self.modifier else ''}: ${self.charge:,.2f}"
+
+
+class ClaimNumbering(PracticeOwned):
+    """The practice's sequence of claim numbers for claims it creates itself (charge capture)."""
+
+    practice = models.OneToOneField("billingpulse.Practice", on_delete=models.CASCADE, related_name="claim_numbering")
+    prefix = models.CharField(
+        max_length=10,
+        default="BP",
+        validators=[RegexValidator(r"^[A-Z0-9-]{0,10}$", "Letters, digits and hyphens, like BP or CLM-.")],
+    )
+    next_number = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.next_number:06d}"

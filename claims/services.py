@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +15,7 @@ from billingpulse.lib.unique import unique_errors
 from billingpulse.models import User
 from claims import tasks
 from claims.importing import engine
-from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimLine
+from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimLine, ClaimNumbering, FeeScheduleEntry
 from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status, missing_reason_message
 
 # The claim's money: the ledger's projection, written only by billing.posting.
@@ -21,22 +23,22 @@ MONEY_FIELDS = frozenset(CLAIM_AMOUNTS)
 
 
 @transaction.atomic
-def create_claim(values: dict, lines: list[dict], *, actor: User | None, message: str) -> Claim:
+def create_claim(values: dict, lines: list[dict], *, actor: User | None, message: str, draft: bool = False) -> Claim:
     """Create a claim from validated values (practice included) with its lines, and note it on the timeline.
 
     The claim starts with no money on it; its total charge is then posted to the ledger, in the
-    same transaction, which sets the claim's amounts. A claim number another request took since
-    the caller checked it is a ``Duplicate`` on claim_number.
+    same transaction, which sets the claim's amounts. A ``draft`` posts nothing yet: its lines'
+    charges are posted when it is submitted (``change_status``). A claim number another request
+    took since the caller checked it is a ``Duplicate`` on claim_number.
     """
     total_charge = values.get("total_charge") or ZERO
     values = {name: value for name, value in values.items() if name not in MONEY_FIELDS}
+    status = ClaimStatus.DRAFT if draft else initial_status(values.get("denial_code", ""))
     with unique_errors():
-        claim = Claim.objects.create(
-            status=initial_status(values.get("denial_code", "")), total_charge=ZERO, paid_amount=ZERO, **values
-        )
+        claim = Claim.objects.create(status=status, total_charge=ZERO, paid_amount=ZERO, **values)
     _add_lines(claim, lines)
     ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CREATED, message=message, actor=actor)
-    if total_charge:
+    if total_charge and not draft:
         billing.charge(claim, total_charge, key=f"claim:{claim.pk}:charge", source=Source.MANUAL, actor=actor)
         claim.refresh_from_db(fields=CLAIM_AMOUNTS)
     return claim
@@ -124,7 +126,42 @@ def change_status(claim: Claim, to_status: str, *, actor: User | None, reason: s
         source=source,
     )
     claim.status, claim.status_changed_at, claim.updated_at = to_status, now, now
+    if from_status == ClaimStatus.DRAFT and to_status == ClaimStatus.SUBMITTED:
+        _post_draft_charge(claim, actor)
     return claim
+
+
+def _post_draft_charge(claim: Claim, actor: User | None) -> None:
+    """A draft's charge goes on the books when it is submitted: the sum of its lines."""
+    total = sum((line.charge for line in ClaimLine.objects.filter(claim=claim)), ZERO)
+    if total:
+        billing.charge(claim, total, key=f"claim:{claim.pk}:charge", source=Source.MANUAL, actor=actor)
+        claim.refresh_from_db(fields=CLAIM_AMOUNTS)
+
+
+@transaction.atomic
+def next_claim_number(practice) -> str:
+    """The next unused number of the practice's own sequence (``BP000001``…), skipping numbers
+    already taken (imported claims may use any number)."""
+    numbering, _ = ClaimNumbering.objects.get_or_create(practice=practice)
+    numbering = ClaimNumbering.objects.select_for_update().get(pk=numbering.pk)
+    while True:
+        number = f"{numbering.prefix}{numbering.next_number:06d}"
+        numbering.next_number += 1
+        if not Claim.objects.filter(practice=practice, claim_number__iexact=number).exists():
+            break
+    numbering.save(update_fields=["next_number", "updated_at"])
+    return number
+
+
+def fee_for(practice, code: str, modifiers: list[str]) -> Decimal | None:
+    """The fee schedule's charge for one unit of ``code``: for its first modifier listed, else
+    for the code alone; None if the schedule has neither."""
+    entries = {e.modifier: e.charge for e in FeeScheduleEntry.objects.filter(practice=practice, code=code)}
+    for modifier in [*modifiers, ""]:
+        if modifier in entries:
+            return entries[modifier]
+    return None
 
 
 @transaction.atomic

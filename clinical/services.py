@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -20,8 +21,9 @@ from django.utils import timezone
 
 from billingpulse.lib.ratelimit import client_ip
 from billingpulse.models import Patient, Practice, Provider, User
+from claims import services as claims
 from claims.importing.values import validate_icd10_code
-from claims.models import validate_procedure_code
+from claims.models import ZERO, Claim, InsurancePolicy, validate_procedure_code
 from clinical.models import (
     SECTION_NAMES,
     Addendum,
@@ -604,3 +606,96 @@ def _refuse(
     transactions, so the record stays though the attempt changed nothing."""
     _record(note, NoteEvent.Kind.REFUSED, actor, message)
     raise status(message)
+
+
+# ---------------------------------------------------------------------------- charge capture
+
+# Place of service: a telehealth visit in the patient's home (10), else the office (11).
+_PLACE_OF_SERVICE = {Appointment.Kind.TELEHEALTH: "10"}
+
+
+def create_claim(note: ClinicalNote, *, actor: Actor) -> Claim:
+    """A draft claim from a signed note: the patient's primary insurance, the note's provider and
+    date, its diagnosis codes in pointer order and one line per procedure, charged from the
+    practice's fee schedule (editable on the claim before it is submitted). The note and the claim
+    link to each other; a second request returns the same claim."""
+    refusal = _claim_refusal(note)
+    if refusal:
+        _refuse(note, actor, refusal)
+    with transaction.atomic():
+        current = ClinicalNote.objects.select_for_update().get(pk=note.pk)
+        if current.claim_id:
+            return current.claim
+        policy = _primary_policy(current)
+        place = _PLACE_OF_SERVICE.get(current.appointment.kind if current.appointment else "", "11")
+        lines, unpriced = [], []
+        for procedure in current.procedures:
+            fee = claims.fee_for(current.practice, procedure["code"], procedure["modifiers"])
+            if fee is None:
+                unpriced.append(procedure["code"])
+            lines.append(
+                {
+                    "service_date": current.note_date,
+                    "procedure_code": procedure["code"],
+                    "modifiers": procedure["modifiers"],
+                    "units": Decimal(procedure["units"]),
+                    "charge": (fee or ZERO) * procedure["units"],
+                    "diagnosis_pointers": procedure["pointers"],
+                    "place_of_service": place,
+                }
+            )
+        message = f"Created from the signed {current.get_note_type_display()} of {current.note_date:%m/%d/%Y}."
+        if unpriced:
+            message += f" No fee on file for {', '.join(unpriced)}: charge set to $0.00; enter it before submitting."
+        claim = claims.create_claim(
+            {
+                "practice": current.practice,
+                "patient": current.patient,
+                "provider": current.provider,
+                "payer": policy.payer,
+                "policy": policy,
+                "claim_number": claims.next_claim_number(current.practice),
+                "service_date_from": current.note_date,
+                "diagnosis_codes": list(current.diagnosis_codes),
+            },
+            lines,
+            actor=actor.user,
+            message=message,
+            draft=True,
+        )
+        current.claim = claim
+        current.save(update_fields=["claim", "updated_at"])
+        if current.appointment_id:
+            current.appointment.claims.add(claim)
+        _record(current, NoteEvent.Kind.CLAIM_CREATED, actor, f"Claim {claim.claim_number} (draft).")
+    return claim
+
+
+def _claim_refusal(note: ClinicalNote) -> str | None:
+    if note.status not in (NoteStatus.SIGNED, NoteStatus.LOCKED):
+        if note.status == NoteStatus.AMENDED:
+            return "This version was amended: create the claim from the latest version."
+        return "Only a signed note becomes a claim: sign it first."
+    if not note.procedures:
+        return "The note has no procedure codes to bill. Amend it to add them."
+    if not note.diagnosis_codes:
+        return "The note has no diagnosis codes; a claim needs at least one. Amend it to add them."
+    if _primary_policy(note) is None:
+        return f"{note.patient.full_name} has no insurance policy on file. Add one on the patient's page first."
+    return None
+
+
+def _primary_policy(note: ClinicalNote) -> InsurancePolicy | None:
+    """The patient's primary policy in effect on the note's date (else their latest primary policy)."""
+    policies = (
+        InsurancePolicy.objects.filter(patient=note.patient, priority=InsurancePolicy.Priority.PRIMARY)
+        .select_related("payer")
+        .order_by("-id")
+    )
+    in_effect = [
+        p
+        for p in policies
+        if (p.effective_from is None or p.effective_from <= note.note_date)
+        and (p.effective_to is None or note.note_date <= p.effective_to)
+    ]
+    return (in_effect or list(policies) or [None])[0]

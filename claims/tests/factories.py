@@ -17,6 +17,8 @@ from claims.models import (
     ClaimImport,
     ClaimImportError,
     ClaimLine,
+    ClaimNumbering,
+    FeeScheduleEntry,
     InsurancePolicy,
     Payer,
 )
@@ -147,3 +149,20 @@ class ClaimImportErrorFactory(factory.django.DjangoModelFactory):
     column = "DOS"
     value = "13/45/2026"
     message = "13/45/2026 is not a real date. Use MM/DD/YYYY."
+
+
+class FeeScheduleEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeeScheduleEntry
+
+    practice = factory.SubFactory(PracticeFactory)
+    code = factory.Sequence(lambda n: f"{99200 + n % 100}")
+    charge = Decimal("125.00")
+
+
+class ClaimNumberingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimNumbering
+
+    practice = factory.SubFactory(PracticeFactory)
+    prefix = "NUM"
