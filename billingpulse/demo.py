@@ -1,5 +1,5 @@
 """Demo data for trying BillingPulse: one practice, its admin, providers, patients, payers,
-claims, and the claims' money on the books.
+claims, the claims' money on the books, and clinical notes (``clinical.demo``).
 
 The money goes through ``billing.services`` like a biller's would: every claim's charge,
 payer checks allocated across claims, contractual adjustments, coinsurance moved to the
@@ -23,6 +23,7 @@ from django.utils import timezone
 from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import Claim, ClaimEvent, ClaimLine, InsurancePolicy, Payer
 from claims.status import ClaimStatus
+from clinical.demo import seed_clinical
 
 DEMO_PRACTICE = {
     "name": "Riverbend Family Medicine",
@@ -106,6 +107,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _demo_claims(practice, admin)
     _demo_money(practice, admin)
     _demo_remittances(practice, admin)
+    seed_clinical(practice, admin, password)
     return DemoResult(practice=practice, email=DEMO_EMAIL, password=password, created=created)
 
 

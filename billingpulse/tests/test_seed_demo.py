@@ -18,7 +18,7 @@ def test_it_creates_the_demo_practice_once_and_prints_a_working_sign_in(client):
     assert Practice.objects.count() == 1
     practice = Practice.objects.get()
     assert practice.profile_complete
-    assert Provider.objects.filter(practice=practice).count() == 3
+    assert Provider.objects.filter(practice=practice).count() == 4  # one is the admin's own
     assert Patient.objects.filter(practice=practice).count() == 8
     assert set(Payer.objects.filter(practice=practice).values_list("payer_id", flat=True)) == {
         "60054",
@@ -29,7 +29,7 @@ def test_it_creates_the_demo_practice_once_and_prints_a_working_sign_in(client):
     }
     assert User.objects.filter(practice=practice, role=User.Role.ADMIN).count() == 1
     claims = Claim.objects.filter(practice=practice)
-    assert claims.count() == 40
+    assert claims.count() == 41  # one made from a signed note
     assert {"denied", "submitted", "paid"} <= set(claims.values_list("status", flat=True))
     assert all(claim.lines.exists() and claim.events.exists() for claim in claims)
     printed = out.getvalue()
