@@ -28,7 +28,15 @@ from django.views.decorators.vary import vary_on_headers
 from billingpulse import paging
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
 from clinical import services
-from clinical.forms import AddendumForm, AmendForm, NoteEditForm, NoteFilterForm, SignForm, StartNoteForm
+from clinical.forms import (
+    AddendumForm,
+    AmendForm,
+    NoteEditForm,
+    NoteFilterForm,
+    SignForm,
+    StartNoteForm,
+    format_procedure_line,
+)
 from clinical.models import SECTIONS, ClinicalNote, Signature
 from clinical.services import Actor, NoteActionError
 from clinical.status import EDITABLE, NoteStatus
@@ -177,13 +185,24 @@ def _versions(request: AuthedRequest, note: ClinicalNote) -> list[dict]:
     for version in series.order_by("version", "pk"):
         changes = []
         if previous is not None:
-            for name, label in SECTIONS:
-                old, new = getattr(previous, name), getattr(version, name)
+            for (label, old), (_, new) in zip(_compared(previous), _compared(version), strict=True):
                 if old != new:
                     changes.append((label, word_diff(old, new)))
         versions.append({"note": version, "changes": changes})
         previous = version
     return versions
+
+
+def _compared(note: ClinicalNote) -> list[tuple[str, str]]:
+    """Each part of a note a version history compares, as (label, text): sections, then codes."""
+    return [
+        *((label, getattr(note, name)) for name, label in SECTIONS),
+        ("Diagnosis codes", " ".join(note.diagnosis_codes)),
+        ("Procedures", "; ".join(format_procedure_line(line) for line in note.procedures)),
+        ("Medications", "; ".join(note.medications)),
+        ("Orders", "; ".join(note.orders)),
+        ("Date of service", f"{note.note_date:%m/%d/%Y}"),
+    ]
 
 
 def word_diff(old: str, new: str) -> SafeString:

@@ -84,7 +84,11 @@ def test_it_warns_when_content_was_changed_behind_the_guards(owner_client, owner
 
 def test_it_marks_an_amended_version_and_shows_the_history_with_a_diff(owner_client, doctor, signed_note):
     draft = services.amend(signed_note, actor=Actor(doctor), reason="Wrong plan recorded")
-    services.save_draft(draft, {"plan": "Fluids, rest; antibiotics; return if worse."}, actor=Actor(doctor))
+    services.save_draft(
+        draft,
+        {"plan": "Fluids, rest; antibiotics; return if worse.", "diagnosis_codes": ["J20.9", "R05.1"]},
+        actor=Actor(doctor),
+    )
     services.sign(draft, actor=Actor(doctor), password=PASSWORD, meaning="author")
 
     old = owner_client.get(_url(signed_note)).content.decode()
@@ -93,6 +97,7 @@ def test_it_marks_an_amended_version_and_shows_the_history_with_a_diff(owner_cli
     assert ">Amended</span>" in old and f'href="/notes/{draft.pk}/"' in old and "latest version" in old
     assert "Wrong plan recorded" in new and "Version 1" in new and "Version 2" in new
     assert "<ins>antibiotics;</ins>" in new
+    assert "Diagnosis codes" in new and "<ins>R05.1</ins>" in new  # codes are compared too
 
 
 def test_it_shows_addenda_with_their_signatures(owner_client, doctor, signed_note):
