@@ -127,7 +127,7 @@ def test_it_sends_anonymous_users_to_sign_in(client, note):
 
 
 def test_the_word_diff_escapes_the_text():
-    from clinical.views import word_diff
+    from clinical.views.notes import word_diff
 
     assert str(word_diff("a <b> c", "a <i> c")) == "a <del>&lt;b&gt;</del> <ins>&lt;i&gt;</ins> c"
 
