@@ -81,6 +81,9 @@ class NoteSerializer(serializers.ModelSerializer):
 
     signatures = SignatureSerializer(many=True, read_only=True)
     addenda = serializers.SerializerMethodField()
+    signatures_intact = serializers.SerializerMethodField(
+        help_text="Whether every signature still matches the stored content (on a single note's answers)."
+    )
     is_signed = serializers.BooleanField(read_only=True)
     is_locked = serializers.BooleanField(read_only=True)
 
@@ -110,11 +113,15 @@ class NoteSerializer(serializers.ModelSerializer):
             "locked_at",
             "claim",
             "signatures",
+            "signatures_intact",
             "addenda",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_signatures_intact(self, note: ClinicalNote) -> bool | None:
+        return None  # set by the viewset, which checks them (lists leave it empty)
 
     def get_addenda(self, note: ClinicalNote) -> list[dict]:
         return [{"id": a.pk, "text": a.text, "created_at": a.created_at} for a in note.addenda.all()]
@@ -183,8 +190,16 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             queryset = queryset.filter(patient_id=int(patient))
         return queryset
 
+    def retrieve(self, request: Request, **kwargs) -> Response:
+        return self._note(self.get_object())
+
     def _note(self, note: ClinicalNote, code: int = status.HTTP_200_OK) -> Response:
-        return Response(NoteSerializer(self.get_queryset().get(pk=note.pk)).data, status=code)
+        """The note as stored now, with every signature checked against it (a mismatch is recorded)."""
+        note = self.get_queryset().get(pk=note.pk)
+        checks = services.verify(note, actor=Actor.of(self.request))
+        data = NoteSerializer(note).data
+        data["signatures_intact"] = all(check.intact for check in checks)
+        return Response(data, status=code)
 
     @extend_schema(request=NoteWriteSerializer, responses={201: NoteSerializer})
     def create(self, request: Request) -> Response:

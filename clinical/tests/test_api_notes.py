@@ -116,3 +116,13 @@ def test_it_lists_appointments_and_refuses_a_status_the_machine_forbids(api, pra
     refused = api.patch(url, {"status": "no_show"}, format="json")
     assert refused.status_code == 400 and "cannot become no-show" in refused.json()["status"][0]
     assert api.get("/api/v1/appointments?status=bogus").status_code == 400
+
+
+def test_it_checks_the_signatures_each_time_a_note_is_read(api, signed_note):
+    from clinical.tests.test_tamper import _change_behind_the_guards
+
+    assert api.get(f"/api/v1/notes/{signed_note.pk}").json()["signatures_intact"] is True
+    _change_behind_the_guards(signed_note, "Changed behind the guards.")
+
+    assert api.get(f"/api/v1/notes/{signed_note.pk}").json()["signatures_intact"] is False
+    assert signed_note.events.filter(kind=NoteEvent.Kind.TAMPER).exists()
