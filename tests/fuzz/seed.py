@@ -79,6 +79,7 @@ def seed_practice() -> Seeded:
     ClaimImportErrorFactory(claim_import=done)
     _import_waiting_for_mapping(practice, admin, payers[0])
     PayerPolicyFactory(practice=practice, payer=payers[0].name)
+    _clinical(practice, admin, providers[0], patients)
     # Rows nothing refers to, so that deleting one can succeed.
     PatientFactory(practice=practice, last_name="Spare")
     PayerFactory(practice=practice, name="Spare Payer")
@@ -93,6 +94,29 @@ def seed_practice() -> Seeded:
         "patient": other_claim.patient_id,
     }
     return Seeded(practice=practice, admin=admin, staff=staff, other_practice=other, other_ids=other_ids)
+
+
+def _clinical(practice, admin, provider, patients) -> None:
+    """Notes in each state, by a provider who is the admin's own sign-in, and an appointment."""
+    from billingpulse.tests.factories import PASSWORD
+    from clinical import services
+    from clinical.tests.factories import AppointmentFactory, ClinicalNoteFactory, NoteTemplateFactory
+
+    provider.user, provider.can_cosign = admin, True
+    provider.save(update_fields=["user", "can_cosign"])
+    NoteTemplateFactory(practice=practice)
+    appointment = AppointmentFactory(practice=practice, patient=patients[0], provider=provider)
+    notes = [
+        ClinicalNoteFactory(
+            practice=practice, patient=patients[i], provider=provider, author=admin, appointment=appointment
+        )
+        for i in range(3)
+    ]
+    actor = services.Actor(admin)
+    for signed in notes[1:]:
+        services.sign(signed, actor=actor, password=PASSWORD, meaning="author")
+    services.lock(notes[2], actor=actor)
+    services.add_addendum(notes[2], actor=actor, password=PASSWORD, text="Addendum for the fuzz practice.")
 
 
 def _import_waiting_for_mapping(practice, user, payer) -> None:
