@@ -352,7 +352,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "standard"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint narrates every PDF it renders at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 SENTRY_DSN = env_secret("SENTRY_DSN")

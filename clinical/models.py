@@ -399,6 +399,7 @@ class NoteEvent(models.Model):
         REFUSED = "refused", "Attempt refused"
         SIGNING_FAILED = "signing_failed", "Signing password wrong"
         TAMPER = "tamper", "Content does not match its signature"
+        PRINTED = "printed", "Printed"
 
     practice_path = "note__practice"
 

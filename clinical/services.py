@@ -699,3 +699,8 @@ def _primary_policy(note: ClinicalNote) -> InsurancePolicy | None:
         and (p.effective_to is None or note.note_date <= p.effective_to)
     ]
     return (in_effect or list(policies) or [None])[0]
+
+
+def record_printed(note: ClinicalNote, actor: Actor) -> NoteEvent:
+    """Record in the note's audit trail that a PDF of this version was made, by whom and from where."""
+    return _record(note, NoteEvent.Kind.PRINTED, actor, f"Version {note.version} printed as a PDF.")

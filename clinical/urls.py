@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinical.views import notes
+from clinical.views import notes, pdf
 
 app_name = "clinical"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<id:pk>/amend/", notes.note_amend, name="amend"),
     path("<id:pk>/addendum/", notes.note_addendum, name="addendum"),
     path("<id:pk>/claim/", notes.note_claim, name="claim"),
+    path("<id:pk>/pdf/", pdf.note_pdf, name="pdf"),
 ]
