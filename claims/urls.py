@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from claims import import_views, views
+from claims import fee_schedule, import_views, views
 
 app_name = "claims"
 
@@ -20,4 +20,9 @@ urlpatterns = [
     path("payers/new/", views.payer_edit, name="payer_add"),
     path("payers/<id:pk>/", views.payer_detail, name="payer_detail"),
     path("payers/<id:pk>/edit/", views.payer_edit, name="payer_edit"),
+    path("fee-schedule/", fee_schedule.fee_schedule, name="fee_schedule"),
+    path("fee-schedule/new/", fee_schedule.fee_edit, name="fee_add"),
+    path("fee-schedule/paste/", fee_schedule.fee_paste, name="fee_paste"),
+    path("fee-schedule/<id:pk>/edit/", fee_schedule.fee_edit, name="fee_edit"),
+    path("fee-schedule/<id:pk>/remove/", fee_schedule.fee_remove, name="fee_remove"),
 ]

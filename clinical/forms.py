@@ -9,13 +9,17 @@ do what is the services' own, and their messages are put back on these forms by 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
+from django.utils import timezone
 
+from billingpulse.lib import unique
 from billingpulse.models import Patient, Practice, Provider
-from clinical.models import SECTIONS, ClinicalNote, NoteTemplate, NoteType, Signature
+from clinical.models import SECTIONS, Appointment, ClinicalNote, NoteTemplate, NoteType, Signature
 from clinical.status import NoteStatus
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -219,3 +223,97 @@ class AddendumForm(forms.Form):
     password = forms.CharField(
         label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+# -- note templates and the patient chart ------------------------------------------------------------
+
+
+class NoteTemplateForm(forms.ModelForm):
+    """A template's name, type and in-use flag, and a textarea per note section.
+
+    The sections are kept in ``NoteTemplate.sections`` as section name → text, only those with
+    text. Their text is kept as typed (a template may end a line with a space for the provider
+    to go on writing); a section of only spaces counts as empty.
+    """
+
+    class Meta:
+        model = NoteTemplate
+        fields = ["name", "note_type", "is_active"]
+        labels = {"note_type": "Note type", "is_active": "In use (offered when starting a note)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.sections or {}
+        for name, label in SECTIONS:
+            limit = ClinicalNote._meta.get_field(name).max_length
+            self.fields[name] = forms.CharField(
+                label=label,
+                required=False,
+                strip=False,
+                max_length=limit,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+            self.initial.setdefault(name, stored.get(name, ""))
+
+    @property
+    def section_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name, _ in SECTIONS]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        # The view sets instance.practice; the unique constraint spans it, so check here.
+        others = NoteTemplate.objects.filter(practice_id=self.instance.practice_id, name__iexact=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(unique.message(NoteTemplate, "note_template_name_unique_per_practice"))
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.instance.sections = {
+            name: data[name].replace("\r\n", "\n") for name, _ in SECTIONS if data.get(name) and data[name].strip()
+        }
+        return data
+
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class AppointmentForm(forms.Form):
+    """Schedule an appointment for a patient. The time is read in the practice's time zone."""
+
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none())
+    starts_at = forms.DateTimeField(
+        label="Date and time",
+        widget=DATETIME_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p"],
+        error_messages={"invalid": "Enter a date and time, like 03/14/2026 09:30."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Minutes",
+        initial=30,
+        min_value=5,
+        max_value=12 * 60,
+        widget=forms.NumberInput(attrs={"step": "5", "min": "5", "max": str(12 * 60)}),
+    )
+    kind = forms.ChoiceField(label="Type", choices=Appointment.Kind.choices, initial=Appointment.Kind.FOLLOW_UP)
+    reason = forms.CharField(label="Reason for visit", required=False, max_length=300)
+
+    def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(practice.time_zone)
+        self.fields["provider"].queryset = Provider.objects.filter(practice=practice, is_active=True)
+        self.fields["starts_at"].help_text = f"{practice.get_time_zone_display()} time."
+
+    def clean_starts_at(self) -> datetime:
+        """The typed wall-clock time in the practice's zone. A time skipped when clocks go forward
+        does not exist there, so it is refused rather than silently moved."""
+        value = self.cleaned_data["starts_at"]
+        wall = value.replace(tzinfo=None) if timezone.is_aware(value) else value
+        aware = wall.replace(tzinfo=self.zone)
+        if aware.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != wall:
+            raise forms.ValidationError("That time does not exist here: the clocks go forward then. Pick another.")
+        return aware
+
+
+class AppointmentStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Appointment.Status.choices)

@@ -701,6 +701,69 @@ def _primary_policy(note: ClinicalNote) -> InsurancePolicy | None:
     return (in_effect or list(policies) or [None])[0]
 
 
+# ---------------------------------------------------------------------------- printing
+
+
 def record_printed(note: ClinicalNote, actor: Actor) -> NoteEvent:
     """Record in the note's audit trail that a PDF of this version was made, by whom and from where."""
     return _record(note, NoteEvent.Kind.PRINTED, actor, f"Version {note.version} printed as a PDF.")
+
+
+# ---------------------------------------------------------------------------- appointments
+
+
+@transaction.atomic
+def schedule_appointment(
+    practice: Practice,
+    *,
+    patient: Patient,
+    provider: Provider,
+    starts_at: datetime,
+    actor: Actor | None = None,
+    duration_minutes: int = 30,
+    kind: str = Appointment.Kind.FOLLOW_UP,
+    reason: str = "",
+) -> Appointment:
+    """A new scheduled appointment of ``patient`` with ``provider``. Both must be the practice's and
+    the provider active; a time in the past is allowed (a visit entered after it happened)."""
+    if patient.practice_id != practice.pk:
+        raise ValidationError({"patient": ["That patient is not one of your practice's."]})
+    if provider.practice_id != practice.pk:
+        raise ValidationError({"provider": ["That provider is not one of your practice's."]})
+    if not provider.is_active:
+        raise ValidationError({"provider": [f"{provider.full_name} is inactive; pick an active provider."]})
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": ["Give the time with its time zone."]})
+    appointment = Appointment(
+        practice=practice,
+        patient=patient,
+        provider=provider,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        kind=kind,
+        reason=(reason or "").strip(),
+    )
+    appointment.full_clean(exclude=["claims"])
+    appointment.save()
+    return appointment
+
+
+def move_appointment(appointment: Appointment, status: str, *, actor: Actor | None = None) -> Appointment:
+    """Move an appointment along ``Appointment.TRANSITIONS`` (arrived, completed, no-show, canceled,
+    or back to scheduled). The move is a conditional update from the status it was read in, so two
+    people moving the same appointment at once cannot both succeed; a refused move changes nothing."""
+    if status not in Appointment.Status.values:
+        raise ValidationError({"status": ["Choose a status from the list."]})
+    if not appointment.can_move_to(status):
+        current, target = appointment.get_status_display().lower(), Appointment.Status(status).label.lower()
+        raise ValidationError({"status": [f"A {current} appointment cannot be marked {target}."]})
+    moved = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
+        status=status, updated_at=timezone.now()
+    )
+    if not moved:
+        appointment.refresh_from_db()
+        raise ValidationError(
+            {"status": [f"Someone changed this appointment meanwhile; it is now {appointment.get_status_display()}."]}
+        )
+    appointment.refresh_from_db()
+    return appointment

@@ -59,3 +59,9 @@ def test_it_sends_anonymous_users_to_sign_in(client):
     response = client.get(URL)
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_it_preselects_the_signed_in_provider(client, doctor):
+    client.force_login(doctor)
+    body = client.get("/notes/new/").content.decode()
+    assert f'<option value="{doctor.provider.pk}" selected>' in body

@@ -123,7 +123,12 @@ def _inbox(request: AuthedRequest, current: QuerySet[ClinicalNote]) -> dict | No
 @require_http_methods(["GET", "POST"])
 @member_required
 def note_new(request: AuthedRequest) -> HttpResponse:
-    form = StartNoteForm(request.POST or None, practice=request.practice)
+    # ?patient=<id> (from the patient's chart) preselects the patient; the choices are the
+    # practice's patients only, so any other value simply selects nobody. A provider writes
+    # their own notes: they are the provider preselected.
+    provider = getattr(request.user, "provider", None)
+    initial = {"patient": request.GET.get("patient", ""), "provider": provider.pk if provider else None}
+    form = StartNoteForm(request.POST or None, practice=request.practice, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
