@@ -54,3 +54,52 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// Forms marked data-swap-errors show the server's 4xx answer (a conflict, a refusal, field
+// errors) in their target, as htmx drops error answers by default.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// The note editor (data-autosave) saves as the provider types. Changes not saved yet are sent
+// when the page goes away (tab closed, link followed), and a save the network dropped is
+// tried again.
+const AUTOSAVE_RETRY_MS = 5000;
+
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("form[data-autosave]");
+  if (form) form.dataset.unsaved = "1";
+});
+
+document.addEventListener("submit", (event) => {
+  if (event.target.matches("form[data-autosave]")) delete event.target.dataset.unsaved;
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt;
+  if (form.matches && form.matches("form[data-autosave]")) delete form.dataset.unsaved;
+});
+
+document.addEventListener("htmx:sendError", (event) => {
+  const form = event.detail.elt;
+  if (!form.matches || !form.matches("form[data-autosave]")) return;
+  form.dataset.unsaved = "1";
+  const status = document.querySelector("#autosave-status");
+  if (status) status.textContent = "Not saved yet: the connection dropped. Trying again…";
+  setTimeout(() => htmx.trigger(form, "autosave-retry"), AUTOSAVE_RETRY_MS);
+});
+
+window.addEventListener("pagehide", () => {
+  for (const form of document.querySelectorAll("form[data-autosave][data-unsaved]")) {
+    navigator.sendBeacon(form.getAttribute("hx-post"), new FormData(form));
+  }
+});
+
+// An editor restored from the browser's back-forward cache may hold an old revision: reload it.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted && document.querySelector("form[data-autosave]")) window.location.reload();
+});
