@@ -252,7 +252,12 @@ def save_draft(
 ) -> ClinicalNote:
     """Save changes to a note not yet signed. ``revision`` is the one the editor started from: if
     someone saved since, nothing is written and ``EditConflict`` says who. A note signed meanwhile
-    refuses the change (and the attempt is recorded)."""
+    refuses the change (and the attempt is recorded), as does content that is not valid."""
+    try:
+        cleaned = clean_content(values, diagnoses=note.diagnosis_codes)
+    except ValidationError as error:
+        _record_once(note, NoteEvent.Kind.REFUSED, actor, "Not saved: " + " ".join(error.messages))
+        raise
     with transaction.atomic():
         current = ClinicalNote.objects.select_for_update().get(pk=note.pk)
         if current.status in SEALED:
@@ -265,7 +270,6 @@ def save_draft(
             )
         else:
             refusal = None
-            cleaned = clean_content(values, diagnoses=current.diagnosis_codes)
             changed = [name for name, value in cleaned.items() if getattr(current, name) != value]
             for name in changed:
                 setattr(current, name, cleaned[name])
@@ -274,7 +278,7 @@ def save_draft(
                 if current.status == NoteStatus.DRAFT:
                     current.status = NoteStatus.IN_PROGRESS
                 current.save()
-                _record_edit(current, actor)
+                _record_once(current, NoteEvent.Kind.EDITED, actor)
     if refusal:
         _refuse(note, actor, refusal)
     return current
@@ -591,12 +595,14 @@ def _record(note: ClinicalNote, kind: str, actor: Actor | None, message: str = "
 EDIT_RECORD_INTERVAL = timedelta(minutes=10)
 
 
-def _record_edit(note: ClinicalNote, actor: Actor) -> None:
+def _record_once(note: ClinicalNote, kind: str, actor: Actor, message: str = "") -> None:
+    """Record ``kind`` unless the same person's same entry was recorded within the interval
+    (autosave repeats itself every few seconds)."""
     recent = note.events.filter(
-        kind=NoteEvent.Kind.EDITED, actor=actor.user, created_at__gt=timezone.now() - EDIT_RECORD_INTERVAL
+        kind=kind, actor=actor.user, message=message[:2000], created_at__gt=timezone.now() - EDIT_RECORD_INTERVAL
     )
     if not recent.exists():
-        _record(note, NoteEvent.Kind.EDITED, actor)
+        _record(note, kind, actor, message)
 
 
 def _refuse(

@@ -80,6 +80,7 @@ def test_it_refuses_bad_codes_with_field_errors_and_saves_nothing(note, doctor, 
     assert message in " ".join(refused.value.message_dict[field])
     note.refresh_from_db()
     assert note.plan == "Fluids, rest; return if worse." and note.revision == 1
+    assert message in note.events.get(kind=NoteEvent.Kind.REFUSED, actor=doctor).message
 
 
 def test_it_keeps_one_edit_entry_per_stretch_of_autosaves(note, doctor):
@@ -93,3 +94,10 @@ def test_it_marks_a_note_completed_and_reopens_it(note, doctor):
     assert note.status == NoteStatus.COMPLETED
     services.set_status(note, NoteStatus.IN_PROGRESS, actor=Actor(doctor))
     assert note.status == NoteStatus.IN_PROGRESS
+
+
+def test_it_records_a_repeated_refusal_once(note, doctor):
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            services.save_draft(note, {"diagnosis_codes": "E1"}, actor=Actor(doctor))
+    assert note.events.filter(kind=NoteEvent.Kind.REFUSED).count() == 1
