@@ -1,6 +1,6 @@
-"""Demo clinical records: provider sign-ins, a note template, a fee schedule, and notes in every
-state (draft, in progress, signed, co-signed, locked, amended with an addendum), one of them
-turned into a claim by charge capture.
+"""Demo clinical records: provider sign-ins, a note template, a fee schedule, visits past and to
+come, and notes in every state (draft, in progress, signed, co-signed, locked, amended with an
+addendum), one of them turned into a claim by charge capture.
 
 Everything goes through ``clinical.services`` as a provider's clicks would, signatures included
 (re-authenticated with the demo password). Made once: a practice that has notes gets none.
@@ -8,7 +8,7 @@ Everything goes through ``clinical.services`` as a provider's clicks would, sign
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import FeeScheduleEntry, InsurancePolicy
 from clinical import services
-from clinical.models import ClinicalNote, NoteTemplate
+from clinical.models import Appointment, ClinicalNote, NoteTemplate
 from clinical.services import Actor
 
 # The demo admin is also a physician and the practice's supervising provider; Dr. Okafor signs in too.
@@ -73,16 +73,25 @@ def seed_clinical(practice: Practice, admin: User, password: str) -> None:
         return
     patients = list(Patient.objects.filter(practice=practice).order_by("account_number"))
     me, okafor_actor = Actor(admin), Actor(okafor_user)
-    today = timezone.localdate(timezone=ZoneInfo(practice.time_zone))
+    zone = ZoneInfo(practice.time_zone)
+    today = timezone.localdate(timezone=zone)
+
+    def visit(patient: Patient, provider: Provider, days_ago: int, hour: int, **fields) -> Appointment:
+        starts_at = datetime.combine(today - timedelta(days=days_ago), time(hour), tzinfo=zone)
+        return services.schedule_appointment(
+            practice, patient=patient, provider=provider, starts_at=starts_at, actor=me, **fields
+        )
 
     def note(patient: Patient, provider: Provider, actor: Actor, days_ago: int, **content) -> ClinicalNote:
+        appointment = visit(patient, provider, days_ago, 9 + days_ago % 8, reason="Cough")
+        services.move_appointment(appointment, Appointment.Status.COMPLETED, actor=actor)
         started = services.start_note(
             practice,
             patient=patient,
             provider=provider,
             actor=actor,
             template=template,
-            note_date=today - timedelta(days=days_ago),
+            appointment=appointment,
         )
         return services.save_draft(started, content, actor=actor) if content else started
 
@@ -112,6 +121,9 @@ def seed_clinical(practice: Practice, admin: User, password: str) -> None:
     )
     services.sign(correction, actor=me, password=password, meaning="author")
     services.add_addendum(correction, actor=me, password=password, text="Chest X-ray ordered by phone: clear.")
+    # Visits still to come.
+    visit(patients[6], okafor, -1, 10, kind=Appointment.Kind.ANNUAL, reason="Annual exam")
+    visit(patients[7], admin_provider, -2, 15, kind=Appointment.Kind.TELEHEALTH, reason="Blood pressure follow-up")
     # Charge capture: the signed note of an insured patient becomes a draft claim.
     if InsurancePolicy.objects.filter(patient=signed.patient).exists():
         services.create_claim(signed, actor=me)

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from clinical import services
-from clinical.models import ClinicalNote, NoteTemplate
+from clinical.models import Appointment, ClinicalNote, NoteTemplate
 from clinical.status import NoteStatus
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +30,6 @@ def test_the_demo_has_notes_in_every_state_once_with_intact_signatures_and_a_cap
     assert claim_notes.count() == 1 and claim_notes.get().claim.status == "draft"
     assert all(check.intact for note in notes for check in services.verify(note))
     assert NoteTemplate.objects.count() == 1 and notes.count() == 7
+    # Each note's visit is completed; two visits are still to come.
+    assert Appointment.objects.filter(status="completed").count() == 6
+    assert Appointment.objects.filter(status="scheduled").count() == 2
