@@ -19,7 +19,16 @@ from django.utils import timezone
 
 from billingpulse.lib import unique
 from billingpulse.models import Patient, Practice, Provider
-from clinical.models import SECTIONS, Appointment, ClinicalNote, NoteTemplate, NoteType, Signature
+from clinical.models import (
+    SECTION_NAMES,
+    SECTIONS,
+    TYPE_SECTIONS,
+    Appointment,
+    ClinicalNote,
+    NoteTemplate,
+    NoteType,
+    Signature,
+)
 from clinical.status import NoteStatus
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -169,7 +178,16 @@ class NoteEditForm(forms.Form):
 
     @property
     def section_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name, _ in SECTIONS]
+        """The sections of the note's type, and any other section that has text."""
+        return [self[name] for name in SECTION_NAMES if self._shown(name)]
+
+    @property
+    def other_section_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in SECTION_NAMES if not self._shown(name)]
+
+    def _shown(self, name: str) -> bool:
+        sections = TYPE_SECTIONS.get(self.initial.get("note_type", ""), SECTION_NAMES)
+        return name in sections or bool(self[name].value())
 
     def values(self) -> dict[str, Any]:
         """The cleaned form as the values ``services.save_draft`` takes."""

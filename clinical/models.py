@@ -36,6 +36,16 @@ SECTIONS = (
     ("plan", "Plan"),
 )
 SECTION_NAMES = tuple(name for name, _ in SECTIONS)
+# The sections each type of note is written in (the editor offers the others under "More sections").
+TYPE_SECTIONS = {
+    "soap": ("chief_complaint", "subjective", "objective", "assessment", "plan"),
+    "progress": ("chief_complaint", "subjective", "objective", "assessment", "plan"),
+    "consultation": ("chief_complaint", "hpi", "ros", "physical_exam", "labs_imaging", "assessment", "plan"),
+    "procedure": ("chief_complaint", "hpi", "physical_exam", "objective", "assessment", "plan"),
+    "h_and_p": ("chief_complaint", "hpi", "ros", "physical_exam", "labs_imaging", "assessment", "plan"),
+    "discharge": ("chief_complaint", "hpi", "labs_imaging", "assessment", "plan"),
+    "other": SECTION_NAMES,
+}
 CONTENT_FIELDS = (
     "patient_id",
     "provider_id",

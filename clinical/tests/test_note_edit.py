@@ -114,3 +114,18 @@ def test_it_sends_anonymous_users_to_sign_in(note):
     response = Client().get(_url(note))
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_it_offers_the_sections_of_the_notes_type_and_folds_the_others(owner_client, note):
+    body = owner_client.get(f"/notes/{note.pk}/edit/").content.decode()
+
+    folded = body[body.index('<details class="more-sections">') :]
+    assert 'name="assessment"' in body[: body.index('<details class="more-sections">')]
+    assert 'name="hpi"' in folded and 'name="ros"' in folded and 'name="assessment"' not in folded
+
+
+def test_every_note_type_has_its_sections():
+    from clinical.models import SECTION_NAMES, TYPE_SECTIONS, NoteType
+
+    assert set(TYPE_SECTIONS) == set(NoteType.values)
+    assert all(set(sections) <= set(SECTION_NAMES) for sections in TYPE_SECTIONS.values())
