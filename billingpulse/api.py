@@ -1,4 +1,4 @@
-"""Core API: who am I, and the practice's patients and providers."""
+"""Core API: who am I, the practice's patients and providers, and the ICD-10-CM code picker."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from datetime import date
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, filters, serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from billingpulse import codes
 from billingpulse.lib import unique
 from billingpulse.models import Patient, Practice, Provider, User
 from billingpulse.tenancy import IsPracticeAdminOrReadOnly, IsPracticeMember
@@ -123,3 +125,41 @@ class ProviderViewSet(PracticeOwnedViewSet):
     queryset = Provider.objects.all()
     serializer_class = ProviderSerializer
     permission_classes = [IsPracticeAdminOrReadOnly]
+
+
+class DiagnosisCodeQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=codes.MAX_QUERY_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="A code's start (E11, e119) or words of its title (type 2 diab). Empty finds nothing.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=codes.DEFAULT_LIMIT)
+
+
+class DiagnosisCodeSerializer(serializers.Serializer):
+    """One ``billingpulse.codes.Match``."""
+
+    code = serializers.CharField(read_only=True, help_text="Upper case with its dot, like E11.9.")
+    description = serializers.CharField(read_only=True)
+    billable = serializers.BooleanField(read_only=True, help_text="Only billable codes may go on a claim.")
+
+
+class DiagnosisCodeSearchView(APIView):
+    """ICD-10-CM codes for a code picker, by code prefix or by word prefixes of the title.
+
+    Code prefixes come in code order; word matches categories first, then their subcategories.
+    Only ``billable`` codes may go on a claim. Reference data, the same for every practice.
+    Code titles: ICD-10-CM, National Center for Health Statistics/CDC (the loaded release);
+    show that credit wherever you show the titles.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[DiagnosisCodeQuerySerializer], responses=DiagnosisCodeSerializer(many=True))
+    def get(self, request):
+        params = DiagnosisCodeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        results = codes.search(params.validated_data.get("q", ""), params.validated_data["limit"])
+        # The serializer's shape, written directly: this answers every keystroke of a picker.
+        return Response([{"code": m.code, "description": m.description, "billable": m.billable} for m in results])

@@ -6,7 +6,7 @@ from django.urls import path
 
 from billing import api as billing_api
 from billing.era import api as era_api
-from billingpulse.api import MeView, PatientViewSet, ProviderViewSet
+from billingpulse.api import DiagnosisCodeSearchView, MeView, PatientViewSet, ProviderViewSet
 from billingpulse.lib.rest import Router
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
@@ -31,6 +31,7 @@ for prefix, viewset, basename in [*billing_api.ROUTES, *era_api.ROUTES]:
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
+    path("codes/icd10", DiagnosisCodeSearchView.as_view(), name="icd10-search"),
     # Ids are digits only (the router's lookup pattern), so "import" is never taken for a claim id.
     path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
     *billing_api.URLS,

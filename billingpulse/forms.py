@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 
-from billingpulse import services
+from billingpulse import codes, services
 from billingpulse.lib import unique
 from billingpulse.models import EMAIL_TAKEN, Invitation, Practice, Provider, User
 from billingpulse.validators import normalize_tax_id, normalize_us_phone
@@ -144,3 +144,9 @@ class ProviderForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError(unique.message(Provider, "provider_npi_unique_per_practice"))
         return npi
+
+
+class CodeSearchForm(forms.Form):
+    """The code picker's query: a code's start (``E11``, ``e119``) or words of its title."""
+
+    q = forms.CharField(label="Code or words", max_length=codes.MAX_QUERY_LENGTH, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
@@ -293,3 +293,63 @@ class Invitation(PracticeOwned):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class DiagnosisCodeSet(models.Model):
+    """One fiscal year's ICD-10-CM code set as loaded by ``manage.py load_icd10``.
+
+    Reference data shared by every practice (no practice key). A fiscal year's codes apply
+    to dates of service from ``valid_from`` to ``valid_to`` (FY2026: 2025-10-01 to
+    2026-09-30); ``billingpulse.codes`` picks the set by date of service.
+    """
+
+    version = models.CharField(max_length=10, unique=True, help_text="The fiscal year, like FY2026.")
+    release = models.CharField(max_length=60, help_text="Like FY2026 (April 1, 2026).")
+    valid_from = models.DateField(validators=[validate_date_in_range])
+    valid_to = models.DateField(validators=[validate_date_in_range])
+    source = models.CharField(max_length=200, help_text="The package or the CDC files it was loaded from.")
+    code_count = models.PositiveIntegerField(default=0)
+    billable_count = models.PositiveIntegerField(default=0)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"ICD-10-CM {self.release}"
+
+    @property
+    def attribution(self) -> str:
+        """The credit shown wherever the code titles are shown (the titles are NCHS/CDC's, unmodified)."""
+        from billingpulse.codes import attribution
+
+        return attribution(self.release)
+
+    def covers(self, on: date) -> bool:
+        return self.valid_from <= on <= self.valid_to
+
+
+class DiagnosisCode(models.Model):
+    """An ICD-10-CM category or subcategory of one code set, e.g. E11 (a header) or E11.9 (billable).
+
+    Chapters and blocks (``E08-E13``) are not stored: they can never go on a claim. PostgreSQL
+    also has search indexes that the models do not declare (migration 0008).
+    """
+
+    code_set = models.ForeignKey(DiagnosisCodeSet, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(max_length=8, help_text="Upper case with its dot, like E11.9.")
+    description = models.CharField(max_length=400)
+    billable = models.BooleanField(help_text="A leaf of the classification: the only codes a claim may carry.")
+    parent = models.CharField(max_length=8, help_text="The category or block above it, like E11 or E08-E13.")
+    # For a header: a billable code under it to suggest (the shortest, preferring "unspecified" .9).
+    billable_example = models.CharField(max_length=8, blank=True)
+    # The description's words, lower case, each after one space (" type 2 diabetes mellitus"),
+    # so LIKE '% diab%' finds a word prefix the same way on every database.
+    search_text = models.CharField(max_length=400)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["code_set", "code"], name="diagnosis_code_unique_per_set")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"

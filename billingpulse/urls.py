@@ -41,6 +41,7 @@ urlpatterns = [
         name="team_invitation_withdraw",
     ),
     path("settings/api-token/", views.api_token, name="api_token"),
+    path("codes/icd10/", views.icd10_search, name="icd10_search"),
     path("claims/", include("claims.urls")),
     path("calls/", include("telephony.urls")),
     path("billing/", include("billing.urls")),

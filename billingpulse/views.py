@@ -4,6 +4,7 @@ import redis
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,11 +13,13 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from rest_framework.authtoken.models import Token
 
-from billingpulse import services
+from billingpulse import codes, services
 from billingpulse.forms import (
     AcceptInvitationForm,
+    CodeSearchForm,
     InviteMemberForm,
     PracticeForm,
     ProviderForm,
@@ -25,7 +28,7 @@ from billingpulse.forms import (
 )
 from billingpulse.lib import ratelimit
 from billingpulse.lib.unique import add_to_form, save_form
-from billingpulse.models import EMAIL_TAKEN, INVITATION_EXPIRY, Invitation, Provider, User
+from billingpulse.models import EMAIL_TAKEN, INVITATION_EXPIRY, DiagnosisCodeSet, Invitation, Provider, User
 from billingpulse.sections import SECTIONS
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.models import Claim
@@ -287,3 +290,27 @@ def _ping_database() -> None:
 
 def _ping_redis() -> None:
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@login_required
+def icd10_search(request: HttpRequest) -> HttpResponse:
+    """The ICD-10-CM code picker: a listbox of codes for ``?q=``, the partial alone for HTMX.
+
+    Reference data, the same for every practice: signing in is all it needs.
+    """
+    form = CodeSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    results = codes.search(query)
+    context = {
+        "form": form,
+        "query": query,
+        "results": results,
+        "attribution": results[0].attribution if results else "",
+        # Only asked when nothing matched, to tell "no such code" from "no code set loaded".
+        "loaded": bool(results) or DiagnosisCodeSet.objects.exists(),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "billingpulse/code_search.html#code-results" if partial else "billingpulse/code_search.html"
+    return render(request, template, context, status=400 if form.errors else 200)

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from billingpulse.codes import normalize as normalize_icd10
 from billingpulse.forms import PhoneNormalizingMixin
 from billingpulse.lib import strict_json, unique
 from billingpulse.models import Provider
@@ -32,7 +33,9 @@ IVR_EXAMPLE_JSON = json.dumps(IVR_EXAMPLE, indent=2)
 
 
 class DiagnosisCodesField(forms.CharField):
-    """ICD-10 codes typed as ``E11.9, I10``, kept as a list in pointer order."""
+    """ICD-10 codes typed as ``E11.9, I10`` (or ``e119``), kept as a list in pointer order.
+
+    The model's validator checks them against the code set, where one is loaded."""
 
     def prepare_value(self, value):
         return ", ".join(value) if isinstance(value, list | tuple) else value
@@ -40,7 +43,8 @@ class DiagnosisCodesField(forms.CharField):
     def to_python(self, value) -> list[str]:
         text = super().to_python(value)
         codes: list[str] = []
-        for code in re.split(r"[\s,;]+", text.upper()):
+        for part in re.split(r"[\s,;]+", text):
+            code = normalize_icd10(part)
             if code and code not in codes:
                 codes.append(code)
         return codes

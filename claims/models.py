@@ -6,10 +6,12 @@ from datetime import date, time
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
 
+from billingpulse import codes as icd10
 from billingpulse.models import US_TIME_ZONES, Patient, PracticeOwned, Provider, TimestampedModel
 from billingpulse.validators import add_days, validate_date_in_range, validate_phone
 from claims.ivr import validate_ivr_config
@@ -25,14 +27,15 @@ validate_denial_code = RegexValidator(
 validate_procedure_code = RegexValidator(
     r"^([0-9]{4}[0-9A-Z]|[A-V][0-9]{4})$", "A CPT or HCPCS code has five characters, like 99213 or J1100."
 )
-validate_icd10 = RegexValidator(
-    r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$", "An ICD-10 code looks like E11.9 or Z00.00."
-)
+validate_icd10 = RegexValidator(icd10.CODE_RE, "An ICD-10 code looks like E11.9 or Z00.00.")
 
 
 def validate_icd10_list(codes: list) -> None:
+    """Each code has the ICD-10 shape and, where a code set is loaded, is a billable code in it."""
     for code in codes or []:
         validate_icd10(code)
+    if problems := icd10.problems(codes or []):
+        raise ValidationError(problems, code="icd10_not_billable")
 
 
 # Callables rather than fixed times: Django warns on fixed time defaults near the current

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from rest_framework import serializers
 
+from billingpulse import codes as icd10
 from billingpulse.lib import unique
 from billingpulse.models import Patient, Provider
 from claims import services
@@ -31,6 +32,13 @@ class CodeField(serializers.CharField):
 
     def to_internal_value(self, data) -> str:
         return super().to_internal_value(data).upper()
+
+
+class DiagnosisCodeField(serializers.CharField):
+    """An ICD-10-CM code, normalised before it is checked (e119 → E11.9)."""
+
+    def to_internal_value(self, data) -> str:
+        return icd10.normalize(super().to_internal_value(data))
 
 
 class PatientSummarySerializer(serializers.ModelSerializer):
@@ -70,7 +78,9 @@ class ClaimSerializer(serializers.ModelSerializer):
     payer_summary = PayerSummarySerializer(source="payer", read_only=True)
     policy = PracticePrimaryKeyField(queryset=InsurancePolicy.objects.all(), allow_null=True, required=False)
     diagnosis_codes = serializers.ListField(
-        child=CodeField(max_length=8, validators=[validate_icd10]), required=False, help_text="In pointer order."
+        child=DiagnosisCodeField(max_length=8, validators=[validate_icd10]),
+        required=False,
+        help_text="In pointer order; billable codes of the ICD-10-CM code set.",
     )
     denial_code = CodeField(max_length=10, allow_blank=True, required=False, validators=[validate_denial_code])
     remark_codes = serializers.ListField(child=CodeField(max_length=10), required=False)
@@ -135,6 +145,14 @@ class ClaimSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def validate_diagnosis_codes(self, value: list[str]) -> list[str]:
+        """Billable codes of the loaded code set (the shape alone where none is loaded), errors by position."""
+        checks = icd10.check(value)
+        problems = {i: [checks[code].message] for i, code in enumerate(value) if not checks[code].ok}
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
 
     def validate_claim_number(self, value: str) -> str:
         practice = self.context["request"].user.practice

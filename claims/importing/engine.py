@@ -56,8 +56,9 @@ from django.utils import timezone
 
 from billing.models import Account
 from billing.posting import Kind, Leg, Posting, Source, post_many
+from billingpulse.codes import CodeBook
 from billingpulse.lib.tasks import TRANSIENT_DB_ERRORS
-from billingpulse.models import Patient, Practice, User
+from billingpulse.models import DiagnosisCodeSet, Patient, Practice, User
 from claims.importing.errors import ImportFileError, RowError
 from claims.importing.headers import FIELDS, detect_header, validate_mapping
 from claims.importing.readers import open_table
@@ -318,6 +319,7 @@ class _Context:
     payers_by_name: dict[str, Payer]
     parser: RowParser
     deadlines: dict[tuple[date, int], date | None]
+    codes: CodeBook
 
     @classmethod
     def build(cls, claim_import: ClaimImport) -> _Context:
@@ -336,6 +338,8 @@ class _Context:
             payers_by_name={payer.name.casefold(): payer for payer in payers},
             parser=_row_parser(claim_import),
             deadlines={},
+            # The loaded code sets, once per run; each batch then looks its codes up in one query.
+            codes=CodeBook(list(DiagnosisCodeSet.objects.all())),
         )
 
     def row_parser(self) -> RowParser:
@@ -406,29 +410,48 @@ class _ParsedBatch:
 
 
 def _parse_batch(context: _Context, batch: list[tuple[int, list]]) -> _ParsedBatch:
-    """Check a batch's rows without the database: bad rows become errors, good ones are keyed by claim number."""
-    errors: list[RowError] = []
-    good: dict[str, _GoodRow] = {}
+    """Check a batch's rows: bad rows become errors, good ones are keyed by claim number.
+
+    The only query is the one that looks up the batch's diagnosis codes in the code set.
+    """
+    parsed: list[tuple[ClaimRow, Payer | None, RowError | None] | list[RowError]] = []
     parser = context.row_parser()
     for number, values in batch:
         try:
             row, row_errors = parser.parse(number, values)
             if row is None:
-                errors += row_errors
+                parsed.append(row_errors)
                 continue
-            payer, payer_error = context.payer_for(row)
+            parsed.append((row, *context.payer_for(row)))
         except _IMPORT_FAILURES:
             raise
         except Exception as error:
-            errors.append(_row_failed(context, number, error))
+            parsed.append([_row_failed(context, number, error)])
+    codes = context.codes.with_codes(code for item in parsed if isinstance(item, tuple) for code in item[0].icd10)
+    errors: list[RowError] = []
+    good: dict[str, _GoodRow] = {}
+    for item in parsed:
+        if isinstance(item, list):
+            errors += item
             continue
+        row, payer, payer_error = item
         if payer_error:
             errors.append(payer_error)
+        elif code_error := _diagnosis_code_error(context, codes, row):
+            errors.append(code_error)
         elif row.claim_number in good:
             errors.append(_duplicate(context, row, good[row.claim_number].row.row_number))
         else:
             good[row.claim_number] = _GoodRow(row, payer)
     return _ParsedBatch(len(batch), errors, good)
+
+
+def _diagnosis_code_error(context: _Context, codes: CodeBook, row: ClaimRow) -> RowError | None:
+    """The row's diagnosis codes that the code set refuses (unknown, or a header), if any."""
+    problems = [result.message for code in row.icd10 if not (result := codes.check(code)).ok]
+    if not problems:
+        return None
+    return RowError(row.row_number, context.column("icd10"), ", ".join(row.icd10), " ".join(problems))
 
 
 def _import_batch(context: _Context, parsed: _ParsedBatch) -> None:

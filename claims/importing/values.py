@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
+from billingpulse import codes as icd10
 from billingpulse.validators import luhn_valid, validate_date_in_range
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -383,7 +384,6 @@ def split_denial_text(value: object) -> tuple[str, str]:
     return _normalize_denial_text(match[1].upper()), match[2]
 
 
-_ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
 _ICD9_RE = re.compile(r"^\d{3}(?:\.\d{1,2})?$")
 _ICD10_SPLIT_RE = re.compile(r"[\s,;|]+")
 
@@ -394,13 +394,9 @@ def validate_icd10_code(code: str) -> str:
     Raises ``ValueError`` with a message for the biller. (A model validator wraps this in a
     ``ValidationError``.)
     """
-    raw = code.strip().upper()
-    compact = raw.replace(".", "")
-    normal = compact if len(compact) <= 3 else f"{compact[:3]}.{compact[3:]}"
-    if "." in raw and (raw.count(".") > 1 or raw.index(".") != 3):
-        normal = raw
-    if not _ICD10_RE.match(normal):
-        if _ICD9_RE.match(raw):
+    normal = icd10.normalize(code)
+    if not icd10.has_code_format(normal):
+        if _ICD9_RE.match(code.strip()):
             raise ValueError(f"{code} looks like an ICD-9 code. Use ICD-10 codes like E11.9.")
         raise ValueError(f"{code} is not an ICD-10 code. Write codes like E11.9 or E119.")
     return normal

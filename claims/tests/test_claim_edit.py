@@ -134,10 +134,10 @@ def test_it_lets_staff_edit_claims(teammate_client, claim):
 
 
 def test_it_rejects_codes_that_are_not_icd10(owner_client, claim):
-    response = owner_client.post(_url(claim), _data(claim, diagnosis_codes="E11.9, 99213, U07"))
+    response = owner_client.post(_url(claim), _data(claim, diagnosis_codes="E11.9, 99213, E1.19"))
 
     assert response.status_code == 200
-    assert b"99213, U07 are not ICD-10" in response.content
+    assert b"99213, E1.19 are not ICD-10" in response.content
     claim.refresh_from_db()
     assert claim.diagnosis_codes == ["E11.9"]
 

@@ -332,10 +332,15 @@ def test_it_points_out_icd9_codes():
         parse_icd10_list("250.00")
 
 
-@pytest.mark.parametrize("code", ["U07.1", "E11.99999", "11.9", "EE1.9"])
+@pytest.mark.parametrize("code", ["E11.99999", "11.9", "EE1.9"])
 def test_it_rejects_codes_outside_the_icd10_format(code):
     with pytest.raises(ValueError):
         validate_icd10_code(code)
+
+
+def test_it_accepts_u_codes():
+    assert validate_icd10_code("u071") == "U07.1"
+    assert parse_icd10_list("U07.1, U09.9") == ["U07.1", "U09.9"]
 
 
 def test_it_returns_the_normalised_icd10_code():
