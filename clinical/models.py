@@ -361,7 +361,9 @@ class Signature(models.Model):
     printed_name = models.CharField(max_length=200)
     credentials = models.CharField(max_length=40, blank=True)
     meaning = models.CharField(max_length=20, choices=Meaning.choices)
-    attestation = models.TextField()
+    attestation = models.TextField(
+        editable=False, help_text="The statement signed, written by BillingPulse for the meaning."
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     method = models.CharField(max_length=40, default="password re-entered")
     content_hash = models.CharField("SHA-256 of the signed content", max_length=64)

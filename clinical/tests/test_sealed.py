@@ -124,3 +124,15 @@ def test_signatures_addenda_and_the_trail_never_change(signed_note, doctor):
 def test_the_database_guards_every_sealed_field():
     # A field added to the sealed content needs a migration that guards it in the database too.
     assert set(CONTENT_FIELDS) <= set(sealing.COLUMNS)
+
+
+def test_the_database_guards_are_in_place():
+    # A migration that rebuilds one of these tables (SQLite remakes a table to alter a column)
+    # would drop its trigger silently: such a migration must create the trigger again.
+    expected = {"clinical_clinicalnote_signed", *(f"{table}_append_only" for table in sealing.APPEND_ONLY)}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert expected <= {row[0] for row in cursor.fetchall()}
