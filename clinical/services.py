@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from billingpulse import codes as codes_table
 from billingpulse.lib.ratelimit import client_ip
 from billingpulse.models import Patient, Practice, Provider, User
 from claims import services as claims
@@ -94,10 +95,14 @@ class Actor:
 # ---------------------------------------------------------------------------- content
 
 
-def clean_content(values: dict[str, Any], *, diagnoses: list[str] | None = None) -> dict[str, Any]:
+def clean_content(
+    values: dict[str, Any], *, diagnoses: list[str] | None = None, on: date | None = None
+) -> dict[str, Any]:
     """The note fields in ``values``, normalised; a ``ValidationError`` naming every bad field.
 
-    Procedure lines point at diagnosis codes: those in ``values``, else ``diagnoses`` (the note's own).
+    Diagnosis codes must be billable ICD-10-CM codes of the code set in effect ``on`` the date of
+    service (where a code set is loaded). Procedure lines point at diagnosis codes: those in
+    ``values``, else ``diagnoses`` (the note's own).
     """
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -105,7 +110,10 @@ def clean_content(values: dict[str, Any], *, diagnoses: list[str] | None = None)
         if name in values:
             cleaned[name] = str(values[name] or "").replace("\r\n", "\n")
     if "diagnosis_codes" in values:
-        cleaned["diagnosis_codes"] = _collect(_clean_diagnoses, values["diagnosis_codes"], "diagnosis_codes", errors)
+        on = values.get("note_date") or on
+        cleaned["diagnosis_codes"] = _collect(
+            lambda value: _clean_diagnoses(value, on), values["diagnosis_codes"], "diagnosis_codes", errors
+        )
     if "procedures" in values:
         count = len(cleaned.get("diagnosis_codes", diagnoses) or [])
         cleaned["procedures"] = _collect(
@@ -145,7 +153,7 @@ def _as_list(value: Any) -> list:
     return value
 
 
-def _clean_diagnoses(value: Any) -> list[str]:
+def _clean_diagnoses(value: Any, on: date | None) -> list[str]:
     codes: list[str] = []
     problems: list[str] = []
     for raw in _as_list(value):
@@ -158,6 +166,7 @@ def _clean_diagnoses(value: Any) -> list[str]:
             codes.append(code)
     if len(codes) > 12:
         problems.append("A claim carries at most 12 diagnosis codes.")
+    problems += codes_table.problems(codes, on=on)
     if problems:
         raise ValueError("\n".join(problems))
     return codes
@@ -254,7 +263,7 @@ def save_draft(
     someone saved since, nothing is written and ``EditConflict`` says who. A note signed meanwhile
     refuses the change (and the attempt is recorded), as does content that is not valid."""
     try:
-        cleaned = clean_content(values, diagnoses=note.diagnosis_codes)
+        cleaned = clean_content(values, diagnoses=note.diagnosis_codes, on=note.note_date)
     except ValidationError as error:
         _record_once(note, NoteEvent.Kind.REFUSED, actor, "Not saved: " + " ".join(error.messages))
         raise

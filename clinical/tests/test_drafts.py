@@ -101,3 +101,21 @@ def test_it_records_a_repeated_refusal_once(note, doctor):
         with pytest.raises(ValidationError):
             services.save_draft(note, {"diagnosis_codes": "E1"}, actor=Actor(doctor))
     assert note.events.filter(kind=NoteEvent.Kind.REFUSED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("E11", "E11 is a category, not a billable code"), ("E11.99", "E11.99 is not an ICD-10-CM code")],
+)
+def test_it_refuses_codes_the_loaded_code_set_does_not_bill(note, doctor, code, message):
+    from billingpulse.tests.icd10 import load_codes
+
+    load_codes("E11,J20")
+    services.save_draft(note, {"diagnosis_codes": ["e119", "J20.9"]}, actor=Actor(doctor))  # billable: kept
+
+    with pytest.raises(ValidationError) as refused:
+        services.save_draft(note, {"diagnosis_codes": ["E11.9", code]}, actor=Actor(doctor))
+
+    assert message in " ".join(refused.value.message_dict["diagnosis_codes"])
+    note.refresh_from_db()
+    assert note.diagnosis_codes == ["E11.9", "J20.9"]

@@ -103,3 +103,40 @@ window.addEventListener("pagehide", () => {
 window.addEventListener("pageshow", (event) => {
   if (event.persisted && document.querySelector("form[data-autosave]")) window.location.reload();
 });
+
+// Code pickers (data-code-picker): the search box fetches matching codes; choosing one (click,
+// or Enter on it) adds it to the field named by data-code-target, which saves as if typed.
+// Typing in the search box is not an edit of the form around it.
+htmx.onLoad((root) => {
+  for (const picker of root.querySelectorAll("[data-code-picker]")) {
+    picker.addEventListener("input", (event) => event.stopPropagation());
+  }
+});
+
+function chooseCode(option) {
+  const picker = option.closest("[data-code-picker]");
+  if (!picker || option.dataset.billable === "false") return;
+  const target = document.querySelector(picker.dataset.codeTarget);
+  const codes = target.value.split(/[\s,;]+/).filter(Boolean);
+  if (!codes.includes(option.dataset.code)) codes.push(option.dataset.code);
+  target.value = codes.join(", ");
+  target.dispatchEvent(new Event("input", { bubbles: true }));
+  const search = picker.querySelector("input[type=search]");
+  search.value = "";
+  const results = picker.querySelector("[id=code-results]");
+  if (results) results.replaceChildren();
+  search.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const option = event.target.closest("[data-code-picker] [data-code]");
+  if (option) chooseCode(option);
+});
+
+document.addEventListener("keydown", (event) => {
+  const option = event.target.closest("[data-code-picker] [data-code]");
+  if (option && (event.key === "Enter" || event.key === " ")) {
+    event.preventDefault();
+    chooseCode(option);
+  }
+});

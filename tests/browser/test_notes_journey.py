@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from billingpulse.models import User
 from billingpulse.tests.factories import PASSWORD, PatientFactory, PracticeFactory, ProviderFactory, UserFactory
+from billingpulse.tests.icd10 import load_codes
 from claims.models import Claim
 from claims.tests.factories import FeeScheduleEntryFactory, InsurancePolicyFactory
 from clinical.models import ClinicalNote
@@ -32,6 +33,7 @@ def clinic():
         practice=practice, name="Acute visit", sections={"subjective": "Chief complaint: ", "plan": "Follow-up: "}
     )
     FeeScheduleEntryFactory(practice=practice, code="99213", charge=Decimal("110.00"))
+    load_codes("J20,R05")
     return practice
 
 
@@ -48,7 +50,13 @@ def test_a_provider_writes_signs_and_amends_a_note_and_a_biller_bills_it(page, c
     expect(subjective).to_have_value("Chief complaint: ")
     subjective.fill("Chief complaint: cough for three days, no fever.")
     page.get_by_label("Assessment").fill("Acute bronchitis.")
-    page.get_by_label("Diagnosis codes (ICD-10-CM)").fill("J20.9")
+    # The diagnosis code is found by words of its title and chosen from the list.
+    page.get_by_label("Find a diagnosis code").fill("acute bronch")
+    option = page.locator("#code-results [data-code='J20.9']")
+    expect(option).to_contain_text("Acute bronchitis")
+    screenshot(page, "code-picker")
+    option.click()
+    expect(page.get_by_label("Diagnosis codes (ICD-10-CM)")).to_have_value("J20.9")
     page.get_by_label("Procedures (CPT/HCPCS)").fill("99213 x1 A")
     expect(page.locator("#autosave-status")).to_contain_text("Saved", timeout=15_000)
     with server_idle:
