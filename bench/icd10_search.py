@@ -86,12 +86,36 @@ def measure_search(bare, queries: list[str], repeat: int) -> list[tuple[str, flo
     return results
 
 
+def served(client, url: str, headers: dict) -> float:
+    """Seconds the application takes to answer ``url``: Django's WSGI handler called as a WSGI
+    server would call it, with the client's cookies, and the body read, without the test
+    client's own work around it (it records every template's context for assertions)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    global _HANDLER
+    _HANDLER = _HANDLER or WSGIHandler()
+    environ = RequestFactory(SERVER_NAME="localhost")._base_environ(
+        PATH_INFO=url.split("?")[0], QUERY_STRING=url.partition("?")[2], REQUEST_METHOD="GET", **headers
+    )
+    environ["HTTP_COOKIE"] = client.cookies.output(header="", sep="; ").strip()
+    start = time.perf_counter()
+    body = b"".join(_HANDLER(environ, lambda status, response_headers, exc_info=None: None))
+    elapsed = time.perf_counter() - start
+    assert body
+    return elapsed
+
+
+_HANDLER = None
+
+
 def measure_typing(client, bare, path: str, headers: dict, repeat: int) -> dict:
-    """Every keystroke of every TYPED query as a request: summed medians of server and bare SQL time."""
+    """Every keystroke of every TYPED query as a request: summed medians of server time (the WSGI
+    handler's), of time through the test client, and of bare SQL time."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    server_total = sql_total = 0.0
+    client_total = server_total = sql_total = 0.0
     keystrokes = queries = 0
     slowest = (0.0, "")
     for text in TYPED:
@@ -102,20 +126,23 @@ def measure_typing(client, bare, path: str, headers: dict, repeat: int) -> dict:
                 response = client.get(url, **headers)
             assert response.status_code == 200, (url, response.status_code)
             statements = [q["sql"] for q in captured.captured_queries]
-            server, sql = [], []
+            server, through_client, sql = [], [], []
             for _ in range(repeat):
-                # Alternately, so that both see the same state of the machine.
+                # Alternately, so that all see the same state of the machine.
+                server.append(served(client, url, headers))
                 start = time.perf_counter()
                 client.get(url, **headers)
-                server.append(time.perf_counter() - start)
+                through_client.append(time.perf_counter() - start)
                 sql.append(bare_time(bare, statements, 1))
             server_total += median(server)
+            client_total += median(through_client)
             sql_total += median(sql)
             keystrokes += 1
             queries += len(statements)
             slowest = max(slowest, (median(server), text[:end]))
     return {
         "server": server_total,
+        "client": client_total,
         "sql": sql_total,
         "keystrokes": keystrokes,
         "queries": queries / keystrokes,
@@ -214,6 +241,7 @@ def _report(version, repeat, loads, total, billable, words, code_prefixes, picke
             str(keystrokes),
             f"{figures['queries']:.0f}",
             ms(figures["server"] / keystrokes),
+            ms(figures["client"] / keystrokes),
             ms(figures["sql"] / keystrokes),
             f"{figures['server'] / figures['sql']:.2f}×",
             f"{ms(figures['slowest'][0])} (`{figures['slowest'][1]}`)",
@@ -241,11 +269,23 @@ def _report(version, repeat, loads, total, billable, words, code_prefixes, picke
         "",
         "(b) Typing, one request per keystroke: "
         + ", ".join(f"`{text}`" for text in TYPED)
-        + ". Server time: `django.test.Client.get` as a signed-in user; bare SQL: every statement the request ran "
-        "(session, user, practice, search; the API: token, search), run again over a plain psycopg connection.",
+        + ". Server time: Django's WSGI handler answering the request of a signed-in user, called as a WSGI "
+        "server calls it (every middleware, the view, the template, the body read); beside it, the same request "
+        "through `django.test.Client.get`, which adds the test client's own work (it records each rendered "
+        "template's context). Bare SQL: every statement the request ran (session, user, practice, search; the "
+        "API: token, search), run again over a plain psycopg connection.",
         "",
         *table(
-            ["Endpoint", "Keystrokes", "Queries each", "Server time each", "Bare SQL each", "Ratio", "Slowest"],
+            [
+                "Endpoint",
+                "Keystrokes",
+                "Queries each",
+                "Server time each",
+                "Through the test client",
+                "Bare SQL each",
+                "Ratio (server / SQL)",
+                "Slowest",
+            ],
             [
                 typing_row("`/codes/icd10/?q=…` (HTMX partial)", picker),
                 typing_row("`/api/v1/codes/icd10?q=…` (JSON)", api),

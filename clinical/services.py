@@ -7,6 +7,7 @@ Every rule about who may do what to a note lives here; views and the API only ca
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,8 @@ from clinical.models import (
     Signature,
 )
 from clinical.status import EDITABLE, SEALED, NoteStatus, can_move
+
+logger = logging.getLogger(__name__)
 
 # Wrong signing passwords a user may enter before signing pauses for them, and for how long.
 SIGNING_FAILURES_ALLOWED = 5
@@ -236,6 +239,14 @@ def start_note(
     """A new draft for ``patient`` by ``provider``, its sections prefilled from ``template``."""
     for thing in (patient, provider, template, appointment):
         if thing is not None and thing.practice_id != practice.pk:
+            # No note exists to carry the refusal: the log keeps it (ids only, no patient data).
+            logger.warning(
+                "Refused a note in practice %s by user %s naming %s %s of another practice",
+                practice.pk,
+                actor.user.pk,
+                type(thing).__name__,
+                thing.pk,
+            )
             raise ValidationError("The patient, provider, template and appointment must all be your practice's.")
     if appointment is not None and appointment.patient_id != patient.pk:
         raise ValidationError({"appointment": ["That appointment is for another patient."]})

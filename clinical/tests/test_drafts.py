@@ -26,10 +26,12 @@ def test_it_starts_a_note_from_a_template(practice, doctor, teammate):
     assert note.events.get().kind == NoteEvent.Kind.CREATED
 
 
-def test_it_refuses_a_patient_of_another_practice(practice, doctor, other_practice):
+def test_it_refuses_a_patient_of_another_practice_and_logs_the_attempt(practice, doctor, other_practice, caplog):
     stranger = PatientFactory(practice=other_practice)
     with pytest.raises(ValidationError):
         services.start_note(practice, patient=stranger, provider=doctor.provider, actor=Actor(doctor))
+    assert f"naming Patient {stranger.pk} of another practice" in caplog.text
+    assert stranger.last_name not in caplog.text
 
 
 def test_it_saves_a_draft_and_counts_revisions(note, teammate):
