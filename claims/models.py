@@ -237,6 +237,11 @@ class Claim(PracticeOwned):
         return (self.paid_amount / self.total_charge * 100).quantize(Decimal("0.1"))
 
     @property
+    def lines_total(self) -> Decimal:
+        """The service lines' charges added up: a draft's charge before submitting posts it."""
+        return sum((line.charge for line in self.lines.all()), ZERO)
+
+    @property
     def is_fully_paid(self) -> bool:
         return self.total_charge > ZERO and self.outstanding_balance == ZERO
 

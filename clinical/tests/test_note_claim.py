@@ -24,6 +24,8 @@ def test_it_turns_a_signed_note_into_a_draft_claim_and_opens_it(client, teammate
     claim = Claim.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/claims/{claim.pk}/"
     assert claim.status == "draft" and claim.lines.get().charge == Decimal("95.00")
+    claim_page = client.get(response["Location"]).content.decode()
+    assert '$95.00<span class="amount-note">posted when submitted</span>' in claim_page
     page = client.get(f"/notes/{signed_note.pk}/")
     assert f"Claim {claim.claim_number}".encode() in page.content and b"Create claim" not in page.content
 
