@@ -10,8 +10,11 @@ the service's message with its status (400, 403 or 409); nothing is changed.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -41,6 +44,7 @@ from clinical.models import SECTIONS, ClinicalNote, Signature
 from clinical.services import Actor, NoteActionError
 from clinical.status import EDITABLE, NoteStatus
 
+T = TypeVar("T")
 PER_PAGE = 50
 INBOX_SHOWN = 10
 STALE_DRAFT_AGE = timedelta(days=1)
@@ -318,6 +322,22 @@ def _add_errors(form: NoteEditForm, error: ValidationError) -> None:
 # -- signing and after ------------------------------------------------------------------------------
 
 
+def _attempt(request: AuthedRequest, form: forms.Form, act: Callable[[dict], T]) -> tuple[int, T | None]:
+    """For a posted form, ``act`` on its cleaned data: the status to answer with and what ``act``
+    gave. 302 when it was done; the refusal's status (its message put on the form); 400 for a
+    form not valid; 200 for a GET."""
+    if request.method != "POST":
+        return 200, None
+    if not form.is_valid():
+        return 400, None
+    try:
+        done = act(form.cleaned_data)
+    except NoteActionError as error:
+        form.add_error(None, error.message)
+        return error.status, None
+    return 302, done
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def note_sign(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -327,23 +347,16 @@ def note_sign(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and request.htmx and not request.htmx.history_restore_request:
         meaning = request.GET.get("meaning", "")
         return render(request, f"{SIGN}#attestation", {"attestation": services.ATTESTATIONS.get(meaning, "")})
-    status = 200 if allowed else 403
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.sign(
-                    note,
-                    actor=Actor.of(request),
-                    password=form.cleaned_data["password"],
-                    meaning=form.cleaned_data["meaning"],
-                )
-            except NoteActionError as error:
-                form.add_error(None, error.message)
-                status = error.status
-            else:
-                messages.success(request, "Note signed.")
-                return redirect("clinical:detail", pk=note.pk)
+    status, _ = _attempt(
+        request,
+        form,
+        lambda data: services.sign(note, actor=Actor.of(request), password=data["password"], meaning=data["meaning"]),
+    )
+    if status == 302:
+        messages.success(request, "Note signed.")
+        return redirect("clinical:detail", pk=note.pk)
+    if request.method == "GET" and not allowed:
+        status = 403
     chosen = form["meaning"].value() or (allowed[0] if allowed else "")
     context = {
         "note": note,
@@ -384,20 +397,10 @@ def note_claim(request: AuthedRequest, pk: int) -> HttpResponse:
 def note_amend(request: AuthedRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     form = AmendForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                draft = services.amend(note, actor=Actor.of(request), reason=form.cleaned_data["reason"])
-            except NoteActionError as error:
-                form.add_error(None, error.message)
-                status = error.status
-            else:
-                messages.success(
-                    request, f"Version {draft.version} started. Sign it to replace version {note.version}."
-                )
-                return redirect("clinical:edit", pk=draft.pk)
+    status, draft = _attempt(request, form, lambda data: services.amend(note, actor=Actor.of(request), **data))
+    if draft is not None:
+        messages.success(request, f"Version {draft.version} started. Sign it to replace version {note.version}.")
+        return redirect("clinical:edit", pk=draft.pk)
     return render(request, "clinical/note_amend.html", {"note": note, "form": form}, status=status)
 
 
@@ -406,21 +409,8 @@ def note_amend(request: AuthedRequest, pk: int) -> HttpResponse:
 def note_addendum(request: AuthedRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     form = AddendumForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.add_addendum(
-                    note,
-                    actor=Actor.of(request),
-                    password=form.cleaned_data["password"],
-                    text=form.cleaned_data["text"],
-                )
-            except NoteActionError as error:
-                form.add_error(None, error.message)
-                status = error.status
-            else:
-                messages.success(request, "Addendum added and signed.")
-                return redirect("clinical:detail", pk=note.pk)
+    status, _ = _attempt(request, form, lambda data: services.add_addendum(note, actor=Actor.of(request), **data))
+    if status == 302:
+        messages.success(request, "Addendum added and signed.")
+        return redirect("clinical:detail", pk=note.pk)
     return render(request, "clinical/note_addendum.html", {"note": note, "form": form}, status=status)
