@@ -235,30 +235,27 @@ def word_diff(old: str, new: str) -> SafeString:
 @require_http_methods(["GET", "POST"])
 @member_required
 def note_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The editor. Saving a note signed meanwhile is refused by the service (and recorded); a save
+    from an older revision is shown on the form as a conflict."""
     note = _get_note(request, pk)
-    if request.method == "GET" and not note.is_editable:
-        return _refused(request, note, _not_editable(note))
     form = NoteEditForm.for_note(note, request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST" and not note.is_editable and not form.is_valid():
-        return _refused(request, note, _not_editable(note))
-    if request.method == "POST":
+    if request.method == "GET" or not form.is_valid():
+        if not note.is_editable:
+            return _refused(request, note, _not_editable(note))
+        return render(request, EDIT, {"note": note, "form": form}, status=200 if request.method == "GET" else 400)
+    try:
+        services.save_draft(note, form.values(), actor=Actor.of(request), revision=form.cleaned_data["revision"])
+    except ValidationError as error:
+        _add_errors(form, error)
         status = 400
-        if form.is_valid():
-            try:
-                services.save_draft(
-                    note, form.values(), actor=Actor.of(request), revision=form.cleaned_data["revision"]
-                )
-            except ValidationError as error:
-                _add_errors(form, error)
-            except NoteActionError as error:
-                if error.status != 409:
-                    return _refused(request, note, error)
-                form.add_error(None, error.message)
-                status = error.status
-            else:
-                messages.success(request, "Draft saved.")
-                return redirect("clinical:edit", pk=note.pk)
+    except services.EditConflict as error:
+        form.add_error(None, error.message)
+        status = error.status
+    except NoteActionError as error:
+        return _refused(request, note, error)
+    else:
+        messages.success(request, "Draft saved.")
+        return redirect("clinical:edit", pk=note.pk)
     return render(request, EDIT, {"note": note, "form": form}, status=status)
 
 
