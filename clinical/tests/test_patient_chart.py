@@ -262,3 +262,15 @@ def test_it_lists_the_patients_claims(owner_client, patient, practice):
     body = owner_client.get(f"/notes/patients/{patient.pk}/claims/").content.decode()
 
     assert "CLM-MINE" in body and "CLM-OTHER" not in body
+
+
+def test_it_answers_an_htmx_schedule_with_errors_as_a_400_the_panel_shows(owner_client, patient, provider):
+    response = owner_client.post(
+        f"/notes/patients/{patient.pk}/encounters/new/",
+        {"provider": provider.pk, "starts_at": "", "duration_minutes": 30, "kind": "follow_up"},
+        headers=HTMX,
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400 and "<html" not in body and not Appointment.objects.exists()
+    assert 'id="patient-chart"' in body and "data-swap-errors" in body

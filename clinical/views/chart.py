@@ -93,9 +93,8 @@ def appointment_new(request: AuthedRequest, pk: int) -> HttpResponse:
             if not request.htmx:
                 return redirect("clinical:chart_encounters", pk=patient.pk)
             return _render(request, patient, "encounters", _encounters(request, patient))
-    # htmx swaps only successful answers, so the form with its errors comes back as a 200 there.
-    status = 200 if request.htmx else 400
-    return _render(request, patient, "encounters", _encounters(request, patient, form), status=status)
+    # The panel is marked data-swap-errors, so htmx shows this 400 too.
+    return _render(request, patient, "encounters", _encounters(request, patient, form), status=400)
 
 
 @require_POST
@@ -109,7 +108,7 @@ def appointment_status(request: AuthedRequest, pk: int) -> HttpResponse:
         services.move_appointment(appointment, form.cleaned_data["status"], actor=Actor.of(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        status = 200 if request.htmx else 400
+        status = 400
     else:
         messages.success(request, f"Appointment marked {appointment.get_status_display().lower()}.")
         if not request.htmx:
