@@ -30,14 +30,13 @@ from billingpulse.lib.unique import Duplicate, save_form
 from billingpulse.models import Practice
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims.importing.values import parse_money
-from claims.models import ZERO, FeeScheduleEntry, validate_procedure_code
+from claims.models import MODIFIER_PATTERN, ZERO, FeeScheduleEntry, validate_procedure_code
 
 LIST = "claims/fee_schedule.html"
 # The sidebar marks "Fee schedule" (under Practice) rather than the Claims section.
 NAV = {"nav_current": "claims:fee_schedule"}
 DUPLICATE = unique.message(FeeScheduleEntry, "fee_schedule_code_unique_per_practice")
 MAX_PASTED_LINES = 2000
-_MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 # "99213, 110.00" · "99213 25 130.00" · "99213-25 $1,250.00": columns apart by spaces or a comma
 # and a space; the charge is the rest of the line.
 _SEP = r"(?:\s*,\s+|\s+)"
@@ -61,7 +60,7 @@ def clean_code(value: str) -> str:
 
 def clean_modifier(value: str) -> str:
     modifier = (value or "").strip().upper()
-    if modifier and not _MODIFIER.match(modifier):
+    if modifier and not re.match(MODIFIER_PATTERN, modifier):
         raise ValidationError(f"{value.strip()} is not a modifier. A modifier is two characters, like 25 or LT.")
     return modifier
 
@@ -306,7 +305,7 @@ def fee_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     entry = get_for_practice(request, FeeScheduleEntry, pk) if pk else FeeScheduleEntry(practice=request.practice)
     form = FeeEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid() and save_form(form):
-        messages.success(request, f"{_label(entry)} saved at ${entry.charge:,.2f}.")
+        messages.success(request, f"{entry.label} saved at ${entry.charge:,.2f}.")
         return redirect("claims:fee_schedule")
     status = 400 if request.method == "POST" else 200
     return render(request, "claims/fee_schedule_form.html", {"form": form, "entry": entry, **NAV}, status=status)
@@ -318,7 +317,7 @@ def fee_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = get_for_practice(request, FeeScheduleEntry, pk)
     if request.method == "POST":
         entry.delete()
-        messages.success(request, f"{_label(entry)} removed.")
+        messages.success(request, f"{entry.label} removed.")
         return redirect("claims:fee_schedule")
     return render(request, "claims/fee_schedule_remove.html", {"entry": entry, **NAV})
 
@@ -338,7 +337,3 @@ def fee_paste(request: AuthedRequest) -> HttpResponse:
             return redirect("claims:fee_schedule")
     status = 400 if request.method == "POST" else 200
     return render(request, "claims/fee_schedule_paste.html", {"form": form, **NAV}, status=status)
-
-
-def _label(entry: FeeScheduleEntry) -> str:
-    return f"{entry.code}-{entry.modifier}" if entry.modifier else entry.code

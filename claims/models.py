@@ -27,6 +27,8 @@ validate_denial_code = RegexValidator(
 validate_procedure_code = RegexValidator(
     r"^([0-9]{4}[0-9A-Z]|[A-V][0-9]{4})$", "A CPT or HCPCS code has five characters, like 99213 or J1100."
 )
+MODIFIER_PATTERN = r"^[0-9A-Z]{2}$"
+validate_modifier = RegexValidator(MODIFIER_PATTERN, "A modifier is two characters, like 25 or LT.")
 validate_icd10 = RegexValidator(icd10.CODE_RE, "An ICD-10 code looks like E11.9 or Z00.00.")
 
 
@@ -379,7 +381,7 @@ class FeeScheduleEntry(PracticeOwned):
     modifier = models.CharField(
         max_length=2,
         blank=True,
-        validators=[RegexValidator(r"^[0-9A-Z]{2}$", "A modifier is two characters, like 25 or LT.")],
+        validators=[validate_modifier],
         help_text="Empty: the charge for the code with any modifier not listed on its own.",
     )
     charge = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
@@ -396,7 +398,12 @@ class FeeScheduleEntry(PracticeOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code}{'-' + self.modifier if self.modifier else ''}: ${self.charge:,.2f}"
+        return f"{self.label}: ${self.charge:,.2f}"
+
+    @property
+    def label(self) -> str:
+        """The code as billers write it with its modifier: ``99213`` or ``99213-25``."""
+        return f"{self.code}-{self.modifier}" if self.modifier else self.code
 
 
 class ClaimNumbering(PracticeOwned):

@@ -25,7 +25,7 @@ from billingpulse.lib.ratelimit import client_ip
 from billingpulse.models import Patient, Practice, Provider, User
 from claims import services as claims
 from claims.importing.values import validate_icd10_code
-from claims.models import ZERO, Claim, InsurancePolicy, validate_procedure_code
+from claims.models import MODIFIER_PATTERN, ZERO, Claim, InsurancePolicy, validate_procedure_code
 from clinical.models import (
     SECTION_NAMES,
     Addendum,
@@ -54,7 +54,6 @@ ATTESTATIONS = {
 # The meanings with which a note is signed by someone other than its author.
 SECOND_SIGNATURES = (Signature.Meaning.COSIGNER, Signature.Meaning.REVIEWER, Signature.Meaning.APPROVER)
 
-_MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _POINTERS = re.compile(r"^[A-L]{1,4}$")
 MAX_LIST_ITEMS = 50
 
@@ -192,7 +191,7 @@ def _clean_procedures(value: Any, diagnosis_count: int) -> list[dict[str, Any]]:
             )
             continue
         modifiers = [str(m).strip().upper() for m in _as_list(line.get("modifiers")) if str(m).strip()]
-        if len(modifiers) > 4 or not all(_MODIFIER.match(m) for m in modifiers):
+        if len(modifiers) > 4 or not all(re.match(MODIFIER_PATTERN, m) for m in modifiers):
             problems.append(f"Line {position}: modifiers are up to four two-character codes, like 25 or LT.")
         try:
             units = int(str(line.get("units") or 1))
