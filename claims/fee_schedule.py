@@ -1,6 +1,6 @@
 """The practice's fee schedule: what it charges per procedure code (and modifier).
 
-Charge capture prices a claim's lines from this list (``claims.services.fee_for``), copying the
+Charge capture prices a claim's lines from this list (``claims.services.fees_for``), copying the
 charge onto the line, so changing or removing an entry never touches an existing claim.
 
 Every member reads the list; practice admins add, change and remove entries, one at a time or

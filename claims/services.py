@@ -154,14 +154,24 @@ def next_claim_number(practice) -> str:
     return number
 
 
-def fee_for(practice, code: str, modifiers: list[str]) -> Decimal | None:
-    """The fee schedule's charge for one unit of ``code``: for its first modifier listed, else
-    for the code alone; None if the schedule has neither."""
-    entries = {e.modifier: e.charge for e in FeeScheduleEntry.objects.filter(practice=practice, code=code)}
-    for modifier in [*modifiers, ""]:
-        if modifier in entries:
-            return entries[modifier]
-    return None
+class FeeSchedule:
+    """A practice's charges for some codes, read in one query (``fees_for``)."""
+
+    def __init__(self, entries: dict[tuple[str, str], Decimal]) -> None:
+        self.entries = entries
+
+    def get(self, code: str, modifiers: list[str]) -> Decimal | None:
+        """The charge for one unit of ``code``: for its first modifier listed, else for the code
+        alone; None if the schedule has neither."""
+        for modifier in [*modifiers, ""]:
+            if (code, modifier) in self.entries:
+                return self.entries[(code, modifier)]
+        return None
+
+
+def fees_for(practice, codes: list[str]) -> FeeSchedule:
+    entries = FeeScheduleEntry.objects.filter(practice=practice, code__in=set(codes))
+    return FeeSchedule({(entry.code, entry.modifier): entry.charge for entry in entries})
 
 
 @transaction.atomic

@@ -482,7 +482,7 @@ def lock_signed_notes(now: datetime | None = None) -> int:
     """Lock every note signed more than ``NOTE_AUTO_LOCK_AFTER`` ago; the number locked."""
     cutoff = (now or timezone.now()) - settings.NOTE_AUTO_LOCK_AFTER
     locked = 0
-    for note in ClinicalNote.objects.filter(status=NoteStatus.SIGNED, signed_at__lte=cutoff).select_related("patient"):
+    for note in ClinicalNote.objects.filter(status=NoteStatus.SIGNED, signed_at__lte=cutoff):
         lock(note, actor=None)
         locked += note.status == NoteStatus.LOCKED
     return locked
@@ -644,59 +644,66 @@ def create_claim(note: ClinicalNote, *, actor: Actor) -> Claim:
     date, its diagnosis codes in pointer order and one line per procedure, charged from the
     practice's fee schedule (editable on the claim before it is submitted). The note and the claim
     link to each other; a second request returns the same claim."""
-    refusal = _claim_refusal(note)
-    if refusal:
-        _refuse(note, actor, refusal)
     with transaction.atomic():
-        current = ClinicalNote.objects.select_for_update().get(pk=note.pk)
+        current = ClinicalNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
         if current.claim_id:
             return current.claim
         policy = _primary_policy(current)
-        place = _PLACE_OF_SERVICE.get(current.appointment.kind if current.appointment else "", "11")
-        lines, unpriced = [], []
-        for procedure in current.procedures:
-            fee = claims.fee_for(current.practice, procedure["code"], procedure["modifiers"])
-            if fee is None:
-                unpriced.append(procedure["code"])
-            lines.append(
-                {
-                    "service_date": current.note_date,
-                    "procedure_code": procedure["code"],
-                    "modifiers": procedure["modifiers"],
-                    "units": Decimal(procedure["units"]),
-                    "charge": (fee or ZERO) * procedure["units"],
-                    "diagnosis_pointers": procedure["pointers"],
-                    "place_of_service": place,
-                }
-            )
-        message = f"Created from the signed {current.get_note_type_display()} of {current.note_date:%m/%d/%Y}."
-        if unpriced:
-            message += f" No fee on file for {', '.join(unpriced)}: charge set to $0.00; enter it before submitting."
-        claim = claims.create_claim(
-            {
-                "practice": current.practice,
-                "patient": current.patient,
-                "provider": current.provider,
-                "payer": policy.payer,
-                "policy": policy,
-                "claim_number": claims.next_claim_number(current.practice),
-                "service_date_from": current.note_date,
-                "diagnosis_codes": list(current.diagnosis_codes),
-            },
-            lines,
-            actor=actor.user,
-            message=message,
-            draft=True,
-        )
-        current.claim = claim
-        current.save(update_fields=["claim", "updated_at"])
-        if current.appointment_id:
-            current.appointment.claims.add(claim)
-        _record(current, NoteEvent.Kind.CLAIM_CREATED, actor, f"Claim {claim.claim_number} (draft).")
+        refusal = _claim_refusal(current, policy)
+        if refusal is None:
+            claim = _draft_claim(current, policy, actor)
+    if refusal:
+        _refuse(note, actor, refusal)
     return claim
 
 
-def _claim_refusal(note: ClinicalNote) -> str | None:
+def _draft_claim(note: ClinicalNote, policy: InsurancePolicy, actor: Actor) -> Claim:
+    place = _PLACE_OF_SERVICE.get(note.appointment.kind if note.appointment else "", "11")
+    fees = claims.fees_for(note.practice, [procedure["code"] for procedure in note.procedures])
+    lines, unpriced = [], []
+    for procedure in note.procedures:
+        fee = fees.get(procedure["code"], procedure["modifiers"])
+        if fee is None:
+            unpriced.append(procedure["code"])
+        lines.append(
+            {
+                "service_date": note.note_date,
+                "procedure_code": procedure["code"],
+                "modifiers": procedure["modifiers"],
+                "units": Decimal(procedure["units"]),
+                "charge": (fee or ZERO) * procedure["units"],
+                "diagnosis_pointers": procedure["pointers"],
+                "place_of_service": place,
+            }
+        )
+    message = f"Created from the signed {note.get_note_type_display()} of {note.note_date:%m/%d/%Y}."
+    if unpriced:
+        message += f" No fee on file for {', '.join(unpriced)}: charge set to $0.00; enter it before submitting."
+    claim = claims.create_claim(
+        {
+            "practice": note.practice,
+            "patient": note.patient,
+            "provider": note.provider,
+            "payer": policy.payer,
+            "policy": policy,
+            "claim_number": claims.next_claim_number(note.practice),
+            "service_date_from": note.note_date,
+            "diagnosis_codes": list(note.diagnosis_codes),
+        },
+        lines,
+        actor=actor.user,
+        message=message,
+        draft=True,
+    )
+    note.claim = claim
+    note.save(update_fields=["claim", "updated_at"])
+    if note.appointment_id:
+        note.appointment.claims.add(claim)
+    _record(note, NoteEvent.Kind.CLAIM_CREATED, actor, f"Claim {claim.claim_number} (draft).")
+    return claim
+
+
+def _claim_refusal(note: ClinicalNote, policy: InsurancePolicy | None) -> str | None:
     if note.status not in (NoteStatus.SIGNED, NoteStatus.LOCKED):
         if note.status == NoteStatus.AMENDED:
             return "This version was amended: create the claim from the latest version."
@@ -705,7 +712,7 @@ def _claim_refusal(note: ClinicalNote) -> str | None:
         return "The note has no procedure codes to bill. Amend it to add them."
     if not note.diagnosis_codes:
         return "The note has no diagnosis codes; a claim needs at least one. Amend it to add them."
-    if _primary_policy(note) is None:
+    if policy is None:
         return f"{note.patient.full_name} has no insurance policy on file. Add one on the patient's page first."
     return None
 

@@ -134,3 +134,18 @@ def test_it_refuses_a_note_it_cannot_bill_and_records_the_attempt(note, doctor, 
 
     assert not Claim.objects.exists()
     assert note.events.filter(kind=NoteEvent.Kind.REFUSED, actor=teammate).exists()
+
+
+def test_it_prices_every_line_from_one_read_of_the_fee_schedule(doctor, practice, teammate):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    patient = InsurancePolicyFactory(practice=practice).patient
+    procedures = [{"code": f"9921{n}", "modifiers": [], "units": 1, "pointers": "A"} for n in range(1, 6)]
+    note = _signed(doctor, practice, patient, procedures)
+
+    with CaptureQueriesContext(connection) as captured:
+        services.create_claim(note, actor=Actor(teammate))
+
+    fee_reads = [q for q in captured.captured_queries if "claims_feescheduleentry" in q["sql"]]
+    assert len(fee_reads) == 1
