@@ -104,9 +104,12 @@ def test_signatures_addenda_and_the_trail_never_change(signed_note, doctor):
     for row in (signature, addendum, signed_note.events.first()):
         with pytest.raises(SealedNoteError):
             row.save()
-    for queryset in (Signature.objects.all(), NoteEvent.objects.all()):
+    for queryset, change in (
+        (Signature.objects.all(), {"printed_name": "x"}),
+        (NoteEvent.objects.all(), {"message": "x"}),
+    ):
         with pytest.raises(SealedNoteError):
-            queryset.update(message="x") if queryset.model is NoteEvent else queryset.update(printed_name="x")
+            queryset.update(**change)
         with pytest.raises(SealedNoteError):
             queryset.delete()
     for sql in (
