@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinical.models import SECTIONS, ClinicalNote
+from clinical.models import ClinicalNote
+from clinical.record import note_record
 
 if TYPE_CHECKING:
     from clinical.services import SignatureCheck
 
 TEMPLATE = "clinical/note_pdf.html"
-# Diagnosis pointers, as on a claim: the first code is A, up to twelve.
-POINTERS = "ABCDEFGHIJKL"
 
 
 def render_note_pdf(note: ClinicalNote, checks: list[SignatureCheck]) -> bytes:
@@ -39,15 +38,10 @@ def render_note_pdf(note: ClinicalNote, checks: list[SignatureCheck]) -> bytes:
 
 
 def _context(note: ClinicalNote, checks: list[SignatureCheck]) -> dict[str, Any]:
-    by_addendum = {check.signature.addendum_id: check for check in checks if check.signature.addendum_id}
     return {
         "note": note,
         "practice": note.practice,
-        "sections": [(label, getattr(note, name)) for name, label in SECTIONS if getattr(note, name)],
-        "diagnoses": list(zip(POINTERS, note.diagnosis_codes, strict=False)),
-        "checks": [check for check in checks if check.signature.addendum_id is None],
-        "addenda": [(addendum, by_addendum.get(addendum.pk)) for addendum in note.addenda.all()],
-        "tampered": any(not check.intact for check in checks),
+        **note_record(note, checks),
         "content_hash": note.content_hash(),
         "verified_at": timezone.now(),
     }

@@ -25,9 +25,8 @@ NAV = {"nav_current": "clinical:templates"}
 @member_required
 def template_list(request: AuthedRequest) -> HttpResponse:
     templates = scoped(request, NoteTemplate).order_by("-is_active", "name")
-    labels = dict(SECTIONS)
     rows = [
-        {"template": template, "sections": [labels[name] for name, _ in SECTIONS if template.sections.get(name)]}
+        {"template": template, "sections": [label for name, label in SECTIONS if template.sections.get(name)]}
         for template in templates
     ]
     return render(request, "clinical/template_list.html", {"rows": rows, **NAV})

@@ -41,6 +41,7 @@ from clinical.forms import (
     format_procedure_line,
 )
 from clinical.models import SECTIONS, ClinicalNote, Signature
+from clinical.record import note_record
 from clinical.services import Actor, NoteActionError
 from clinical.status import EDITABLE, NoteStatus
 
@@ -162,28 +163,19 @@ def note_new(request: AuthedRequest) -> HttpResponse:
 def note_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     checks = services.verify(note, actor=Actor.of(request))
-    note_checks = [check for check in checks if check.signature.addendum_id is None]
-    by_addendum = {check.signature.addendum_id: check for check in checks if check.signature.addendum_id}
-    addenda = [(addendum, by_addendum.get(addendum.pk)) for addendum in note.addenda.select_related("author")]
     versions = _versions(request, note)
     context = {
         "note": note,
-        "sections": [(label, getattr(note, name)) for name, label in SECTIONS if getattr(note, name)],
-        "diagnoses": list(zip("ABCDEFGHIJKL", note.diagnosis_codes, strict=False)),
-        "checks": note_checks,
-        "tampered": any(not check.intact for check in checks),
-        "addenda": addenda,
+        **note_record(note, checks),
         "versions": versions,
-        "latest": versions[-1]["note"] if versions and versions[-1]["note"].pk != note.pk else None,
+        "latest": versions[-1]["note"] if versions[-1]["note"].pk != note.pk else None,
         "events": note.events.select_related("actor"),
         "meanings": services.allowed_meanings(note, request.user),
-        "can_amend": note.status in (NoteStatus.SIGNED, NoteStatus.LOCKED) and not _has_amendment(note),
+        # Amended once at a time: a version already amended (its correction being written) is not again.
+        "can_amend": note.status in (NoteStatus.SIGNED, NoteStatus.LOCKED)
+        and not any(version["note"].amends_id == note.pk for version in versions),
     }
     return render(request, "clinical/note_detail.html", context)
-
-
-def _has_amendment(note: ClinicalNote) -> bool:
-    return ClinicalNote.objects.filter(amends=note).exists()
 
 
 def _versions(request: AuthedRequest, note: ClinicalNote) -> list[dict]:
