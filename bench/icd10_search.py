@@ -126,6 +126,10 @@ def measure_typing(client, bare, path: str, headers: dict, repeat: int) -> dict:
                 response = client.get(url, **headers)
             assert response.status_code == 200, (url, response.status_code)
             statements = [q["sql"] for q in captured.captured_queries]
+            if connection.settings_dict["CONN_HEALTH_CHECKS"]:
+                # Served as a WSGI server serves it, a request starts with Django's check of its
+                # persistent connection: one more statement, which captured queries do not list.
+                statements.insert(0, "SELECT 1")
             server, through_client, sql = [], [], []
             for _ in range(repeat):
                 # Alternately, so that all see the same state of the machine.
@@ -272,8 +276,9 @@ def _report(version, repeat, loads, total, billable, words, code_prefixes, picke
         + ". Server time: Django's WSGI handler answering the request of a signed-in user, called as a WSGI "
         "server calls it (every middleware, the view, the template, the body read); beside it, the same request "
         "through `django.test.Client.get`, which adds the test client's own work (it records each rendered "
-        "template's context). Bare SQL: every statement the request ran (session, user, practice, search; the "
-        "API: token, search), run again over a plain psycopg connection.",
+        "template's context, and skips Django's connection check). Bare SQL: every statement the request sent "
+        "(the connection check `SELECT 1` of `CONN_HEALTH_CHECKS`; session, user and practice, search; the API: "
+        "token, search), run again over a plain psycopg connection.",
         "",
         *table(
             [

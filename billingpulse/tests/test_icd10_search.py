@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from billingpulse.codes import search_text
+from billingpulse.models import DiagnosisCode
 from billingpulse.tests.factories import UserFactory
 from billingpulse.tests.icd10 import load_codes
 
@@ -44,6 +46,18 @@ def test_it_answers_htmx_with_the_listbox_alone(teammate_client, icd10, django_a
     assert "category: pick a billable code under it, like E11.9" in body
     assert ATTRIBUTION in body
     assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_it_escapes_what_it_shows_of_a_code_title(teammate_client, icd10):
+    # The titles come from files an operator loads: markup in one is shown as text.
+    DiagnosisCode.objects.filter(code="E11.9").update(
+        description='Type 2 <b>diabetes</b> & "quoted"', search_text=search_text('Type 2 <b>diabetes</b> & "quoted"')
+    )
+
+    body = teammate_client.get(URL, {"q": "E11.9"}, **HX).content.decode()
+
+    assert "Type 2 &lt;b&gt;diabetes&lt;/b&gt; &amp; &quot;quoted&quot;" in body
+    assert "<b>" not in body
 
 
 def test_it_works_for_a_signed_in_operator_without_a_practice(icd10):
