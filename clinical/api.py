@@ -18,13 +18,14 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billingpulse.actor import Actor
 from billingpulse.api import PracticeOwnedViewSet
 from billingpulse.models import Patient, Provider
 from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import PracticePrimaryKeyField, choice_params
 from clinical import services
 from clinical.models import SECTION_NAMES, Appointment, ClinicalNote, NoteTemplate, Signature
-from clinical.services import Actor, NoteActionError
+from clinical.services import NoteActionError
 from clinical.status import NoteStatus
 
 

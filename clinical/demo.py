@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import FeeScheduleEntry, InsurancePolicy
 from clinical import services
 from clinical.models import Appointment, ClinicalNote, NoteTemplate
-from clinical.services import Actor
 
 # The demo admin is also a physician and the practice's supervising provider; Dr. Okafor signs in too.
 ADMIN_PROVIDER = ("Jordan", "Avery", "MD", "1345678902")

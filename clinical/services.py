@@ -17,11 +17,10 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from billingpulse import codes as codes_table
-from billingpulse.lib.ratelimit import client_ip
+from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, Provider, User
 from claims import services as claims
 from claims.importing.values import validate_icd10_code
@@ -74,24 +73,6 @@ class NotAllowed(NoteActionError):
 
 class EditConflict(NoteActionError):
     status = 409
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, and from where (kept with every signature and audit entry)."""
-
-    user: User
-    ip_address: str | None = None
-    user_agent: str = ""
-
-    @classmethod
-    def of(cls, request: HttpRequest) -> Actor:
-        ip = client_ip(request)
-        return cls(
-            user=request.user,  # type: ignore[arg-type]
-            ip_address=None if ip == "unknown" else ip,
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-        )
 
 
 # ---------------------------------------------------------------------------- content

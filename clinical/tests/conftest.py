@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD, ProviderFactory, UserFactory
-from clinical.services import Actor
 from clinical.tests.factories import ClinicalNoteFactory
 
 

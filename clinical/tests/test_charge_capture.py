@@ -5,13 +5,14 @@ from decimal import Decimal
 import pytest
 
 from billing.verify import verify
+from billingpulse.actor import Actor
 from claims import services as claims
 from claims.models import Claim, ClaimEvent
 from claims.status import ClaimStatus
 from claims.tests.factories import ClaimFactory, FeeScheduleEntryFactory, InsurancePolicyFactory
 from clinical import services
 from clinical.models import NoteEvent
-from clinical.services import Actor, NoteActionError
+from clinical.services import NoteActionError
 from clinical.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db

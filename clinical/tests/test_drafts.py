@@ -3,10 +3,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD, PatientFactory
 from clinical import services
 from clinical.models import NoteEvent
-from clinical.services import Actor, EditConflict, NoteActionError
+from clinical.services import EditConflict, NoteActionError
 from clinical.status import NoteStatus
 from clinical.tests.factories import NoteTemplateFactory
 

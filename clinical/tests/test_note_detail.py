@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD
 from clinical import services
 from clinical.models import ClinicalNote, NoteEvent
-from clinical.services import Actor
 from clinical.tests.factories import ClinicalNoteFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD
 from clinical import services
 from clinical.models import ClinicalNote, NoteEvent
 from clinical.pdf import render_note_pdf
-from clinical.services import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import importlib
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD
 from clinical import services
 from clinical.models import CONTENT_FIELDS, ClinicalNote, NoteEvent, SealedNoteError, Signature
-from clinical.services import Actor
 from clinical.status import NoteStatus
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from billingpulse.actor import Actor
 from billingpulse.tests.factories import PASSWORD, UserFactory
 from clinical import services
 from clinical.models import NoteEvent, Signature
-from clinical.services import Actor, NotAllowed, NoteActionError
+from clinical.services import NotAllowed, NoteActionError
 from clinical.status import NoteStatus
 
 pytestmark = pytest.mark.django_db

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from billingpulse.actor import Actor
 from billingpulse.lib.unique import add_to_form
 from billingpulse.models import Patient
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
@@ -24,7 +25,6 @@ from claims.models import Claim
 from clinical import services
 from clinical.forms import AppointmentForm, AppointmentStatusForm
 from clinical.models import Appointment, ClinicalNote
-from clinical.services import Actor
 
 CHART = "clinical/chart_patient.html"
 # The buttons an appointment offers, in this order, for the moves its status allows.

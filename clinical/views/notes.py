@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from billingpulse import paging
+from billingpulse.actor import Actor
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required, scoped
 from clinical import services
 from clinical.forms import (
@@ -42,7 +43,7 @@ from clinical.forms import (
 )
 from clinical.models import SECTIONS, ClinicalNote, Signature
 from clinical.record import note_record
-from clinical.services import Actor, NoteActionError
+from clinical.services import NoteActionError
 from clinical.status import EDITABLE, NoteStatus
 
 T = TypeVar("T")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
+from billingpulse.actor import Actor
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required
 from clinical import services
 from clinical.models import ClinicalNote
 from clinical.pdf import render_note_pdf
-from clinical.services import Actor
 
 
 @require_GET
