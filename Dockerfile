@@ -10,9 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # System libraries: WeasyPrint (the printable note) needs pango and a font, which the slim
-# image lacks.
+# image lacks; documents need tesseract (OCR) with its English model, poppler (PDF pages as
+# images) and libmagic (content-type detection).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        tesseract-ocr tesseract-ocr-eng poppler-utils libmagic1 \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, so code changes do not reinstall them.

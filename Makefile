@@ -2,7 +2,8 @@
 #
 #   make run                 set up .venv, migrate, seed the demo practice, and run the web
 #                            server (http://127.0.0.1:8000), a Celery worker and Celery beat
-#   make test                set up .venv with the test tools and run the whole test suite
+#   make test                set up .venv with the test tools (and Azurite, when npm is there)
+#                            and run the whole test suite
 #   make test ARGS="-k foo"  pass extra arguments to pytest
 #
 # Every target is phony and every path is relative or quoted, so the checkout may live
@@ -36,6 +37,7 @@ run: venv
 	@exec bash bin/run-dev "$(PORT)"
 
 test: venv-dev
+	@bash bin/ensure-azurite
 	.venv/bin/python -m pytest --create-db $(ARGS)
 
 lint: venv-dev
