@@ -58,6 +58,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _document_storage(settings, tmp_path):
+    # Document files from tests go to the test's own folder, never var/documents
+    # (documents/tests/conftest.py runs the documents suite on S3 and Azure stand-ins too).
+    local = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "documents"}}
+    settings.STORAGES = {**settings.STORAGES, "documents": local}
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Alpha Family Clinic")
@@ -124,3 +132,9 @@ def api(owner):
 @pytest.fixture
 def teammate_api(teammate):
     return _api_client_for(teammate)
+
+
+@pytest.fixture
+def api_for(db):
+    """Makes an API client with a token for any user: ``api_for(user)``."""
+    return _api_client_for

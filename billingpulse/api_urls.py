@@ -11,6 +11,7 @@ from billingpulse.lib.rest import Router
 from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
 from clinical.api import AppointmentViewSet, NoteViewSet
+from documents import api as documents_api
 from telephony.api import CallViewSet, ScheduledCallViewSet
 
 app_name = "api"
@@ -36,5 +37,6 @@ urlpatterns = [
     path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
     *billing_api.URLS,
     *era_api.URLS,
+    *documents_api.URLS,
     *router.urls,
 ]

@@ -1,5 +1,6 @@
 """Demo data for trying BillingPulse: one practice, its admin, providers, patients, payers,
-claims, the claims' money on the books, and clinical notes (``clinical.demo``).
+claims, the claims' money on the books, clinical notes (``clinical.demo``) and documents
+(``documents.demo``).
 
 The money goes through ``billing.services`` like a biller's would: every claim's charge,
 payer checks allocated across claims, contractual adjustments, coinsurance moved to the
@@ -24,6 +25,7 @@ from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import Claim, ClaimEvent, ClaimLine, InsurancePolicy, Payer
 from claims.status import ClaimStatus
 from clinical.demo import seed_clinical
+from documents.demo import seed_documents
 
 DEMO_PRACTICE = {
     "name": "Riverbend Family Medicine",
@@ -108,6 +110,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
     _demo_money(practice, admin)
     _demo_remittances(practice, admin)
     seed_clinical(practice, admin, password)
+    seed_documents(practice, admin)
     return DemoResult(practice=practice, email=DEMO_EMAIL, password=password, created=created)
 
 

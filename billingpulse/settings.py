@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
         "WriteOffReasonEnum": "billing.serializers.WRITE_OFF_CHOICES",
         "ResponsibilityEnum": "billing.models.Responsibility",
         "RemittanceStatusEnum": "billing.models.Remittance.Status",
+        "DocumentStatusEnum": "documents.status.DocumentStatus",
     },
 }
 
@@ -337,6 +338,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clinical.tasks.lock_signed_notes",
         "schedule": 3600.0,
         "options": {"expires": 3500},
+    },
+    "Sweep document storage": {
+        "task": "documents.tasks.sweep_orphans",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 23 * 3600},
     },
 }
 
@@ -419,5 +425,58 @@ OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", "text-embedding-3-sma
 EMBEDDINGS = env_choice("EMBEDDINGS", ("local", "openai"), "local")
 CHROMA_URL = env_str("CHROMA_URL")
 CHROMA_PATH = Path(env_str("CHROMA_PATH") or VAR_DIR / "chroma")
+
+# Documents: files attached to patients and claims, encrypted by the app (documents/crypto.py)
+# before they reach the backend, so S3, Azure or the local folder only ever hold ciphertext.
+# Downloads are always served by the app, never by a backend URL (see documents/storage.py).
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", ("local", "s3", "azure"), "local")
+# Newest first; new files use the first, the others stay readable until re-encrypted. Empty in
+# development means a key derived from SECRET_KEY; elsewhere an empty list stops document access.
+DOCUMENT_ENCRYPTION_KEYS = env_list("DOCUMENT_ENCRYPTION_KEYS")
+DOCUMENT_INDEX_KEY = env_secret("DOCUMENT_INDEX_KEY")
+DOCUMENT_MAX_UPLOAD_MB = env_int("DOCUMENT_MAX_UPLOAD_MB", 100)
+# Outside any web root, and without base_url: no URL can reach these files directly.
+DOCUMENTS_ROOT = Path(env_str("DOCUMENTS_ROOT") or VAR_DIR / "documents")
+if STORAGE_BACKEND == "s3":
+    from boto3.s3.transfer import TransferConfig
+
+    # Uploads are streamed (encrypted on the fly), and boto3 holds every part of such a stream in
+    # memory while it waits to be sent (up to 10 by default). One 8 MiB part at a time keeps an
+    # upload near 10 MB whatever the file's size (threads: 25 MB with 2, 47 MB with 10).
+    _documents_transfer = TransferConfig(
+        multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, use_threads=False
+    )
+    _sse = env_str("DOCUMENTS_S3_SERVER_SIDE_ENCRYPTION", "AES256")
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DOCUMENTS_S3_BUCKET"),
+            "region_name": env_str("DOCUMENTS_S3_REGION") or None,
+            "endpoint_url": env_str("DOCUMENTS_S3_ENDPOINT_URL") or None,
+            "access_key": env_secret("DOCUMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_secret("DOCUMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "object_parameters": {"ServerSideEncryption": _sse} if _sse else {},
+            "file_overwrite": False,
+            "default_acl": None,
+            "transfer_config": _documents_transfer,
+        },
+    }
+elif STORAGE_BACKEND == "azure":
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.azure_storage.AzureStorage",
+        "OPTIONS": {
+            "azure_container": env_str("DOCUMENTS_AZURE_CONTAINER", "documents"),
+            "connection_string": env_secret("DOCUMENTS_AZURE_CONNECTION_STRING") or None,
+            "overwrite_files": False,
+            # One block upload at a time: each block (4 MiB) is held in memory while it is sent.
+            "upload_max_conn": 1,
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DOCUMENTS_ROOT},
+    }
+# The Azure SDK logs every request and response at INFO.
+LOGGING["loggers"]["azure"] = {"level": "WARNING"}
 FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
