@@ -49,7 +49,7 @@ def test_it_shows_the_practice_and_user_in_the_shell(owner_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/documents/", "/reports/"])
+@pytest.mark.parametrize("url", ["/reports/"])
 def test_it_shows_an_honest_coming_state_for_unbuilt_sections(owner_client, url):
     response = owner_client.get(url)
 

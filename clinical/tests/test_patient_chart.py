@@ -84,7 +84,7 @@ def test_it_adds_the_tab_bar_to_the_patient_account_page(owner_client, patient):
 
     assert 'id="patient-chart"' in body
     assert f'hx-get="/notes/patients/{patient.pk}/encounters/"' in body
-    assert "Coming soon" in body
+    assert f'hx-get="/documents/patients/{patient.pk}/"' in body
 
 
 # Encounters
