@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -176,22 +175,12 @@ def patient_list(request: AuthedRequest) -> HttpResponse:
     patients = (
         search.search(scoped(request, Patient)).select_related("account").order_by("last_name", "first_name", "pk")
     )
-    paginator = Paginator(patients, PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-
-    def href(number: int) -> str:
-        params = QueryDict(mutable=True)
-        params.update(query)
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
+    listing = paging.paginate(request, patients, PER_PAGE)
     context = {
         "search": search,
-        "page": page,
-        "pages": paging.page_links(page, href),
-        "total": paginator.count,
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
         "is_filtered": bool(request.GET.get("q") or request.GET.get("owing")),
     }
     partial = request.htmx and not request.htmx.history_restore_request

@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billingpulse.actor import Actor
 from billingpulse.api import PracticeOwnedViewSet
+from billingpulse.lib.rest import Refused
 from billingpulse.models import Patient, Provider
 from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import PracticePrimaryKeyField, choice_params
@@ -284,14 +285,6 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 _START_FIELDS = ("patient", "provider", "appointment", "template", "note_type", "note_date")
-
-
-class Refused(APIException):
-    """A refused act on a note: the service's message, with its status (400, 403 or 409)."""
-
-    def __init__(self, error: NoteActionError) -> None:
-        super().__init__(detail=error.message)
-        self.status_code = error.status
 
 
 @contextmanager

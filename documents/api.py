@@ -17,14 +17,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.models import Remittance
 from billingpulse.actor import Actor
-from billingpulse.lib.rest import NestedRouter
+from billingpulse.lib.rest import NestedRouter, Refused
 from billingpulse.models import Patient
 from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import PracticePrimaryKeyField, choice_params
@@ -231,12 +231,6 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
     serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-class Refused(APIException):
-    def __init__(self, error: DocumentError) -> None:
-        super().__init__(detail=error.message)
-        self.status_code = error.status
 
 
 @contextmanager

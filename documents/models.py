@@ -84,9 +84,7 @@ class Document(PracticeOwned):
     status = models.CharField(max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING_REVIEW)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=2000)
-    document_date = models.DateField(
-        "date on the document", null=True, blank=True, validators=[validate_date_in_range]
-    )
+    document_date = models.DateField("date on the document", null=True, blank=True, validators=[validate_date_in_range])
     confidential = models.BooleanField(
         default=False, help_text="Only the practice's admins and the users named here may see it."
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -79,22 +78,12 @@ def document_list(request: AuthedRequest) -> HttpResponse:
 def _render_list(request: AuthedRequest, filters: DocumentFilterForm, upload_form: UploadForm, status: int = 200):
     documents = filters.filter(_visible(request)).select_related("patient", "current_version")
     documents = services.search(documents, filters.query, practice_id=request.practice.pk)
-    paginator = Paginator(documents, PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-
-    def href(number: int) -> str:
-        params = QueryDict(mutable=True)
-        params.update(query)
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
+    listing = paging.paginate(request, documents, PER_PAGE)
     context = {
         "filters": filters,
-        "page": page,
-        "pages": paging.page_links(page, href),
-        "total": paginator.count,
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
         "is_filtered": filters.is_filtered,
         "upload_form": upload_form,
     }

@@ -77,3 +77,11 @@ def protected_message(error: ProtectedError) -> str:
         for model, count in counts.items()
     ]
     return f"It is still used by {' and '.join(uses)}. Remove or reassign those first."
+
+
+class Refused(exceptions.APIException):
+    """A service's refusal as the API's answer: its ``message``, with its HTTP ``status``."""
+
+    def __init__(self, error) -> None:
+        super().__init__(detail=error.message)
+        self.status_code = error.status

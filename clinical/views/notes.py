@@ -17,9 +17,8 @@ from typing import TypeVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -74,22 +73,12 @@ def _refused(request: AuthedRequest, note: ClinicalNote, error: NoteActionError)
 def note_list(request: AuthedRequest) -> HttpResponse:
     filters = NoteFilterForm(request.GET, practice=request.practice)
     current = scoped(request, ClinicalNote).current().select_related("patient", "provider")
-    paginator = Paginator(filters.filter(current), PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-
-    def href(number: int) -> str:
-        params = QueryDict(mutable=True)
-        params.update(query)
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
+    listing = paging.paginate(request, filters.filter(current), PER_PAGE)
     context = {
         "filters": filters,
-        "page": page,
-        "pages": paging.page_links(page, href),
-        "total": paginator.count,
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
         "is_filtered": filters.is_filtered,
     }
     if request.htmx and not request.htmx.history_restore_request:
