@@ -11,8 +11,11 @@ from django.db import models
 
 from billingpulse.models import Patient, Practice, User
 from claims.models import Claim
+from clinical.models import ClinicalNote
 from documents.models import DocumentType
+from documents.services import LINKS
 from documents.status import DocumentStatus
+from telephony.models import Call
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
@@ -133,6 +136,18 @@ class UploadForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "That claim is not one of your practice's."},
     )
+    note = forms.ModelChoiceField(
+        queryset=ClinicalNote.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That note is not one of your practice's."},
+    )
+    call = forms.ModelChoiceField(
+        queryset=Call.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That call is not one of your practice's."},
+    )
 
     def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
         # Its own ids: it shares the list page with the filters, which have a patient and a type too.
@@ -142,13 +157,21 @@ class UploadForm(forms.Form):
         self.fields["patient"].label_from_instance = patient_label
         self.fields["patient"].empty_label = "Choose a patient"
         self.fields["claim"].queryset = Claim.objects.filter(practice=practice)
+        self.fields["note"].queryset = ClinicalNote.objects.filter(practice=practice)
+        self.fields["call"].queryset = Call.objects.filter(practice=practice).select_related("claim")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        claim, patient = data.get("claim"), data.get("patient")
-        if claim is not None and patient is not None and claim.patient_id != patient.pk:
-            self.add_error("claim", "That claim is for another patient.")
+        patient = data.get("patient")
+        for name, record in self.links().items():
+            owner = record.claim.patient_id if name == "call" else record.patient_id
+            if patient is not None and owner != patient.pk:
+                self.add_error(name, f"That {LINKS[name]} is for another patient.")
         return data
+
+    def links(self) -> dict[str, Any]:
+        """The claim, note or call the files are attached to (the ones given)."""
+        return {name: self.cleaned_data[name] for name in ("claim", "note", "call") if self.cleaned_data.get(name)}
 
 
 class VersionForm(forms.Form):

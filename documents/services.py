@@ -45,6 +45,16 @@ LINKS = {
     "note": "clinical note",
     "remittance": "remittance",
 }
+
+
+def link_name(record: models.Model) -> str:
+    """Which of ``LINKS`` a record is attached through (a Claim → "claim", a ClinicalNote → "note")."""
+    field = next((f for f in Document._meta.get_fields() if f.name in LINKS and f.related_model is type(record)), None)
+    if field is None:
+        raise ValueError(f"Documents are not attached to {type(record).__name__}.")
+    return field.name
+
+
 # Stored files no version points at are removed by the sweep once they are this old (an
 # upload in progress has stored its file but not yet written its row).
 ORPHAN_GRACE = timedelta(hours=1)

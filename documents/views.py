@@ -101,7 +101,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
     created: list[Document] = []
     if form.is_valid():
         data = form.cleaned_data
-        links = {"claim": data["claim"]} if data["claim"] else {}
+        links = form.links()
         files = data["file"]
         for file in files:
             try:

@@ -1,5 +1,5 @@
-"""Display helpers for document pages, and the claim page's "Documents" card (which the claim
-view knows nothing about: the card asks for its own rows here)."""
+"""Display helpers for document pages, and the "Documents" card of the claim, note and call pages
+(whose views know nothing about it: the card asks for its own rows here)."""
 
 from __future__ import annotations
 
@@ -55,14 +55,17 @@ def file_size(size: int | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def claim_documents(context: template.Context, claim) -> dict:
-    """The documents of ``claim`` this user may see, and an upload form for the claim's patient."""
+def attached_documents(context: template.Context, record) -> dict:
+    """The documents attached to ``record`` (a claim, clinical note or payer call) that this user
+    may see, the link's name, and an upload form that attaches new files to it and its patient."""
     request = context["request"]
+    link = services.link_name(record)
+    patient_id = record.claim.patient_id if link == "call" else record.patient_id
     documents = (
         services.visible(request.practice, request.user)
-        .filter(claim=claim)
+        .filter(**{link: record})
         .select_related("current_version")
         .order_by("-created_at", "-id")
     )
-    form = UploadForm(practice=request.practice, initial={"patient": claim.patient_id, "claim": claim.pk})
-    return {"documents": documents, "form": form}
+    form = UploadForm(practice=request.practice, initial={"patient": patient_id, link: record.pk})
+    return {"documents": documents, "form": form, "link": link, "label": services.LINKS[link]}

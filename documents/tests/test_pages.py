@@ -1,5 +1,5 @@
 """The document pages: list, search and filters, upload, review queue, the document with its
-actions, versions, downloads and previews, the patient chart's tab and the claim page's card."""
+actions, versions, downloads and previews, the patient chart's tab and the claim, note and call pages' cards."""
 
 from __future__ import annotations
 
@@ -13,27 +13,17 @@ from billingpulse.actor import Actor
 from billingpulse.models import User
 from billingpulse.tests.factories import PatientFactory, UserFactory
 from claims.tests.factories import ClaimFactory
+from clinical.tests.factories import ClinicalNoteFactory
 from documents import services
 from documents.models import Document, DocumentEvent, DocumentVersion, Extraction
 from documents.services import Upload
 from documents.status import DocumentStatus
 from documents.tests import samples
+from telephony.tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
 
 SECRET_WORD = "Quillfeather"
-
-
-@pytest.fixture(autouse=True)
-def local_storage(settings, tmp_path):
-    """Documents go to a fresh local folder (assigning STORAGES resets Django's cached storages)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "documents"},
-        },
-    }
 
 
 @pytest.fixture
@@ -389,6 +379,42 @@ def test_the_claim_page_lists_its_documents_and_offers_an_upload(owner_client, o
     assert 'id="claim-documents"' in page and "EOB for this claim" in page and "Not this claim" not in page
     assert f'name="claim" value="{claim.pk}"' in page
     assert f'<input type="hidden" name="patient" value="{patient.pk}">' in page
+
+
+def test_the_note_and_call_pages_list_their_documents_and_attach_uploads_to_them(
+    owner_client, owner, practice, patient, png
+):
+    note = ClinicalNoteFactory(practice=practice, patient=patient)
+    call = CallFactory(practice=practice, claim=ClaimFactory(practice=practice, patient=patient))
+    for url, link, record in ((f"/notes/{note.pk}/", "note", note), (f"/calls/{call.pk}/", "call", call)):
+        page = body(owner_client.get(url))
+        assert f'id="{link}-documents"' in page and f'name="{link}" value="{record.pk}"' in page
+
+        response = owner_client.post(
+            "/documents/upload/",
+            {
+                "file": SimpleUploadedFile("scan.png", png),
+                "patient": patient.pk,
+                "document_type": "medical_records",
+                link: record.pk,
+                "next": url,
+            },
+        )
+        assert response.status_code == 302 and response["Location"] == url
+        document = Document.objects.get(**{link: record})
+        assert document.title in body(owner_client.get(url))
+
+
+def test_it_refuses_to_attach_to_a_note_of_another_patient(owner_client, practice, patient, png):
+    note = ClinicalNoteFactory(practice=practice)
+
+    response = owner_client.post(
+        "/documents/upload/",
+        {"file": SimpleUploadedFile("scan.png", png), "patient": patient.pk, "document_type": "other", "note": note.pk},
+    )
+
+    assert response.status_code == 400 and "That clinical note is for another patient." in body(response)
+    assert not Document.objects.exists()
 
 
 # -- who may see ------------------------------------------------------------------------------------
