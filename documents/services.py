@@ -22,9 +22,8 @@ from django.utils import timezone
 
 from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, User
-from documents import blind_index, crypto, storage
+from documents import blind_index, crypto, extract, storage
 from documents.detect import UploadRefused, check_upload
-from documents.extract import extract_text
 from documents.models import (
     Document,
     DocumentEvent,
@@ -321,9 +320,17 @@ def _read_text_later(version: DocumentVersion) -> None:
 
 
 def read_text(version: DocumentVersion) -> DocumentVersion:
-    """Read the version's text (text layer, else OCR), keep it encrypted, index its words."""
-    with storage.plain_copy(version.storage_key) as path:
-        result = extract_text(path, version.mime_type)
+    """Read the version's text (text layer, else OCR), keep it encrypted, index its words. A stored
+    file that can't be read (missing, or under a key this server lacks) is a failed reading with
+    its reason, never a version left "reading text" for good."""
+    try:
+        with storage.plain_copy(version.storage_key) as path:
+            result = extract.extract_text(path, version.mime_type)
+    except (crypto.DocumentKeyError, crypto.DocumentCorrupt, OSError) as error:
+        log.error("Could not read document version %s from storage: %s", version.pk, error)
+        result = extract.Extraction(
+            extract.ExtractionStatus.FAILED, reason=f"The stored file could not be read: {error}"
+        )
     key = _index_key(version.document.practice_id)
     tokens = blind_index.tokens(result.text, key) if result.text else set()
     with transaction.atomic():

@@ -218,3 +218,15 @@ def test_the_same_words_give_unrelated_tokens_in_two_practices(
 
     assert tokens(ours) and tokens(theirs) and tokens(ours).isdisjoint(tokens(theirs))
     assert not services.search(Document.objects.all(), SECRET_WORD, practice_id=other_practice.pk).filter(pk=ours.pk)
+
+
+def test_a_stored_file_that_cannot_be_read_is_a_failed_reading_not_a_stuck_one(practice, teammate, patient, letter_pdf):
+    document = upload(practice, teammate, letter_pdf, patient=patient)
+    version = document.current_version
+    storage.delete(version.storage_key)
+
+    services.read_text(version)
+
+    version.refresh_from_db()
+    assert version.extraction_status == Extraction.FAILED
+    assert version.extraction_reason.startswith("The stored file could not be read")
