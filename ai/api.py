@@ -7,6 +7,7 @@ knowledge base is updated, not duplicated. Every member reads; practice admins w
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -46,6 +47,14 @@ class PayerPolicySerializer(serializers.ModelSerializer):
         return normalize_payer(value)
 
 
+class _BulkCreateSchema(AutoSchema):
+    """``create`` takes and answers a plain list of entries: its answer is never a page, though
+    the list of entries is paged."""
+
+    def _get_paginator(self):
+        return None if getattr(self.view, "action", None) == "create" else super()._get_paginator()
+
+
 class _KnowledgeViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -55,6 +64,7 @@ class _KnowledgeViewSet(
 ):
     kind = ""
     permission_classes = [IsPracticeAdminOrReadOnly]
+    schema = _BulkCreateSchema()
     filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, filters.SearchFilter]
 
     def create(self, request: Request) -> Response:

@@ -168,6 +168,17 @@ def test_it_keeps_the_openapi_schema_valid(owner_client):
     assert "/api/v1/knowledge/payer-policies/{id}" in schema
 
 
+def test_the_schema_documents_the_list_a_bulk_add_answers_not_a_page(owner_client):
+    schema = owner_client.get("/api/schema/?format=json").json()
+
+    for path, component in (("denial-codes", "DenialCode"), ("payer-policies", "PayerPolicy")):
+        operations = schema["paths"][f"/api/v1/knowledge/{path}"]
+        created = operations["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+        assert created == {"type": "array", "items": {"$ref": f"#/components/schemas/{component}"}}
+        listed = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert listed == {"$ref": f"#/components/schemas/Paginated{component}List"}
+
+
 def test_it_tidies_a_changed_payer_name_as_the_pages_do(api, practice):
     policy = PayerPolicyFactory(practice=practice, payer="Aetna")
 
