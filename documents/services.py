@@ -73,6 +73,12 @@ class NotAllowed(DocumentError):
     status = 403
 
 
+class Unreadable(DocumentError):
+    """The stored file is missing or under a key this server lacks: nothing to serve."""
+
+    status = 503
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file as received: its name as sent, a readable binary stream, its size in bytes."""
@@ -288,11 +294,20 @@ def attach(document: Document, *, actor: Actor, **links: Any) -> Document:
 
 
 def open_version(version: DocumentVersion, *, actor: Actor, kind: str = DocumentEvent.Kind.DOWNLOADED):
-    """The decrypted bytes of exactly this version, streamed; the access is recorded first."""
+    """The decrypted bytes of exactly this version, streamed, and the access recorded.
+    ``Unreadable`` (nothing recorded but the failure) when its stored file can't be read."""
     document = version.document
     _refuse_unless_visible(document, actor)
+    try:
+        chunks = storage.open_chunks(version.storage_key)
+    except (OSError, crypto.DocumentKeyError, crypto.DocumentCorrupt) as error:
+        log.error("Document version %s could not be read from storage: %s", version.pk, error)
+        _record(document, DocumentEvent.Kind.REFUSED, actor, f"Version {version.number} could not be read", version)
+        raise Unreadable(
+            "This file can't be read from storage just now. Nothing was changed; tell your practice admin."
+        ) from error
     _record(document, kind, actor, f"Version {version.number}", version)
-    return storage.open_chunks(version.storage_key)
+    return chunks
 
 
 def version_text(version: DocumentVersion) -> str:

@@ -303,6 +303,9 @@ def _stream(request: AuthedRequest, version: DocumentVersion, kind: str, *, inli
         chunks = services.open_version(version, actor=Actor.of(request), kind=kind)
     except (Document.DoesNotExist, services.NotAllowed):
         raise Http404("No such document.") from None
+    except services.Unreadable as error:
+        messages.error(request, error.message)
+        return redirect("documents:detail", pk=version.document_id)
     return file_response(version, chunks, inline=inline)
 
 

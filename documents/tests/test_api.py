@@ -121,3 +121,18 @@ def test_confidential_documents_are_invisible_to_staff_not_named_on_them(api, te
     assert teammate_api.get(f"{URL}{document_id}/download/").status_code == 404
     assert api_for(named).get(f"{URL}{document_id}/download/").status_code == 200
     assert api.get(f"{URL}{document_id}/").status_code == 200
+
+
+def test_a_file_missing_from_storage_is_a_503_with_a_reason_on_the_api_and_a_message_on_the_page(
+    api, owner_client, patient
+):
+    created = post(api, file=pdf_file(), patient=patient.pk, document_type="eob").json()
+    document = Document.objects.get(pk=created["id"])
+    storage.delete(document.current_version.storage_key)
+
+    response = api.get(f"{URL}{document.pk}/download/")
+    assert response.status_code == 503 and "can't be read from storage" in response.json()["detail"]
+    page = owner_client.get(f"/documents/{document.pk}/versions/1/download/", follow=True)
+    assert page.status_code == 200 and "be read from storage just now" in page.content.decode()
+    assert not document.events.filter(kind=DocumentEvent.Kind.DOWNLOADED).exists()
+    assert document.events.filter(kind=DocumentEvent.Kind.REFUSED).count() == 2
