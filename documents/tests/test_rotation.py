@@ -73,5 +73,6 @@ def test_a_file_under_a_key_no_longer_configured_fails_loudly(
     document = upload(practice, teammate, samples.text_pdf(("Lost key.",)), django_capture_on_commit_callbacks)
 
     settings.DOCUMENT_ENCRYPTION_KEYS = [new_key()]
-    with pytest.raises(DocumentKeyError):
+    with pytest.raises(services.Unreadable) as refused:
         b"".join(services.open_version(document.current_version, actor=Actor(teammate)))
+    assert isinstance(refused.value.__cause__, DocumentKeyError)
