@@ -18,9 +18,14 @@ class Actor:
 
     @classmethod
     def of(cls, request: HttpRequest) -> Actor:
-        ip = client_ip(request)
         return cls(
             user=request.user,  # type: ignore[arg-type]
-            ip_address=None if ip == "unknown" else ip,
+            ip_address=ip_address(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         )
+
+
+def ip_address(request: HttpRequest) -> str | None:
+    """The client's address as recorded with what it did (None when it can't be told)."""
+    ip = client_ip(request)
+    return None if ip == "unknown" else ip

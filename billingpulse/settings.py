@@ -435,6 +435,8 @@ STORAGE_BACKEND = env_choice("STORAGE_BACKEND", ("local", "s3", "azure"), "local
 DOCUMENT_ENCRYPTION_KEYS = env_list("DOCUMENT_ENCRYPTION_KEYS")
 DOCUMENT_INDEX_KEY = env_secret("DOCUMENT_INDEX_KEY")
 DOCUMENT_MAX_UPLOAD_MB = env_int("DOCUMENT_MAX_UPLOAD_MB", 100)
+# Larger files are shared by link instead (most mail servers refuse messages over 10-25 MB).
+DOCUMENT_EMAIL_MAX_MB = env_int("DOCUMENT_EMAIL_MAX_MB", 10)
 # Outside any web root, and without base_url: no URL can reach these files directly.
 DOCUMENTS_ROOT = Path(env_str("DOCUMENTS_ROOT") or VAR_DIR / "documents")
 if STORAGE_BACKEND == "s3":

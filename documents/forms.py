@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import validate_email
 from django.db import models
 
 from billingpulse.models import Patient, Practice, User
 from claims.models import Claim
 from clinical.models import ClinicalNote
 from documents.models import DocumentType
-from documents.services import LINKS
+from documents.services import LINKS, SHARE_DAYS
 from documents.status import DocumentStatus
 from telephony.models import Call
 
@@ -230,3 +231,81 @@ class AttachForm(forms.Form):
         )
         self.fields["claim"].label_from_instance = claim_label
         self.fields["claim"].empty_label = "No claim"
+
+
+class _VersionChoiceForm(forms.Form):
+    """A form that acts on one version of the document, the current one unless another is chosen."""
+
+    version = forms.TypedChoiceField(
+        label="Version", coerce=int, error_messages={"invalid_choice": "Choose one of this document's versions."}
+    )
+
+    def __init__(self, *args: Any, document: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.document = document
+        versions = list(document.versions.order_by("-number"))
+        self.fields["version"].choices = [
+            (v.number, f"Version {v.number}{' (current)' if v.pk == document.current_version_id else ''}")
+            for v in versions
+        ]
+        self.fields["version"].initial = versions[0].number if versions else None
+        self._versions = {v.number: v for v in versions}
+
+    @property
+    def chosen_version(self) -> Any:
+        return self._versions[self.cleaned_data["version"]]
+
+
+class ShareForm(_VersionChoiceForm):
+    days = forms.TypedChoiceField(
+        label="Link works for",
+        coerce=int,
+        choices=[(days, f"{days} day{'s' if days > 1 else ''}") for days in SHARE_DAYS],
+        error_messages={"invalid_choice": "Choose how long the link works."},
+    )
+    recipient = forms.CharField(
+        label="Shared with",
+        required=False,
+        max_length=200,
+        help_text="Who the link is for, for the history (for example “Aetna appeals”).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "share_%s")
+        super().__init__(*args, **kwargs)
+
+
+class EmailForm(_VersionChoiceForm):
+    to = forms.CharField(
+        label="To",
+        max_length=1000,
+        help_text="One or more addresses, separated by commas.",
+        error_messages={"required": "Enter the address to send it to."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "email"}),
+    )
+    message = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    MAX_RECIPIENTS = 5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "email_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_to(self) -> list[str]:
+        addresses = [a.strip() for a in self.cleaned_data["to"].replace(";", ",").split(",") if a.strip()]
+        if not addresses:
+            raise forms.ValidationError("Enter the address to send it to.")
+        if len(addresses) > self.MAX_RECIPIENTS:
+            raise forms.ValidationError(f"Send to at most {self.MAX_RECIPIENTS} addresses at a time.")
+        bad = [address for address in addresses if not _is_email(address)]
+        if bad:
+            raise forms.ValidationError(f"“{bad[0]}” is not an email address.")
+        return list(dict.fromkeys(address.lower() for address in addresses))
+
+
+def _is_email(address: str) -> bool:
+    try:
+        validate_email(address)
+    except forms.ValidationError:
+        return False
+    return True

@@ -11,6 +11,9 @@ text of any file.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -186,6 +189,63 @@ class DocumentVersion(models.Model):
         return round(self.size / 1_000_000, 2)
 
 
+def hash_share_token(token: str) -> str:
+    """The stored form of a share link's token: only its hash is kept, so the table holds no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DocumentShareQuerySet(models.QuerySet["DocumentShare"]):
+    def live(self, now: datetime | None = None) -> DocumentShareQuerySet:
+        """Neither withdrawn nor expired, on a document that is not archived."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now()).exclude(
+            document__status=DocumentStatus.ARCHIVED
+        )
+
+    def for_token(self, token: str) -> DocumentShare | None:
+        """The live link with this token, or None (unknown, withdrawn and expired look the same)."""
+        if not token or len(token) > 100:
+            return None
+        return self.live().filter(token_hash=hash_share_token(token)).select_related("version", "document").first()
+
+
+class DocumentShare(models.Model):
+    """A link that lets someone outside the practice download exactly one version of a document
+    until it expires or is withdrawn. Only the token's hash is stored: the link is shown once."""
+
+    practice_path = "document__practice"
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="shares")
+    version = models.ForeignKey(DocumentVersion, on_delete=models.PROTECT, related_name="shares")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    recipient = models.CharField("shared with", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField("withdrawn at", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = DocumentShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} shared with {self.recipient or 'someone'}"
+
+    def issue_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_share_token(token)
+        return token
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
 class DocumentWord(models.Model):
     """A keyed hash of one word of a version's text (``documents.blind_index``): never the word."""
 
@@ -223,6 +283,10 @@ class DocumentEvent(models.Model):
         DOWNLOADED = "downloaded", "Downloaded"
         ATTACHED = "attached", "Attached"
         TEXT_READ = "text_read", "Text read"
+        SHARED = "shared", "Share link made"
+        SHARE_DOWNLOADED = "share_downloaded", "Downloaded through a share link"
+        SHARE_WITHDRAWN = "share_withdrawn", "Share link withdrawn"
+        EMAILED = "emailed", "Emailed"
         REFUSED = "refused", "Attempt refused"
 
     practice_path = "document__practice"

@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from email import encoders
+from email.mime.base import MIMEBase
 from typing import Any, BinaryIO, NoReturn
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, User
@@ -28,6 +33,7 @@ from documents.models import (
     Document,
     DocumentEvent,
     DocumentQuerySet,
+    DocumentShare,
     DocumentVersion,
     DocumentWord,
     Extraction,
@@ -77,6 +83,12 @@ class Unreadable(DocumentError):
     """The stored file is missing or under a key this server lacks: nothing to serve."""
 
     status = 503
+
+
+class NotSent(DocumentError):
+    """The mail server refused or could not be reached: nothing was sent."""
+
+    status = 502
 
 
 @dataclass(frozen=True)
@@ -297,18 +309,22 @@ def attach(document: Document, *, actor: Actor, **links: Any) -> Document:
 def open_version(version: DocumentVersion, *, actor: Actor, kind: str = DocumentEvent.Kind.DOWNLOADED):
     """The decrypted bytes of exactly this version, streamed, and the access recorded.
     ``Unreadable`` (nothing recorded but the failure) when its stored file can't be read."""
-    document = version.document
-    _refuse_unless_visible(document, actor)
+    _refuse_unless_visible(version.document, actor)
+    chunks = _open(version, actor)
+    _record(version.document, kind, actor, f"Version {version.number}", version)
+    return chunks
+
+
+def _open(version: DocumentVersion, actor: Actor | None):
     try:
-        chunks = storage.open_chunks(version.storage_key)
+        return storage.open_chunks(version.storage_key)
     except (OSError, crypto.DocumentKeyError, crypto.DocumentCorrupt) as error:
         log.error("Document version %s could not be read from storage: %s", version.pk, error)
-        _record(document, DocumentEvent.Kind.REFUSED, actor, f"Version {version.number} could not be read", version)
+        message = f"Version {version.number} could not be read"
+        _record(version.document, DocumentEvent.Kind.REFUSED, actor, message, version)
         raise Unreadable(
             "This file can't be read from storage just now. Nothing was changed; tell your practice admin."
         ) from error
-    _record(document, kind, actor, f"Version {version.number}", version)
-    return chunks
 
 
 def version_text(version: DocumentVersion) -> str:
@@ -324,6 +340,116 @@ def _refuse_unless_visible(document: Document, actor: Actor) -> None:
         raise Document.DoesNotExist
     if not may_see(document, actor.user):
         _refuse(document, actor, "This document is confidential.", error=NotAllowed)
+
+
+# ---------------------------------------------------------------------------- sending outside the practice
+
+# How long a share link may stay usable, in days (the choices offered; the first is the default).
+SHARE_DAYS = (7, 1, 30)
+
+
+def _refuse_unless_sendable(version: DocumentVersion, actor: Actor, what: str) -> None:
+    """A file leaves the practice only from a document this user may see that is not archived;
+    a confidential one only by an admin (the people named on it are not the ones to decide)."""
+    document = version.document
+    _refuse_unless_visible(document, actor)
+    if document.status == DocumentStatus.ARCHIVED:
+        _refuse(document, actor, f"This document is archived. Restore it before you {what} it.")
+    if document.confidential and not actor.user.is_practice_admin:
+        _refuse(document, actor, f"Only a practice admin can {what} a confidential document.", error=NotAllowed)
+
+
+def share(version: DocumentVersion, *, actor: Actor, days: int = SHARE_DAYS[0], recipient: str = ""):
+    """A link to download exactly this version, usable for ``days`` days; returns the share and
+    its token (shown once: only its hash is kept)."""
+    if days not in SHARE_DAYS:
+        raise DocumentError(f"A link can be valid for {', '.join(map(str, sorted(SHARE_DAYS)))} days.")
+    _refuse_unless_sendable(version, actor, "share")
+    link = DocumentShare(
+        document=version.document,
+        version=version,
+        recipient=recipient.strip()[:200],
+        created_by=actor.user,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    token = link.issue_token()
+    with transaction.atomic():
+        link.save()
+        until = timezone.localtime(link.expires_at, ZoneInfo(version.document.practice.time_zone))
+        who = f" with {link.recipient}" if link.recipient else ""
+        message = f"Version {version.number} shared{who} until {formats.date_format(until, 'M j, Y, g:i A T')}"
+        _record(version.document, DocumentEvent.Kind.SHARED, actor, message, version)
+    return link, token
+
+
+def withdraw_share(link: DocumentShare, *, actor: Actor) -> DocumentShare:
+    _refuse_unless_visible(link.document, actor)
+    with transaction.atomic():
+        current = DocumentShare.objects.select_for_update().get(pk=link.pk)
+        if current.revoked_at is None:
+            current.revoked_at, current.revoked_by = timezone.now(), actor.user
+            current.save(update_fields=["revoked_at", "revoked_by"])
+            who = f" with {current.recipient}" if current.recipient else ""
+            message = f"The link to version {current.version.number}{who} no longer works"
+            _record(current.document, DocumentEvent.Kind.SHARE_WITHDRAWN, actor, message, current.version)
+    return current
+
+
+def open_share(link: DocumentShare, *, ip_address: str | None):
+    """The decrypted bytes of the link's version, streamed, the download recorded (by whoever
+    holds the link: no user, the address it came from)."""
+    chunks = _open(link.version, None)
+    who = f" shared with {link.recipient}" if link.recipient else ""
+    message = f"Version {link.version.number}, through the link{who}"
+    DocumentEvent.objects.create(
+        document=link.document,
+        version=link.version,
+        kind=DocumentEvent.Kind.SHARE_DOWNLOADED,
+        message=message,
+        ip_address=ip_address,
+    )
+    return chunks
+
+
+def _attachment(version: DocumentVersion, data: bytes) -> MIMEBase:
+    """The file as sent: base64 whatever its type, so the recipient gets exactly the stored bytes
+    (a text part would have its line endings rewritten on the way)."""
+    part = MIMEBase(*version.mime_type.split("/", 1))
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=version.original_name)
+    return part
+
+
+def max_email_bytes() -> int:
+    return settings.DOCUMENT_EMAIL_MAX_MB * 1024 * 1024
+
+
+def email_version(version: DocumentVersion, *, actor: Actor, to: list[str], message: str = "") -> None:
+    """Email exactly this version as an attachment, from the practice, replies to the sender.
+    ``NotSent`` when the mail server refuses or can't be reached (nothing recorded as sent)."""
+    _refuse_unless_sendable(version, actor, "email")
+    if version.size > max_email_bytes():
+        raise DocumentError(
+            f"This file is larger than {settings.DOCUMENT_EMAIL_MAX_MB} MB, too large to email. Share a link instead."
+        )
+    document, practice = version.document, actor.user.practice
+    body = message.strip() or f"{practice.name} sent you the attached file, {version.original_name}."
+    email = EmailMessage(
+        subject=f"{version.original_name} from {practice.name}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        reply_to=[actor.user.email],
+    )
+    email.attach(_attachment(version, b"".join(_open(version, actor))))
+    try:
+        email.send()
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("Document version %s could not be emailed: %s", version.pk, error)
+        message = "The email could not be sent: the mail server did not accept it. Nothing was sent; try again later."
+        _refuse(document, actor, message, error=NotSent)
+    _record(document, DocumentEvent.Kind.EMAILED, actor, f"Version {version.number} to {', '.join(to)}", version)
 
 
 # ---------------------------------------------------------------------------- text and search

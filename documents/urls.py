@@ -17,6 +17,11 @@ urlpatterns = [
     path("<id:pk>/assign/", views.document_assign, name="assign"),
     path("<id:pk>/attach/", views.document_attach, name="attach"),
     path("<id:pk>/versions/", views.version_new, name="version_new"),
+    path("<id:pk>/email/", views.document_email, name="email"),
+    path("<id:pk>/share/", views.document_share, name="share"),
+    path("<id:pk>/shares/<id:share_pk>/withdraw/", views.share_withdraw, name="share_withdraw"),
+    path("shared/<str:token>/", views.shared, name="shared"),
+    path("shared/<str:token>/download/", views.shared_download, name="shared_download"),
     path("<id:pk>/versions/<id:number>/download/", views.version_download, name="download"),
     path("<id:pk>/versions/<id:number>/preview/", views.version_preview, name="preview"),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,14 +23,25 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from billingpulse import paging
-from billingpulse.actor import Actor
+from billingpulse.actor import Actor, ip_address
+from billingpulse.lib import ratelimit
 from billingpulse.models import Patient
 from billingpulse.tenancy import AuthedRequest, get_for_practice, member_required
 from documents import services
 from documents.detect import UploadRefused
 from documents.downloads import INLINE_TYPES, file_response
-from documents.forms import AssignForm, AttachForm, CommentForm, DocumentFilterForm, MoveForm, UploadForm, VersionForm
-from documents.models import Document, DocumentEvent, DocumentVersion
+from documents.forms import (
+    AssignForm,
+    AttachForm,
+    CommentForm,
+    DocumentFilterForm,
+    EmailForm,
+    MoveForm,
+    ShareForm,
+    UploadForm,
+    VersionForm,
+)
+from documents.models import Document, DocumentEvent, DocumentShare, DocumentVersion
 from documents.status import ADMIN_ONLY, TRANSITIONS, DocumentStatus
 
 PER_PAGE = 25
@@ -201,6 +212,10 @@ def _detail_context(request: AuthedRequest, document: Document, **forms: Any) ->
         "attach_form": forms.get("attach_form")
         or AttachForm(patient=document.patient, initial={"claim": document.claim_id}),
         "version_form": forms.get("version_form") or VersionForm(),
+        "share_form": forms.get("share_form") or ShareForm(document=document),
+        "email_form": forms.get("email_form") or EmailForm(document=document),
+        "shares": document.shares.live().select_related("version", "created_by"),
+        "new_link": forms.get("new_link"),
         "refusal": forms.get("refusal", ""),
     }
 
@@ -295,6 +310,61 @@ def version_new(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, document, "version_form", VersionForm(request.POST, request.FILES), act)
 
 
+@require_POST
+@member_required
+def document_email(request: AuthedRequest, pk: int) -> HttpResponse:
+    document = _get_document(request, pk)
+    form = EmailForm(request.POST, document=document)
+
+    def act(data: dict) -> str:
+        version = form.chosen_version
+        services.email_version(version, actor=Actor.of(request), to=data["to"], message=data["message"])
+        return f"Version {version.number} emailed to {', '.join(data['to'])}."
+
+    return _act(request, document, "email_form", form, act)
+
+
+@require_POST
+@member_required
+def document_share(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A new share link, shown on the page this once (only its hash is kept, so it can't be shown
+    again: a lost link is withdrawn and a new one made)."""
+    document = _get_document(request, pk)
+    form = ShareForm(request.POST, document=document)
+    status, new_link = 400, None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            link, token = services.share(
+                form.chosen_version, actor=Actor.of(request), days=data["days"], recipient=data["recipient"]
+            )
+        except services.DocumentError as error:
+            form.add_error(None, error.message)
+            status = error.status
+        else:
+            status, form = 201, ShareForm(document=document)
+            new_link = {"share": link, "url": request.build_absolute_uri(reverse("documents:shared", args=[token]))}
+    document.refresh_from_db()
+    context = _detail_context(request, document, share_form=form, new_link=new_link)
+    return render(request, DETAIL, context, status=status)
+
+
+@require_POST
+@member_required
+def share_withdraw(request: AuthedRequest, pk: int, share_pk: int) -> HttpResponse:
+    document = _get_document(request, pk)
+    link = document.shares.select_related("version", "document").filter(pk=share_pk).first()
+    if link is None:
+        raise Http404("No such link.")
+    try:
+        services.withdraw_share(link, actor=Actor.of(request))
+    except services.DocumentError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The link was withdrawn: it no longer works.")
+    return redirect("documents:detail", pk=document.pk)
+
+
 # -- the file itself -------------------------------------------------------------------------------
 
 
@@ -350,3 +420,59 @@ def patient_documents(request: AuthedRequest, pk: int) -> HttpResponse:
         html += render_to_string("base.html#messages", {"oob": True}, request=request)
         return HttpResponse(html)
     return render(request, CHART, context)
+
+
+# -- share links (no sign-in: whoever holds the link) --------------------------------------------
+
+
+def _shared_headers(response: HttpResponse) -> HttpResponse:
+    # The token is in the address: never sent on as a referrer, never indexed, never cached.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Addresses that keep trying links that don't work are turned away for a while.
+SHARE_MISSES_PER_IP = ratelimit.Rate("document-share:ip", limit=20, window=15 * 60)
+
+
+def _shared_page(request: HttpRequest, status: int, **context: Any) -> HttpResponse:
+    return _shared_headers(render(request, "documents/shared.html", context, status=status))
+
+
+def _live_share(request: HttpRequest, token: str) -> DocumentShare | HttpResponse:
+    """The live link, or the page that says it doesn't work (unknown, expired and withdrawn alike)."""
+    ip = ratelimit.client_ip(request)
+    verdict = ratelimit.check(SHARE_MISSES_PER_IP, ip)
+    if not verdict.allowed:
+        return _shared_page(request, 429, retry_minutes=verdict.retry_after_minutes)
+    link = DocumentShare.objects.for_token(token)
+    if link is None:
+        ratelimit.hit(SHARE_MISSES_PER_IP, ip)
+        return _shared_page(request, 404)
+    return link
+
+
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """What the link is for and a download button: a link preview or a mail scanner that opens
+    the address fetches this page, not the file, so only a person's click counts as a download."""
+    link = _live_share(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    return _shared_page(request, 200, link=link, practice=link.document.practice, token=token)
+
+
+@require_GET
+def shared_download(request: HttpRequest, token: str) -> HttpResponse:
+    link = _live_share(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    try:
+        chunks = services.open_share(link, ip_address=ip_address(request))
+    except services.Unreadable as error:
+        return _shared_page(
+            request, 503, link=link, practice=link.document.practice, token=token, unreadable=error.message
+        )
+    return _shared_headers(file_response(link.version, chunks, inline=False))

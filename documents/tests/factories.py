@@ -2,12 +2,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 import factory
+from django.utils import timezone
 
 from billingpulse.tests.factories import PatientFactory
 from documents import storage
-from documents.models import Document, DocumentEvent, DocumentType, DocumentVersion, DocumentWord
+from documents.models import (
+    Document,
+    DocumentEvent,
+    DocumentShare,
+    DocumentType,
+    DocumentVersion,
+    DocumentWord,
+    hash_share_token,
+)
 
 CONTENT = b"Plain text of a scanned letter from the payer about claim BP000123.\n"
 
@@ -81,3 +91,19 @@ class DocumentEventFactory(factory.django.DjangoModelFactory):
     document = factory.SubFactory(DocumentFactory, practice=factory.SelfAttribute("..practice"))
     kind = DocumentEvent.Kind.COMMENT
     message = "Called the payer about this letter."
+
+
+class DocumentShareFactory(factory.django.DjangoModelFactory):
+    """A live share link to the document's current version (its token is not kept)."""
+
+    class Meta:
+        model = DocumentShare
+
+    class Params:
+        practice = factory.SubFactory("billingpulse.tests.factories.PracticeFactory")
+
+    document = factory.SubFactory(DocumentFactory, practice=factory.SelfAttribute("..practice"))
+    version = factory.LazyAttribute(lambda o: o.document.current_version)
+    token_hash = factory.Sequence(lambda n: hash_share_token(f"token-{n}"))
+    recipient = "Aetna appeals"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
