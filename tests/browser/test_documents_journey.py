@@ -1,6 +1,7 @@
 """A biller uploads a scanned denial letter, sees its text read, finds it by a word of that text,
 attaches it to the claim, uploads a clearer second version and marks it reviewed; an admin then
-approves it. In a real browser, through the upload script's per-file request and progress bar.
+approves it and shares the first version by link, which someone outside downloads. In a real
+browser, through the upload script's per-file request and progress bar.
 
 Reading the text runs in Celery. Tests run tasks eagerly (root conftest) and this test's database
 is really committed (``transaction=True``), so the upload's on-commit hook reads the text before
@@ -10,6 +11,7 @@ the upload request answers: no worker, no waiting.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -153,8 +155,30 @@ def test_a_biller_uploads_finds_attaches_and_revises_a_letter_and_an_admin_appro
         expect(admin.locator("h1 .badge")).to_have_text("Approved")
         expect(admin.locator(".document-history")).to_contain_text("Reviewed → Approved")
         screenshot(admin, "document-approved")
+
+        # She shares the first scan, not the current one, with the payer's appeals desk.
+        send = admin.locator("#send")
+        send.get_by_label("Version").first.select_option(label="Version 1")
+        send.get_by_label("Shared with").fill("Lonestar appeals")
+        send.get_by_role("button", name="Make link").click()
+        link = admin.get_by_label("Share link").input_value()
+        expect(admin.locator(".share-list")).to_contain_text("Version 1 · Lonestar appeals")
+        screenshot(admin, "document-shared")
     finally:
         admin_context.close()
+
+    # Whoever holds the link, signed in or not, downloads exactly version 1.
+    outside = browser.new_context(viewport=VIEWPORT, locale="en-US", accept_downloads=True)
+    try:
+        stranger = outside.new_page()
+        stranger.goto(link)
+        expect(stranger.get_by_role("heading", level=1)).to_have_text("A file from Riverbend Family Medicine")
+        with stranger.expect_download() as download:
+            stranger.get_by_role("link", name="Download").click()
+        assert download.value.suggested_filename == "denial-letter.png"
+        assert Path(download.value.path()).read_bytes() == scan.read_bytes()
+    finally:
+        outside.close()
 
     with server_idle:
         document = Document.objects.get(title="denial-letter.png")
@@ -163,3 +187,5 @@ def test_a_biller_uploads_finds_attaches_and_revises_a_letter_and_an_admin_appro
         assert [v.number for v in versions] == [1, 2]
         assert all(v.extraction_status == Extraction.DONE for v in versions)
         assert document.approved_by.email == "alice@riverbend.example"
+        shared = document.events.get(kind="share_downloaded")
+        assert shared.version == versions[0] and shared.actor is None
