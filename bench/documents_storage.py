@@ -9,11 +9,14 @@ Starts moto_server (S3) and Azurite (Azure Blob) on loopback itself, through
 (a) storing: ``documents.storage.store`` (encrypting while it uploads) against saving the
     same bytes through the same Django storage (``storages["documents"].save``) unencrypted;
 (b) reading back: ``documents.storage.open_chunks`` (decrypting) against reading the plain
-    copy through the same streaming reader (``documents.storage._open_raw``), no decryption.
+    copy through the same streaming reader (``documents.storage._open_raw``), no decryption,
+    in the same reads ``decrypt_chunks`` makes (``readinto`` a reused ``read_size()`` buffer).
     Goal for both: the encrypted path within 2x the plain one's time.
 (c) memory: each measurement runs in a fresh child process that first stores and reads a
     tiny file (imports, clients, connections); its peak RSS (VmHWM) above that idle size is
     reported. Goal: flat as files grow, and under 64 MB.
+(d) CPU time (user + system, all threads) of each side, which a busy machine's wall times
+    blur.
 
 Files come from a generator (one 64 KiB block repeated), so nothing holds a whole file, here
 or in the children. No database is used. Figures go to ``bench/RESULTS.md``.
@@ -115,6 +118,11 @@ def _vm_hwm_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _cpu_seconds() -> float:
+    # CLOCK_PROCESS_CPUTIME_ID: user + system time of every thread, finer than os.times() ticks.
+    return time.process_time()
+
+
 def child(mode: str, size: int, key: str) -> None:
     """One measurement in this fresh process; prints a JSON line."""
     import django
@@ -123,7 +131,7 @@ def child(mode: str, size: int, key: str) -> None:
     from django.core.files import File
     from django.core.files.storage import storages
 
-    from documents import storage
+    from documents import crypto, storage
 
     # Idle: everything but the file itself (imports, clients, a connection) is in use.
     warm = storage.store(io.BytesIO(b"warm-up"))
@@ -133,7 +141,7 @@ def child(mode: str, size: int, key: str) -> None:
     storage.delete(warm.key)
     idle_kb = _vm_hwm_kb()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     result: dict[str, object] = {}
     if mode == "store":
         result["key"] = storage.store(Generated(size)).key
@@ -144,14 +152,17 @@ def child(mode: str, size: int, key: str) -> None:
     elif mode == "read":
         result["bytes"] = sum(len(piece) for piece in storage.open_chunks(key))
     elif mode == "read-plain":
+        # The same reads as decrypt_chunks makes: readinto a reused buffer of read_size() bytes.
         got = 0
+        buffer = bytearray(crypto.read_size())
         with storage._open_raw(key) as raw:
-            while piece := raw.read(64 * 1024 + 16):
-                got += len(piece)
+            while n := raw.readinto(buffer):
+                got += n
         result["bytes"] = got
     else:
         raise SystemExit(f"unknown mode {mode}")
     result["seconds"] = time.perf_counter() - started
+    result["cpu_seconds"] = _cpu_seconds() - cpu_started
     result["peak_above_idle_mb"] = max(0, _vm_hwm_kb() - idle_kb) * 1024 / MB
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -236,6 +247,7 @@ def measure(env: dict[str, str], size: int, repeat: int) -> dict[str, dict[str, 
     return {
         mode: {
             "seconds": median([r["seconds"] for r in results]),
+            "cpu_seconds": median([r["cpu_seconds"] for r in results]),
             "memory": max(r["peak_above_idle_mb"] for r in results),
         }
         for mode, results in runs.items()
@@ -257,9 +269,10 @@ def main() -> None:
 
     from documents.tests import standins
 
+    load_at_start = os.getloadavg()
     sizes = [int(value) for value in args.sizes.split(",")]
     backends = [value for value in args.backends.split(",") if value]
-    rows, memory_rows = [], []
+    rows, memory_rows, cpu_rows = [], [], []
     with tempfile.TemporaryDirectory(prefix="billingpulse-bench-documents-") as folder:
         folder_path = Path(folder)
         moto = azurite = None
@@ -299,7 +312,20 @@ def main() -> None:
                     memory_rows.append(
                         [backend, f"{size_mb} MB"] + [f"{result[mode]['memory']:.1f}" for mode in result]
                     )
-                    say("  ", rows[-1], memory_rows[-1])
+                    cpu = {mode: values["cpu_seconds"] for mode, values in result.items()}
+                    cpu_rows.append(
+                        [
+                            backend,
+                            f"{size_mb} MB",
+                            f"{cpu['store'] * 1000:.0f}",
+                            f"{cpu['save-plain'] * 1000:.0f}",
+                            f"{cpu['store'] / cpu['save-plain']:.2f}x",
+                            f"{cpu['read'] * 1000:.0f}",
+                            f"{cpu['read-plain'] * 1000:.0f}",
+                            f"{cpu['read'] / cpu['read-plain']:.2f}x",
+                        ]
+                    )
+                    say("  ", rows[-1], memory_rows[-1], cpu_rows[-1])
         finally:
             for stand_in in (moto, azurite):
                 if stand_in is not None:
@@ -307,12 +333,16 @@ def main() -> None:
 
     lines = [
         *machine_lines(None, software=f"Python {sys.version.split()[0]}; moto_server; Azurite 3.37.0"),
+        f"- Load average when started (1, 5, 15 min): {', '.join(f'{load:.2f}' for load in load_at_start)}",
         "",
         "(a, b) Throughput in MB/s (1 MB = 10^6 bytes) of the file's plaintext; *time ratio* is the",
         "encrypted path's time over the plain copy's on the same backend, measured in the same run",
         f"(goal: at most {GOAL_RATIO:g}x). A stored document's SHA-256 is recorded whether it is encrypted or",
         "not, so the store is also compared with a plain copy that computes the checksum as it reads",
-        "(*checksummed*): the difference between the two is encryption's own cost.",
+        "(*checksummed*): the difference between the two is encryption's own cost. Both saves go",
+        "through Django's `File` (the local folder is written 64 KiB at a time on both sides); the",
+        "plain read `readinto`s a reused buffer of `crypto.read_size()` bytes, the reads",
+        "`decrypt_chunks` makes.",
         "",
         *table(
             [
@@ -334,6 +364,23 @@ def main() -> None:
         f"(goal: flat as files grow, under {GOAL_MEMORY_MB} MB).",
         "",
         *table(["Backend", "File", "Store", "Plain save", "Checksummed save", "Read", "Plain read"], memory_rows),
+        "",
+        "(d) CPU time, ms (user + system, every thread of the child; medians): what each side costs,",
+        "whatever else the machine was doing.",
+        "",
+        *table(
+            [
+                "Backend",
+                "File",
+                "Store CPU",
+                "Plain save CPU",
+                "Store CPU ratio",
+                "Read CPU",
+                "Plain read CPU",
+                "Read CPU ratio",
+            ],
+            cpu_rows,
+        ),
     ]
     say("\n".join(lines))
     if not args.no_results:

@@ -17,6 +17,11 @@ and an empty file is one empty final chunk. Binding the header, the chunk's posi
 the final flag into each tag means reordered chunks, a truncated object (even at a chunk
 boundary) and appended bytes all fail authentication.
 
+Streams are handled ``IO_BLOCK`` (512 KiB) at a time in reused buffers, whatever the
+chunk size: the writer reads one block ahead to know which chunk is the final one, and the
+reader learns it from the end of the stream (every chunk but the last is full-size). Neither
+changes the format above.
+
 Keys come from ``settings.DOCUMENT_ENCRYPTION_KEYS`` (newest first). New data is always
 written under the first; the others stay readable so keys can be rotated
 (``documents.storage.reencrypt``). ``key_id`` is the first 8 bytes of SHA-256 of the key,
@@ -40,7 +45,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-MAGIC = b"BPE1"
+MAGIC = b"BPE1"  # the format new objects are written in
 KEY_ID_SIZE = 8
 NONCE_PREFIX_SIZE = 8
 HEADER_SIZE = len(MAGIC) + KEY_ID_SIZE + NONCE_PREFIX_SIZE
@@ -48,6 +53,10 @@ CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
 # A chunk index is 4 bytes of the nonce: 2**32 chunks of 64 KiB is 256 TiB per file.
 MAX_CHUNKS = 2**32
+# Bytes moved per step: plaintext read from a source (a whole number of chunks) and
+# ciphertext read from storage (``read_size``). Large enough that per-call costs vanish,
+# small enough that memory stays flat: a stream holds three or four buffers this size.
+IO_BLOCK = 512 * 1024
 
 _DOCUMENTS_INFO = b"billingpulse documents v1"
 _INDEX_INFO = b"billingpulse document index v1"
@@ -157,6 +166,23 @@ def _read_full(stream: BinaryIO, size: int) -> bytes:
     return b"".join(pieces)
 
 
+def _fill(source: BinaryIO, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``source`` unless it ends first; returns the bytes read."""
+    readinto = getattr(source, "readinto", None)
+    size, got = len(buffer), 0
+    while got < size:
+        if readinto is not None:
+            n = readinto(buffer[got:])
+        else:
+            piece = source.read(size - got)
+            n = len(piece) if piece else 0
+            buffer[got : got + n] = piece or b""
+        if not n:
+            break
+        got += n
+    return got
+
+
 # ---------------------------------------------------------------------------- encryption
 
 
@@ -168,6 +194,11 @@ class EncryptingReader(io.RawIOBase):
     ``sha256`` and ``size`` describe the plaintext read so far (complete once the reader
     is exhausted). It is not seekable, except the no-op ``seek(0)`` before the first
     read that some clients make.
+
+    The source is read ``IO_BLOCK`` bytes at a time into two reused buffers: one is
+    encrypted while the other, read ahead, tells whether the current block holds the final
+    chunk. ``read(n)`` returns exactly ``n``
+    bytes until the end, as multipart uploads expect.
     """
 
     def __init__(self, source: BinaryIO, *, max_bytes: int | None = None) -> None:
@@ -180,8 +211,9 @@ class EncryptingReader(io.RawIOBase):
         self._header = MAGIC + _key_id(key) + self._nonce_prefix
         self._hash = hashlib.sha256()
         self._index = 0
-        self._lookahead: bytes | None = None
-        self._pending = self._header  # ciphertext produced but not yet returned
+        self._blocks = self._sealed_blocks()
+        self._out = memoryview(b"")  # ciphertext produced but not yet returned
+        self._used = 0  # bytes of _out already returned
         self._finished = False  # the final chunk has been produced
         self._position = 0
         self.size = 0
@@ -194,7 +226,7 @@ class EncryptingReader(io.RawIOBase):
     @property
     def finished(self) -> bool:
         """Whether the whole source has been read and the last chunk handed out."""
-        return self._finished and not self._pending
+        return self._finished and self._used == len(self._out)
 
     def readable(self) -> bool:
         return True
@@ -211,61 +243,129 @@ class EncryptingReader(io.RawIOBase):
             return 0
         raise io.UnsupportedOperation("EncryptingReader is not seekable.")
 
-    def _read_plain(self) -> bytes:
-        data = _read_full(self._source, CHUNK_SIZE)
-        self.size += len(data)
+    def _read_block(self, buffer: memoryview) -> int:
+        n = _fill(self._source, buffer)
+        self.size += n
         if self._max_bytes is not None and self.size > self._max_bytes:
             raise TooLarge(f"The document is larger than {self._max_bytes} bytes.")
-        self._hash.update(data)
-        return data
+        return n
 
-    def _next_chunk(self) -> bytes:
-        """Encrypt the next chunk; a one-chunk look-ahead tells whether it is the final one."""
-        plain = self._read_plain() if self._lookahead is None else self._lookahead
-        following = self._read_plain() if len(plain) == CHUNK_SIZE else b""
-        final = not following
-        self._lookahead = None if final else following
-        if self._index >= MAX_CHUNKS:
-            raise TooLarge("The document has more chunks than the format allows.")
-        nonce = self._nonce_prefix + self._index.to_bytes(4, "big")
-        chunk = self._aead.encrypt(nonce, plain, _associated_data(self._header, self._index, final))
-        self._index += 1
-        self._finished = final
-        return chunk
+    def _sealed_blocks(self) -> Iterator[memoryview]:
+        """The header, then the ciphertext of each block of the source (views of one buffer)."""
+        yield memoryview(self._header)
+        chunk_size = CHUNK_SIZE
+        block_size = max(1, IO_BLOCK // chunk_size) * chunk_size
+        plain = [memoryview(bytearray(block_size)), None]
+        sealed = memoryview(bytearray(block_size + (block_size // chunk_size) * TAG_SIZE))
+        current = 0
+        n = self._read_block(plain[0])
+        while True:
+            view = plain[current]
+            self._hash.update(view[:n])
+            following = 0
+            if n == block_size:
+                # Read ahead: this block's last chunk is the final one only if nothing follows.
+                if plain[1 - current] is None:
+                    plain[1 - current] = memoryview(bytearray(block_size))
+                following = self._read_block(plain[1 - current])
+            final = following == 0
+            length = self._seal(view, n, final, sealed)
+            self._finished = final  # "finished" once this last block has been handed out
+            yield sealed[:length]
+            if final:
+                return
+            current, n = 1 - current, following
+
+    def _seal(self, view: memoryview, n: int, final_block: bool, out: memoryview) -> int:
+        """Encrypt ``view[:n]`` chunk by chunk into ``out``; returns the ciphertext length."""
+        header, aead, prefix = self._header, self._aead, self._nonce_prefix
+        start = written = 0
+        while True:
+            end = min(start + CHUNK_SIZE, n)
+            final = final_block and end == n
+            if self._index >= MAX_CHUNKS:
+                raise TooLarge("The document has more chunks than the format allows.")
+            index = self._index.to_bytes(4, "big")
+            size = end - start + TAG_SIZE
+            aead.encrypt_into(
+                prefix + index,
+                view[start:end],
+                header + index + (b"\x01" if final else b"\x00"),
+                out[written : written + size],
+            )
+            self._index += 1
+            written += size
+            start = end
+            if start >= n:
+                return written
+
+    def _refill(self) -> bool:
+        """Make ``_out`` hold unreturned ciphertext; False once everything has been returned."""
+        while self._used == len(self._out):
+            block = next(self._blocks, None)
+            if block is None:
+                return False
+            self._out, self._used = block, 0
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self.closed:
+            raise ValueError("read from a closed EncryptingReader")
+        target = memoryview(buffer).cast("B")
+        got = 0
+        while got < len(target) and self._refill():
+            take = min(len(target) - got, len(self._out) - self._used)
+            target[got : got + take] = self._out[self._used : self._used + take]
+            self._used += take
+            got += take
+        self._position += got
+        return got
 
     def read(self, size: int | None = -1) -> bytes:
         if self.closed:
             raise ValueError("read from a closed EncryptingReader")
-        want = -1 if size is None or size < 0 else size
-        # Chunks are written into a BytesIO whose getvalue() hands over its buffer without a
-        # copy, so a large read (boto3 and Azure ask for MiBs) costs its size once, not twice.
+        if size is None or size < 0:
+            return self.readall()
+        if size and self._refill() and len(self._out) - self._used >= size:
+            # The common case: one copy out of the current block.
+            data = bytes(self._out[self._used : self._used + size])
+            self._used += size
+            self._position += size
+            return data
+        # Across blocks: BytesIO.getvalue() hands over its buffer without a copy, so a large
+        # read (boto3 and Azure ask for MiBs) costs its size once, not twice.
         out = io.BytesIO()
-        while want < 0 or out.tell() < want:
-            if not self._pending:
-                if self._finished:
-                    break
-                self._pending = self._next_chunk()
-            room = len(self._pending) if want < 0 else want - out.tell()
-            if len(self._pending) <= room:
-                out.write(self._pending)
-                self._pending = b""
-            else:
-                out.write(memoryview(self._pending)[:room])
-                self._pending = self._pending[room:]
-        data = out.getvalue()
-        self._position += len(data)
-        return data
+        while out.tell() < size and self._refill():
+            take = min(size - out.tell(), len(self._out) - self._used)
+            out.write(self._out[self._used : self._used + take])
+            self._used += take
+        self._position += out.tell()
+        return out.getvalue()
 
     def readall(self) -> bytes:
-        return self.read(-1)
+        if self.closed:
+            raise ValueError("read from a closed EncryptingReader")
+        # BytesIO.getvalue() hands over its buffer without a copy.
+        out = io.BytesIO()
+        while self._refill():
+            out.write(self._out[self._used :])
+            self._position += len(self._out) - self._used
+            self._used = len(self._out)
+        return out.getvalue()
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def close(self) -> None:
+        blocks = getattr(self, "_blocks", None)  # absent if __init__ failed (no key configured)
+        if blocks is not None:
+            blocks.close()
+        super().close()
 
 
 # ---------------------------------------------------------------------------- decryption
+
+
+def read_size() -> int:
+    """Bytes ``decrypt_chunks`` asks its stream for at a time: whole sealed chunks, about ``IO_BLOCK``."""
+    return max(1, IO_BLOCK // CHUNK_SIZE) * (CHUNK_SIZE + TAG_SIZE)
 
 
 def decrypt_chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -274,29 +374,44 @@ def decrypt_chunks(stream: BinaryIO) -> Iterator[bytes]:
     Raises ``DocumentKeyError`` before yielding anything when no configured key matches,
     and ``DocumentCorrupt`` as soon as a chunk fails. A consumer that has already sent
     earlier chunks on (a streaming download) is cut short rather than given wrong bytes.
+
+    The ciphertext is read ``IO_BLOCK`` bytes at a time into one reused buffer. A chunk
+    is the final one when the stream ends after it: every chunk but the last is full-size,
+    so trailing bytes, a truncation (even at a chunk boundary) or reordered chunks all
+    fail that chunk's tag.
     """
     header = _read_full(stream, HEADER_SIZE)
     aead = AESGCM(_key_for(header))
     nonce_prefix = header[len(MAGIC) + KEY_ID_SIZE :]
     sealed_size = CHUNK_SIZE + TAG_SIZE
-    current = _read_full(stream, sealed_size)
+    # Room for whole chunks and one byte more: that byte tells a full chunk is not the last.
+    buffer = memoryview(bytearray(read_size() + 1))
+    start = end = 0
+    at_end = False
     index = 0
     while True:
-        following = _read_full(stream, sealed_size) if len(current) == sealed_size else b""
-        if len(current) < sealed_size and stream.read(1):
-            raise DocumentCorrupt("A short chunk is followed by more data.")
-        final = not following
-        if len(current) < TAG_SIZE or index >= MAX_CHUNKS:
+        if end - start <= sealed_size and not at_end:
+            # Keep the unread tail (at most one chunk and a byte) and read on after it.
+            if start:
+                buffer[: end - start] = buffer[start:end]
+                start, end = 0, end - start
+            got = _fill(stream, buffer[end:])
+            at_end = end + got < len(buffer)
+            end += got
+        final = end - start <= sealed_size
+        size = min(end - start, sealed_size)
+        if size < TAG_SIZE or index >= MAX_CHUNKS:
             raise DocumentCorrupt("The encrypted document is truncated.")
         nonce = nonce_prefix + index.to_bytes(4, "big")
         try:
-            plain = aead.decrypt(nonce, current, _associated_data(header, index, final))
+            plain = aead.decrypt(nonce, buffer[start : start + size], _associated_data(header, index, final))
         except InvalidTag:
             raise DocumentCorrupt(f"Chunk {index} of the encrypted document failed authentication.") from None
         yield plain
         if final:
             return
-        current, index = following, index + 1
+        start += size
+        index += 1
 
 
 def encrypt_bytes(data: bytes) -> bytes:

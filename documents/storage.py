@@ -237,18 +237,23 @@ class _AzureBlobReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _left(self) -> int:
+        return self._size - self._offset + len(self._buffer) - self._used
+
+    def _fetch(self) -> None:
+        length = min(AZURE_READ_RANGE, self._size - self._offset)
+        downloader = self._blob.download_blob(
+            offset=self._offset, length=length, max_concurrency=1, timeout=self._timeout
+        )
+        self._buffer, self._used = downloader.readall(), 0
+        self._offset += length
+
     def read(self, size: int | None = -1) -> bytes:
-        left = self._size - self._offset + len(self._buffer) - self._used
-        want = left if size is None or size < 0 else min(size, left)
+        want = self._left() if size is None or size < 0 else min(size, self._left())
         pieces, got = [], 0
         while got < want:
             if self._used == len(self._buffer):
-                length = min(AZURE_READ_RANGE, self._size - self._offset)
-                downloader = self._blob.download_blob(
-                    offset=self._offset, length=length, max_concurrency=1, timeout=self._timeout
-                )
-                self._buffer, self._used = downloader.readall(), 0
-                self._offset += length
+                self._fetch()
             take = min(want - got, len(self._buffer) - self._used)
             pieces.append(self._buffer[self._used : self._used + take])
             self._used += take
@@ -256,9 +261,18 @@ class _AzureBlobReader(io.RawIOBase):
         return b"".join(pieces)
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        # Copied straight from the fetched range into the caller's buffer (no joined bytes).
+        target = memoryview(buffer).cast("B")
+        want = min(len(target), self._left())
+        got = 0
+        while got < want:
+            if self._used == len(self._buffer):
+                self._fetch()
+            take = min(want - got, len(self._buffer) - self._used)
+            target[got : got + take] = memoryview(self._buffer)[self._used : self._used + take]
+            self._used += take
+            got += take
+        return got
 
 
 class _IteratorReader(io.RawIOBase):
@@ -267,24 +281,23 @@ class _IteratorReader(io.RawIOBase):
     def __init__(self, pieces: Iterator[bytes]) -> None:
         super().__init__()
         self._pieces = pieces
-        self._buffer = b""
+        self._piece = memoryview(b"")  # the current piece's bytes not yet returned
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            data, self._buffer = self._buffer + b"".join(self._pieces), b""
-            return data
-        while len(self._buffer) < size:
-            piece = next(self._pieces, None)
-            if piece is None:
-                break
-            self._buffer += piece
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        # Pieces are copied once, into the caller's buffer (no growing bytes concatenation).
+        target = memoryview(buffer).cast("B")
+        got = 0
+        while got < len(target):
+            if not self._piece:
+                piece = next(self._pieces, None)
+                if piece is None:
+                    break
+                self._piece = memoryview(piece)
+            take = min(len(target) - got, len(self._piece))
+            target[got : got + take] = self._piece[:take]
+            self._piece = self._piece[take:]
+            got += take
+        return got

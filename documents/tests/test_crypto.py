@@ -6,12 +6,14 @@ import io
 import os
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
 from documents import crypto
 from documents.crypto import (
     CHUNK_SIZE,
     HEADER_SIZE,
+    IO_BLOCK,
     TAG_SIZE,
     DocumentCorrupt,
     DocumentKeyError,
@@ -23,6 +25,9 @@ from documents.crypto import (
 )
 
 SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE, 3 * 1024 * 1024 + 17]
+# Around the blocks the streams are read in (IO_BLOCK of plaintext, read_size() of ciphertext).
+BLOCK_SIZES = [IO_BLOCK - 1, IO_BLOCK, IO_BLOCK + 1, 2 * IO_BLOCK, 2 * IO_BLOCK + CHUNK_SIZE + 3]
+SEALED = CHUNK_SIZE + TAG_SIZE
 
 
 def new_key() -> str:
@@ -45,6 +50,55 @@ def encrypt(data: bytes, read_size: int = -1, **kwargs) -> bytes:
 
 def decrypt(data: bytes) -> bytes:
     return b"".join(decrypt_chunks(io.BytesIO(data)))
+
+
+def reference_encrypt(data: bytes, key: bytes) -> bytes:
+    """BPE1 written straight from the module docstring, one chunk at a time (no streaming code)."""
+    header = b"BPE1" + hashlib.sha256(key).digest()[:8] + os.urandom(8)
+    pieces = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+    out = [header]
+    for index, piece in enumerate(pieces):
+        final = b"\x01" if index == len(pieces) - 1 else b"\x00"
+        position = index.to_bytes(4, "big")
+        out.append(AESGCM(key).encrypt(header[12:] + position, piece, header + position + final))
+    return b"".join(out)
+
+
+def reference_decrypt(sealed: bytes, key: bytes) -> bytes:
+    header, body = sealed[:HEADER_SIZE], sealed[HEADER_SIZE:]
+    assert header[:4] == b"BPE1"
+    pieces = [body[i : i + SEALED] for i in range(0, len(body), SEALED)]
+    out = []
+    for index, piece in enumerate(pieces):
+        final = b"\x01" if index == len(pieces) - 1 else b"\x00"
+        position = index.to_bytes(4, "big")
+        out.append(AESGCM(key).decrypt(header[12:] + position, piece, header + position + final))
+    return b"".join(out)
+
+
+class Trickle(io.RawIOBase):
+    """A stream that hands out at most ``step`` bytes per call, as sockets and raw files may."""
+
+    def __init__(self, data: bytes, step: int = 1000) -> None:
+        self._data, self._step = io.BytesIO(data), step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        piece = self._data.read(min(len(buffer), self._step))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+class ReadOnly:
+    """A file-like with ``read`` only (no ``readinto``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -82,26 +136,60 @@ def test_it_writes_the_header_and_no_plaintext(key):
 
 
 def test_it_reads_from_sources_that_return_short_reads(key):
-    class Trickle(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self._data = io.BytesIO(data)
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            piece = self._data.read(min(len(buffer), 1000))
-            buffer[: len(piece)] = piece
-            return len(piece)
-
     data = os.urandom(CHUNK_SIZE * 2 + 9)
     assert decrypt(EncryptingReader(Trickle(data)).read()) == data
+
+
+@pytest.mark.parametrize("size", BLOCK_SIZES)
+def test_it_writes_and_reads_the_documented_format_across_blocks(key, size):
+    # The streaming code (blocks, read-ahead, hashing on a thread) gives exactly the format
+    # the docstring describes: a one-chunk-at-a-time implementation of it reads what we
+    # write, and we read what it writes (so objects stored before this code stay readable).
+    raw_key = base64.urlsafe_b64decode(key)
+    data = os.urandom(size)
+    reader = EncryptingReader(io.BytesIO(data))
+    sealed = b"".join(iter(lambda: reader.read(IO_BLOCK + 7), b""))
+    assert reference_decrypt(sealed, raw_key) == data
+    assert (reader.size, reader.sha256) == (size, hashlib.sha256(data).hexdigest())
+    assert len(sealed) == HEADER_SIZE + size + max(1, -(-size // CHUNK_SIZE)) * TAG_SIZE
+    assert decrypt(reference_encrypt(data, raw_key)) == data
+    assert b"".join(decrypt_chunks(Trickle(reference_encrypt(data, raw_key), step=70_001))) == data
+    assert b"".join(decrypt_chunks(ReadOnly(reference_encrypt(data, raw_key)))) == data
+
+
+def test_it_reports_the_sha256_of_a_multi_block_stream(key):
+    data = os.urandom(5 * IO_BLOCK + 12345)
+    reader = EncryptingReader(Trickle(data, step=300_000))
+    out = bytearray(3 * IO_BLOCK)
+    sealed = bytearray()
+    while n := reader.readinto(out):
+        sealed += out[:n]
+    assert reader.finished
+    assert (reader.size, reader.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert decrypt(bytes(sealed)) == data
+    assert EncryptingReader(ReadOnly(data)).read() != bytes(sealed)  # a fresh nonce prefix
+
+
+def test_it_is_finished_once_the_last_byte_is_read(key):
+    # A client that reads exactly the object's length and stops must still count as done.
+    data = os.urandom(IO_BLOCK)
+    reader = EncryptingReader(io.BytesIO(data))
+    length = HEADER_SIZE + IO_BLOCK + (IO_BLOCK // CHUNK_SIZE) * TAG_SIZE
+    assert len(reader.read(length - 1)) == length - 1
+    assert not reader.finished
+    assert len(reader.read(1)) == 1
+    assert reader.finished
 
 
 def test_it_refuses_more_than_max_bytes(key):
     with pytest.raises(TooLarge):
         encrypt(b"x" * (CHUNK_SIZE + 1), max_bytes=CHUNK_SIZE)
     assert decrypt(encrypt(b"x" * CHUNK_SIZE, max_bytes=CHUNK_SIZE)) == b"x" * CHUNK_SIZE
+    # Past a block, in the read-ahead: refused before anything past the limit is handed out.
+    with pytest.raises(TooLarge):
+        encrypt(b"x" * (3 * IO_BLOCK), max_bytes=IO_BLOCK + 1)
+    limit = 2 * IO_BLOCK
+    assert decrypt(encrypt(b"y" * limit, max_bytes=limit)) == b"y" * limit
 
 
 def test_it_round_trips_small_values(key):
@@ -160,11 +248,49 @@ def test_it_rejects_appended_bytes(key, size, extra):
         decrypt(encrypt(os.urandom(size)) + extra)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "flip-in-second-block",
+        "truncate-at-block-boundary",
+        "truncate-a-chunk-at-block-end",
+        "append-a-chunk",
+        "swap-blocks",
+    ],
+)
+def test_it_rejects_damage_across_read_blocks(key, damage):
+    # decrypt_chunks reads read_size() bytes at a time: damage at and past those boundaries.
+    sealed = bytearray(encrypt(os.urandom(3 * IO_BLOCK)))
+    block = crypto.read_size()
+    if damage == "flip-in-second-block":
+        sealed[HEADER_SIZE + block + 5] ^= 0x01
+    elif damage == "truncate-at-block-boundary":
+        del sealed[HEADER_SIZE + 2 * block :]
+    elif damage == "truncate-a-chunk-at-block-end":
+        del sealed[HEADER_SIZE + 3 * block - SEALED :]
+    elif damage == "append-a-chunk":
+        sealed += sealed[HEADER_SIZE : HEADER_SIZE + SEALED]
+    else:
+        first, second = sealed[HEADER_SIZE : HEADER_SIZE + block], sealed[HEADER_SIZE + block : HEADER_SIZE + 2 * block]
+        sealed[HEADER_SIZE : HEADER_SIZE + 2 * block] = second + first
+    with pytest.raises(DocumentCorrupt):
+        decrypt(bytes(sealed))
+    with pytest.raises(DocumentCorrupt):
+        b"".join(decrypt_chunks(Trickle(bytes(sealed), step=100_003)))
+
+
+def test_it_never_returns_ciphertext_for_a_wrong_key_on_a_large_object(settings, key):
+    sealed = encrypt(os.urandom(2 * IO_BLOCK))
+    settings.DOCUMENT_ENCRYPTION_KEYS = [new_key()]
+    chunks = decrypt_chunks(io.BytesIO(sealed))
+    with pytest.raises(DocumentKeyError):
+        next(chunks)
+
+
 def test_it_rejects_reordered_chunks(key):
     sealed = encrypt(os.urandom(3 * CHUNK_SIZE))
-    sealed_size = CHUNK_SIZE + TAG_SIZE
     header, body = sealed[:HEADER_SIZE], sealed[HEADER_SIZE:]
-    first, second, third = (body[i : i + sealed_size] for i in range(0, len(body), sealed_size))
+    first, second, third = (body[i : i + SEALED] for i in range(0, len(body), SEALED))
     with pytest.raises(DocumentCorrupt):
         decrypt(header + second + first + third)
 

@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 
 from documents import crypto, storage
-from documents.crypto import CHUNK_SIZE, HEADER_SIZE, DocumentCorrupt, DocumentKeyError, TooLarge
+from documents.crypto import CHUNK_SIZE, HEADER_SIZE, IO_BLOCK, DocumentCorrupt, DocumentKeyError, TooLarge
 
 pytestmark = pytest.mark.usefixtures("document_storage")
 
@@ -58,7 +58,9 @@ class Source(io.RawIOBase):
 
 
 @pytest.mark.parametrize(
-    "size", [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * MiB + 5], ids=["empty", "1B", "64KiB", "64KiB+1", "3MiB"]
+    "size",
+    [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, IO_BLOCK, 2 * IO_BLOCK + 1, 3 * MiB + 5],
+    ids=["empty", "1B", "64KiB", "64KiB+1", "block", "2blocks+1", "3MiB"],
 )
 def test_it_round_trips(size):
     data = (MARKER * (size // len(MARKER) + 1))[:size]
@@ -153,6 +155,20 @@ def test_it_rotates_keys(settings):
     assert list(storage.all_keys()) == [new.key]
 
 
+def test_it_rotates_a_multi_block_file(settings):
+    # reencrypt feeds decrypted chunks back through _IteratorReader, in IO_BLOCK reads.
+    k1, k2 = new_key(), new_key()
+    settings.DOCUMENT_ENCRYPTION_KEYS = [k1]
+    old = storage.store(Source(5 * MiB + 3))
+    settings.DOCUMENT_ENCRYPTION_KEYS = [k2, k1]
+    new = storage.reencrypt(old.key)
+    assert (new.size, new.sha256, new.key_id) == (old.size, old.sha256, crypto.current_key_id())
+    digest = hashlib.sha256()
+    for piece in storage.open_chunks(new.key):
+        digest.update(piece)
+    assert digest.hexdigest() == old.sha256
+
+
 def test_it_leaves_nothing_when_the_file_is_too_large():
     with pytest.raises(TooLarge):
         storage.store(Source(10 * MiB), max_bytes=9 * MiB)
@@ -176,9 +192,10 @@ def test_it_leaves_nothing_when_reencrypting_a_corrupt_object():
 
 
 # Peak Python memory of storing, then of reading back, a 64 MiB stream. What bounds each
-# backend is its client's buffer, never the file: the local folder needs a few 64 KiB chunks;
-# boto3 holds one 8 MiB multipart part (settings: one at a time); the Azure SDK holds a 4 MiB
-# block on upload and buffers each 2 MiB ranged read several times over on download.
+# backend is its client's buffer, never the file: the local folder needs a few IO_BLOCK
+# (512 KiB) buffers; boto3 holds one 8 MiB multipart part (settings: one at a time); the
+# Azure SDK holds a 4 MiB block on upload and buffers each 2 MiB ranged read several times
+# over on download.
 MEMORY_LIMITS = {"local": 4 * MiB, "s3": 16 * MiB, "azure": 24 * MiB}
 
 
