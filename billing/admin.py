@@ -37,7 +37,8 @@ class JournalTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "kind", "source", "amount", "claim", "patient", "effective_date", "created_at", "practice")
     list_select_related = ("claim", "patient", "practice")
     list_filter = ("kind", "source")
-    search_fields = ("idempotency_key", "memo", "claim__claim_number", "patient__last_name", "practice__name")
+    # Not the memo: it is encrypted (billingpulse.encryption), so the database cannot search it.
+    search_fields = ("idempotency_key", "claim__claim_number", "patient__last_name", "practice__name")
     raw_id_fields = ("practice", "claim", "patient", "payment", "remittance", "reverses", "created_by")
     readonly_fields = ("reversed_by_link",)
     date_hierarchy = "created_at"

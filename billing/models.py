@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from billingpulse.encryption import EncryptedCharField
 from billingpulse.models import Patient, Practice, PracticeOwned
 from billingpulse.validators import validate_date_in_range
 from claims.models import MONEY, ZERO, Claim, Payer
@@ -170,7 +171,7 @@ class Payment(PracticeOwned):
     copay = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
     deductible = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
     coinsurance = models.DecimalField(**MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
-    memo = models.CharField(max_length=300, blank=True)
+    memo = EncryptedCharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     # The request's key: the same payment sent twice (even at once) is recorded once.
     idempotency_key = models.CharField(max_length=120, blank=True, editable=False)
@@ -340,7 +341,7 @@ class JournalTransaction(AppendOnlyModel):
     reason = models.CharField(max_length=20, choices=AdjustmentReason.choices, blank=True)
     carc_group = models.CharField("CARC group", max_length=2, blank=True)
     carc_code = models.CharField("CARC", max_length=5, blank=True)
-    memo = models.CharField(max_length=300, blank=True)
+    memo = EncryptedCharField(max_length=300, blank=True)
     effective_date = models.DateField(validators=[validate_date_in_range])
     claim_balance_after = models.DecimalField(**MONEY, null=True, blank=True)
     account_balance_after = models.DecimalField(**MONEY, null=True, blank=True)

@@ -40,6 +40,7 @@ from billing.models import (
     Payment,
     Remittance,
 )
+from billingpulse.encryption import EncryptedTextField, to_stored
 from billingpulse.models import Patient, Practice, User
 from claims.models import Claim, ClaimEvent
 from claims.status import ClaimStatus, can_move
@@ -429,7 +430,7 @@ def _copy_rows(practice, new) -> None:
         columns = ", ".join(quote(f.column) for f in fields)
         with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for txn in txns:
-                copy.write_row([_plain(getattr(txn, f.attname)) for f in fields])
+                copy.write_row([_copied(f, getattr(txn, f.attname)) for f in fields])
         with cursor.copy(f"COPY {quote(LedgerEntry._meta.db_table)} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
             for row in _entry_rows(practice, new):
                 copy.write_row(row)
@@ -440,6 +441,11 @@ def _copy_rows(practice, new) -> None:
 def _plain(value):
     """Choices as their stored strings (the driver would write an enum member's name)."""
     return value.value if isinstance(value, Enum) else value
+
+
+def _copied(model_field: models.Field, value):
+    """A value as COPY must write it: an encrypted field's stored form (COPY bypasses the field)."""
+    return to_stored(value) if isinstance(model_field, EncryptedTextField) else _plain(value)
 
 
 def _bulk_set(model: type[models.Model], rows: list[models.Model], fields: list[str]) -> None:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Upper
 
 from billingpulse import codes as icd10
+from billingpulse.encryption import EncryptedCharField, EncryptedTextField
 from billingpulse.models import US_TIME_ZONES, Patient, PracticeOwned, Provider, TimestampedModel
 from billingpulse.validators import add_days, validate_date_in_range, validate_phone
 from claims.ivr import validate_ivr_config
@@ -178,11 +179,11 @@ class Claim(PracticeOwned):
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     denial_code = models.CharField(max_length=10, blank=True, validators=[validate_denial_code])
-    denial_reason = models.CharField(max_length=300, blank=True)
+    denial_reason = EncryptedCharField(max_length=300, blank=True)
     remark_codes = models.JSONField("remark codes (RARC)", default=list, blank=True)
-    last_call_outcome = models.TextField(max_length=2000, blank=True)
+    last_call_outcome = EncryptedTextField(max_length=2000, blank=True)
     call_reference_number = models.CharField(max_length=60, blank=True)
-    next_steps = models.TextField(
+    next_steps = EncryptedTextField(
         max_length=2000, blank=True, help_text="What has to happen next, from the last call or a biller."
     )
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -297,7 +298,7 @@ class ClaimEvent(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
-    message = models.TextField(blank=True)
+    message = EncryptedTextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     source = models.CharField(max_length=20, default="user", help_text="user, import, call or system")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

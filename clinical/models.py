@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from billingpulse.encryption import EncryptedCharField, EncryptedTextField
 from billingpulse.models import Patient, PracticeOwned, Provider, TimestampedModel
 from billingpulse.validators import validate_date_in_range
 from clinical.status import EDITABLE, SEALED, NoteStatus
@@ -120,7 +121,7 @@ class Appointment(PracticeOwned):
     )
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.FOLLOW_UP)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
-    reason = models.CharField("reason for visit", max_length=300, blank=True)
+    reason = EncryptedCharField("reason for visit", max_length=300, blank=True)
     claims = models.ManyToManyField("claims.Claim", blank=True, related_name="appointments")
 
     class Meta:
@@ -197,15 +198,15 @@ class ClinicalNote(PracticeOwned):
     note_date = models.DateField(default=date.today, validators=[validate_date_in_range])
     status = models.CharField(max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
 
-    chief_complaint = models.TextField(blank=True, max_length=2000)
-    hpi = models.TextField("history of present illness", blank=True, max_length=20000)
-    ros = models.TextField("review of systems", blank=True, max_length=20000)
-    subjective = models.TextField(blank=True, max_length=20000)
-    physical_exam = models.TextField(blank=True, max_length=20000)
-    objective = models.TextField(blank=True, max_length=20000)
-    labs_imaging = models.TextField("labs and imaging", blank=True, max_length=20000)
-    assessment = models.TextField(blank=True, max_length=20000)
-    plan = models.TextField(blank=True, max_length=20000)
+    chief_complaint = EncryptedTextField(blank=True, max_length=2000)
+    hpi = EncryptedTextField("history of present illness", blank=True, max_length=20000)
+    ros = EncryptedTextField("review of systems", blank=True, max_length=20000)
+    subjective = EncryptedTextField(blank=True, max_length=20000)
+    physical_exam = EncryptedTextField(blank=True, max_length=20000)
+    objective = EncryptedTextField(blank=True, max_length=20000)
+    labs_imaging = EncryptedTextField("labs and imaging", blank=True, max_length=20000)
+    assessment = EncryptedTextField(blank=True, max_length=20000)
+    plan = EncryptedTextField(blank=True, max_length=20000)
     diagnosis_codes = models.JSONField("ICD-10-CM codes", default=list, blank=True, help_text="In pointer order.")
     procedures = models.JSONField(
         "procedure codes",
@@ -221,7 +222,7 @@ class ClinicalNote(PracticeOwned):
     amends = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendment")
     first_version = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)
-    amendment_reason = models.TextField(blank=True, max_length=2000)
+    amendment_reason = EncryptedTextField(blank=True, max_length=2000)
 
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who started the note."
@@ -312,7 +313,7 @@ class Addendum(TimestampedModel):
 
     note = models.ForeignKey(ClinicalNote, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(max_length=20000)
+    text = EncryptedTextField(max_length=20000)
 
     practice_path = "note__practice"
 

@@ -30,6 +30,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from billingpulse.encryption import to_stored
 from telephony import prompts
 from telephony.models import Call, CallEvent
 from telephony.status import ACTIVE, CallStatus, FailureCategory, can_move
@@ -288,6 +289,9 @@ def _store_report_in_one_statement(message: dict, call_obj: dict, fields: dict[s
     ours, practice_id = our_call_id(call_obj)
     params = {
         **fields,
+        # Raw SQL bypasses the fields: the encrypted ones get their stored form here.
+        "transcript": to_stored(fields["transcript"]),
+        "summary": to_stored(fields["summary"]),
         "failure_category": str(fields["failure_category"]),
         "messages": json.dumps(fields["messages"]),
         "payload": json.dumps({"message": message}),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from billingpulse.encryption import EncryptedTextField
 from billingpulse.models import PracticeOwned
 from claims.models import Claim, Payer
 from telephony.status import ACTIVE, CallStatus, FailureCategory
@@ -61,9 +62,9 @@ class Call(PracticeOwned):
     ended_reason = models.CharField(max_length=200, blank=True)
     failure_category = models.CharField(max_length=20, choices=FailureCategory.choices, blank=True, default="")
     last_error = models.TextField(blank=True)
-    transcript = models.TextField(blank=True)
+    transcript = EncryptedTextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
-    summary = models.TextField(blank=True)
+    summary = EncryptedTextField(blank=True)
     recording_url = models.URLField(max_length=1000, blank=True)
     stereo_recording_url = models.URLField(max_length=1000, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)

@@ -57,6 +57,7 @@ from django.utils import timezone
 from billing.models import Account
 from billing.posting import Kind, Leg, Posting, Source, post_many
 from billingpulse.codes import CodeBook
+from billingpulse.encryption import EncryptedTextField, to_stored
 from billingpulse.lib.tasks import TRANSIENT_DB_ERRORS
 from billingpulse.models import DiagnosisCodeSet, Patient, Practice, User
 from claims.importing.errors import ImportFileError, RowError
@@ -945,23 +946,27 @@ def _copy_plan(model: type[models.Model], given: tuple[str, ...]) -> tuple[str, 
         columns.append(field.column)
         defaults.append(value)
     json_positions = tuple(i for i, name in enumerate(given) if isinstance(meta.get_field(name), models.JSONField))
+    # COPY bypasses the fields: encrypted ones get their stored form here (billingpulse.encryption).
+    encrypted = tuple(i for i, name in enumerate(given) if isinstance(meta.get_field(name), EncryptedTextField))
     quote = connection.ops.quote_name
     statement = f"COPY {quote(meta.db_table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
-    return statement, tuple(defaults), json_positions
+    return statement, tuple(defaults), json_positions, encrypted
 
 
 def _copy(model: type[models.Model], given: list[str], rows: Iterable[tuple], now: datetime) -> None:
     """COPY ``rows`` (values of the fields ``given``, in order) into ``model``'s table."""
-    statement, defaults, json_positions = _copy_plan(model, tuple(given))
+    statement, defaults, json_positions, encrypted = _copy_plan(model, tuple(given))
     rest = tuple(now if value is _NOW else value for value in defaults)
     # psycopg's own copy() is not wrapped by Django: turn its errors into Django's (DataError,
     # OperationalError …), as the rest of the import and the task's retries expect.
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            if json_positions:
+            if json_positions or encrypted:
                 row = list(row)
                 for i in json_positions:
                     row[i] = json.dumps(row[i])
+                for i in encrypted:
+                    row[i] = to_stored(row[i])
             copy.write_row((*row, *rest))
 
 
@@ -1107,7 +1112,7 @@ def _copy_claim_updates(context: _Context, pairs: list[tuple[_Stored, _GoodRow]]
                 row.date_of_service_to,
                 denial,
                 row.denial_code if denial else "",
-                row.denial_reason[:300] if denial else "",
+                to_stored(row.denial_reason[:300] if denial else ""),
                 json.dumps(row.icd10) if row.icd10 else None,
                 DENIED if denied else claim.status,
                 denied,

@@ -42,7 +42,8 @@ def test_it_returns_the_new_entry_and_an_empty_form_for_htmx(owner_client, claim
 
     assert response.status_code == 200
     body = response.content.decode()
-    event = ClaimEvent.objects.get(message="Called Aetna, ref 88213.")
+    # The message is encrypted, so it is found in Python rather than by the database.
+    event = next(e for e in ClaimEvent.objects.filter(claim=claim) if e.message == "Called Aetna, ref 88213.")
     assert body.lstrip().startswith(f'<li id="event-{event.pk}"')
     assert "An older note" not in body
     assert "<html" not in body
