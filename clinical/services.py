@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+import audit
 from billingpulse import codes as codes_table
 from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, Provider, User
@@ -341,6 +342,7 @@ def sign(note: ClinicalNote, *, actor: Actor, password: str, meaning: str) -> Si
         else:
             refusal = None
             signature = _signature(current, actor, meaning)
+            audit.record("note_signed", target=current, actor=actor.user, detail=str(signature))
             if meaning == Signature.Meaning.AUTHOR:
                 current.status, current.signed_at = NoteStatus.SIGNED, signature.signed_at
                 current.revision += 1

@@ -25,6 +25,7 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.utils import formats, timezone
 
+import audit
 from billingpulse.actor import Actor
 from billingpulse.models import Patient, Practice, User
 from documents import blind_index, crypto, extract, storage
@@ -408,6 +409,7 @@ def open_share(link: DocumentShare, *, ip_address: str | None):
         message=message,
         ip_address=ip_address,
     )
+    audit.record("downloaded", target=link.document, actor=None, detail=message)
     return chunks
 
 
@@ -573,6 +575,7 @@ def rotate_version(version: DocumentVersion) -> bool:
             if current.extracted_text:
                 current.extracted_text = crypto.encrypt_bytes(crypto.decrypt_bytes(bytes(current.extracted_text)))
             current.save(update_fields=["storage_key", "key_id", "extracted_text"])
+            audit.record("key_rotated", target=current.document, actor=None, detail=f"Version {current.number}")
             transaction.on_commit(lambda: storage.delete(old_key))
             swapped = True
     if not swapped:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import audit
 from billingpulse.lib import unique
 from billingpulse.lib.unique import Duplicate, unique_errors
 from billingpulse.models import Practice, User
@@ -241,6 +242,7 @@ def _send(call: Call, provider: CallProvider) -> PlaceResult:
         logger.exception("Call %s: unexpected error while placing it; left for reconciliation", call.pk)
         _note_error(call, f"Unexpected error while placing the call: {type(error).__name__}")
         return PlaceResult(Placement.UNKNOWN, f"Call {call.pk}: unexpected error; it will be reconciled.", call)
+    audit.record("call_started", target=call, actor=call.started_by, detail=f"{call.provider} call {provider_call_id}")
     call.refresh_from_db()
     return PlaceResult(Placement.PLACED, f"Call {call.pk} placed ({call.provider} call {provider_call_id}).", call)
 

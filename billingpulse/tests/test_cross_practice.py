@@ -32,7 +32,7 @@ from django.urls.resolvers import RoutePattern
 from billingpulse.models import Practice, User
 from billingpulse.tests.factories import PracticeFactory, UserFactory
 
-PROJECT_APPS = ["billingpulse", "claims", "billing", "clinical", "documents", "telephony", "ai"]
+PROJECT_APPS = ["billingpulse", "claims", "billing", "clinical", "documents", "telephony", "ai", "audit"]
 SKIPPED_NAMESPACES = {"admin"}  # superusers only; see test_admin.py
 ID_CONVERTERS = {"IntConverter", "UUIDConverter"}
 
@@ -129,6 +129,12 @@ def _urls(route: Route, values: list[str]) -> list[str]:
     return urls
 
 
+def _body(response) -> str:
+    """The response's text, streamed (an export) or not."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
 def _leaks(body: str, baseline: str, secrets: set[str]) -> list[str]:
     return sorted(s for s in secrets if s in body and s not in baseline)
 
@@ -147,7 +153,7 @@ def test_it_leaks_nothing_of_another_practice_on_any_route(client):
     client.force_login(owner)
     routes = _walk(get_resolver().url_patterns)
     plain_routes = [r for r in routes if not r.kwargs]
-    baseline = {r.name: client.get(reverse(r.name)).content.decode(errors="replace") for r in plain_routes}
+    baseline = {r.name: _body(client.get(reverse(r.name))) for r in plain_routes}
 
     # WHEN practice B has one row of every practice-owned model
     practice_b = PracticeFactory(name="Bravo Orthopedics Zyxwv")
@@ -169,7 +175,7 @@ def test_it_leaks_nothing_of_another_practice_on_any_route(client):
                 if not route.id_kwargs and method != "get":
                     continue
                 response = getattr(client, method)(url)
-                body = response.content.decode(errors="replace")
+                body = _body(response)
                 if response.status_code >= 500:
                     problems.append(f"{method.upper()} {url} -> {response.status_code}")
                 if route.id_kwargs and response.status_code not in (404, 405):
@@ -179,7 +185,7 @@ def test_it_leaks_nothing_of_another_practice_on_any_route(client):
                     problems.append(f"{method.upper()} {url} shows practice B's {leaked}")
         if not route.kwargs:
             forged = reverse(route.name) + f"?practice={practice_b.pk}&practice_id={practice_b.pk}"
-            body = client.get(forged).content.decode(errors="replace")
+            body = _body(client.get(forged))
             if leaked := _leaks(body, baseline[route.name], secrets):
                 problems.append(f"GET {forged} shows practice B's {leaked}")
 
