@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from ai import services
 from ai.forms import FORMS, KnowledgeSearchForm
 from ai.knowledge import DENIAL_CODES, MODELS, PAYER_POLICIES
-from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, scoped
+from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 
 LIST = "ai/knowledge_list.html"
 LIST_URL = {DENIAL_CODES: "ai:index", PAYER_POLICIES: "ai:policies"}
@@ -23,14 +23,14 @@ NOUN = {DENIAL_CODES: "denial code", PAYER_POLICIES: "payer policy"}
 
 @require_GET
 @vary_on_headers("HX-Request")
-@admin_required
+@member_required
 def index(request: AuthedRequest) -> HttpResponse:
     return _list(request, DENIAL_CODES)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
-@admin_required
+@member_required
 def policies(request: AuthedRequest) -> HttpResponse:
     return _list(request, PAYER_POLICIES)
 

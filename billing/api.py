@@ -42,7 +42,7 @@ from billing.serializers import (
     WriteOffSerializer,
 )
 from billingpulse.models import Patient
-from billingpulse.tenancy import IsPracticeAdmin, IsPracticeMember
+from billingpulse.tenancy import IsPracticeMember
 from claims.api.fields import choice_params, int_param
 from claims.models import Claim
 
@@ -156,11 +156,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     permission_classes = [IsPracticeMember]
-
-    def get_permissions(self):
-        if self.action in ("void", "fail"):
-            return [IsPracticeAdmin()]
-        return super().get_permissions()
+    admin_actions = ("void", "fail")  # billingpulse.tenancy decides roles
 
     def get_queryset(self) -> QuerySet[Payment]:
         queryset = super().get_queryset().prefetch_related(_payments_ledger())
@@ -302,11 +298,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = JournalTransaction.objects.all()
     serializer_class = TransactionSerializer
     permission_classes = [IsPracticeMember]
-
-    def get_permissions(self):
-        if self.action == "reverse":
-            return [IsPracticeAdmin()]
-        return super().get_permissions()
+    admin_actions = ("reverse",)  # billingpulse.tenancy decides roles
 
     def get_queryset(self) -> QuerySet[JournalTransaction]:
         queryset = super().get_queryset().select_related("claim", "reversed_by").prefetch_related("entries")

@@ -13,3 +13,5 @@ class BillingPulseConfig(AppConfig):
 
         # Before any URLconf is imported: every app's routes write ids as <id:pk>.
         register_converter(IdConverter, "id")
+
+        from billingpulse.security import signals  # noqa: F401 - connects the sign-in receiver

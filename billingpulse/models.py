@@ -57,6 +57,14 @@ class Practice(TimestampedModel):
     # Claim status → days until the next payer call when the payer gave no date; missing
     # statuses use telephony's defaults.
     follow_up_cadence = models.JSONField(default=dict, blank=True)
+    # Every member must sign in with a second factor (billingpulse/security/two_factor.py).
+    require_two_factor = models.BooleanField(
+        "require two-factor sign-in",
+        default=False,
+        # In the table too, so rows written by code that predates the column still insert.
+        db_default=False,
+        help_text="Members without an authenticator app are asked to set one up when they next sign in.",
+    )
 
     class Meta:
         ordering = ["name"]

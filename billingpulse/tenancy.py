@@ -4,6 +4,15 @@ Every view and API endpoint reaches a practice's rows through this module:
 
 * ``PracticeMiddleware`` puts the signed-in user's practice on ``request.practice``.
 * ``member_required`` / ``admin_required`` guard HTML views; role checks live only here.
+  ``admin_required`` marks the view ``admin_only``, so tests find every admin-only page.
+* ``IsPracticeMember`` (the API's default permission) and its two subclasses decide roles for
+  the API; a viewset names its admin-only actions in ``admin_actions``. ``api_admin_only`` says
+  which (action, method) pairs need an admin, for the permission and for tests alike.
+
+Who may do what: admins manage the practice (members, payers and fee schedule, providers,
+knowledge base edits, note templates, follow-up intervals, voids and reversals, exports, the
+audit log); staff do the daily work (claims, calls, billing, notes, documents) and read what
+admins set up, including the knowledge base.
 * ``get_for_practice`` fetches one object of the request's practice, or raises 404 —
   another practice's object looks exactly like one that does not exist.
 * ``PracticeScopedFilter`` is the default DRF filter backend: every API queryset is
@@ -76,7 +85,14 @@ def admin_required(view: View) -> View:
             raise PermissionDenied("Only practice admins can do this.")
         return view(request, *args, **kwargs)
 
+    # functools.wraps copies this onto every decorator applied outside this one.
+    wrapper.admin_only = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def is_admin_only(view: View) -> bool:
+    """Whether an HTML view is guarded by ``admin_required``."""
+    return getattr(view, "admin_only", False)
 
 
 def scoped(request: HttpRequest, model_or_queryset: type[M] | models.QuerySet[M]) -> models.QuerySet[M]:
@@ -105,11 +121,32 @@ def _practice_lookup(model: type[models.Model]) -> str:
     return getattr(model, "practice_path", "practice")
 
 
+def api_admin_only(view_class: type, action: str | None, method: str) -> bool:
+    """Whether calling ``view_class``'s ``action`` with ``method`` needs a practice admin.
+
+    An API view needs one for everything when its permission is ``IsPracticeAdmin``, for writes
+    when it is ``IsPracticeAdminOrReadOnly``, and for the actions it lists in ``admin_actions``.
+    """
+    classes = getattr(view_class, "permission_classes", ())
+    if any(issubclass(cls, IsPracticeAdmin) for cls in classes):
+        return True
+    if any(issubclass(cls, IsPracticeAdminOrReadOnly) for cls in classes) and method not in permissions.SAFE_METHODS:
+        return True
+    return action is not None and action in getattr(view_class, "admin_actions", ())
+
+
 class IsPracticeMember(permissions.BasePermission):
+    """A member of a practice; an admin for the view's ``admin_actions``."""
+
     message = "Sign in as a member of a practice to use the API."
 
     def has_permission(self, request, view) -> bool:
-        return practice_of(request) is not None
+        if practice_of(request) is None:
+            return False
+        if getattr(view, "action", None) in getattr(view, "admin_actions", ()) and not request.user.is_practice_admin:
+            self.message = "Only practice admins can do this."
+            return False
+        return True
 
 
 class IsPracticeAdmin(IsPracticeMember):

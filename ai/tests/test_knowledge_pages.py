@@ -29,20 +29,27 @@ def test_it_lists_the_practices_denial_codes_for_an_admin(owner_client):
     )
 
 
-def test_it_shows_the_nav_link_to_admins_only(owner_client, teammate_client):
+def test_it_shows_the_link_to_every_member(owner_client, teammate_client):
     assert 'href="/knowledge/"' in owner_client.get("/").content.decode()
-    assert 'href="/knowledge/"' not in teammate_client.get("/").content.decode()
+    assert 'href="/knowledge/"' in teammate_client.get("/").content.decode()
 
 
-def test_it_is_for_practice_admins_only(teammate_client, practice):
+def test_it_lets_staff_read_so_billers_see_each_denials_usual_fix(teammate_client, practice):
     entry = _code(practice)
 
-    for url in (
-        "/knowledge/",
-        "/knowledge/policies/",
-        "/knowledge/denial-codes/new/",
-        f"/knowledge/denial-codes/{entry.pk}/edit/",
-    ):
+    response = teammate_client.get("/knowledge/")
+
+    assert response.status_code == 200
+    assert entry.remedy in response.content.decode()
+    assert f"/knowledge/denial-codes/{entry.pk}/edit/" not in response.content.decode()
+    assert "/knowledge/denial-codes/new/" not in response.content.decode()
+    assert teammate_client.get("/knowledge/policies/").status_code == 200
+
+
+def test_it_lets_practice_admins_only_change_it(teammate_client, practice):
+    entry = _code(practice)
+
+    for url in ("/knowledge/denial-codes/new/", f"/knowledge/denial-codes/{entry.pk}/edit/"):
         assert teammate_client.get(url).status_code == 403
     assert teammate_client.post(f"/knowledge/denial-codes/{entry.pk}/delete/").status_code == 403
     assert DenialCode.objects.filter(pk=entry.pk).exists()

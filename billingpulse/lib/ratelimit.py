@@ -9,8 +9,10 @@ it was taken: a sliding window, no burst at a window's edge. A slot is taken wit
 primary key), so two requests at once cannot both take the last slot, as a read-then-write
 counter would let them. Keys are hashed with the secret key: an email address never lands in the cache as text.
 
-``hit`` records an attempt if one is allowed; ``check`` only looks (a login lockout asks
-before trying a password and records failures only); ``reset`` forgets a key's attempts.
+``hit`` records an attempt if one is allowed; ``check`` only looks (a limit on failures, such
+as share-link guesses, asks before trying and records misses only); ``reset`` forgets a key's
+attempts. Sign-ins are not limited here but by django-axes (billingpulse/security/lockout.py),
+so no sign-in is counted twice.
 """
 
 from __future__ import annotations
