@@ -56,8 +56,8 @@ SECTIONS = {
         Section(
             "reports",
             "Reports",
-            "reports",
-            "Denial trends, payer performance, exports and the audit trail.",
+            "reports:index",
+            "Denial trends, payer performance, AR aging and calling operations.",
         ),
     ]
 }

@@ -27,7 +27,16 @@ _MONEY_TOTAL = DecimalField(max_digits=14, decimal_places=2)
 OPEN_STATUSES = sorted(OPEN, key=list(ClaimStatus).index)
 DEADLINE_PRESETS = [7, 14, 30, 60, 90]
 # The query-string parameters the worklist understands; links keep these and nothing else.
-FILTER_PARAMS = ("q", "status", "payer", "denial_code", "follow_up", "deadline")
+FILTER_PARAMS = ("q", "status", "payer", "denial_code", "follow_up", "deadline", "age")
+# The age of what is still owed on a claim, in days since its date of service: (key, label, from, to).
+# The AR aging report groups balances by these, and links each cell to the worklist filtered by one.
+AGE_BUCKETS = [
+    ("0-30", "0–30 days", 0, 30),
+    ("31-60", "31–60 days", 31, 60),
+    ("61-90", "61–90 days", 61, 90),
+    ("91-120", "91–120 days", 91, 120),
+    ("120+", "Over 120 days", 121, None),
+]
 
 # The status lifecycle order (draft … closed), so sorting by status groups related claims.
 _STATUS_RANK = Case(
@@ -122,6 +131,12 @@ class WorklistFilters(forms.Form):
             ("past", "Passed"),
         ],
     )
+    age = forms.ChoiceField(
+        label="Balance age",
+        required=False,
+        choices=[("", "Any balance"), *((key, f"Owed, {label}") for key, label, _first, _last in AGE_BUCKETS)],
+        widget=forms.Select(attrs={"class": "filter-auto"}),
+    )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, payers: models.QuerySet[Payer], **kwargs) -> None:
@@ -190,7 +205,19 @@ def filter_claims(queryset: models.QuerySet[Claim], filters: WorklistFilters, to
         queryset = queryset.filter(timely_filing_deadline__lt=today)
     elif deadline:
         queryset = queryset.filter(timely_filing_deadline__range=(today, today + timedelta(days=int(deadline))))
+
+    if age := filters.value("age"):
+        queryset = queryset.filter(balance__gt=ZERO, **age_range(age, today))
     return queryset
+
+
+def age_range(key: str, today: date) -> dict:
+    """The date-of-service lookups of an age bucket; the youngest bucket takes future dates too."""
+    _key, _label, first, last = next(bucket for bucket in AGE_BUCKETS if bucket[0] == key)
+    lookups = {} if first == 0 else {"service_date_from__lte": today - timedelta(days=first)}
+    if last is not None:
+        lookups["service_date_from__gte"] = today - timedelta(days=last)
+    return lookups
 
 
 def sort_claims(queryset: models.QuerySet[Claim], sort: str) -> models.QuerySet[Claim]:

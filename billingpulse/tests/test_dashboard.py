@@ -49,16 +49,6 @@ def test_it_shows_the_practice_and_user_in_the_shell(owner_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/reports/"])
-def test_it_shows_an_honest_coming_state_for_unbuilt_sections(owner_client, url):
-    response = owner_client.get(url)
-
-    assert response.status_code == 200
-    assert b"Coming soon" in response.content
-    assert b'aria-current="page"' in response.content
-
-
-@pytest.mark.django_db
 def test_it_explains_to_an_operator_without_a_practice(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("ops@billingpulse.example", "operator-pass-1"))
 
