@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from audit.api import AuditLogView
 from billing import api as billing_api
 from billing.era import api as era_api
 from billingpulse.api import DiagnosisCodeSearchView, MeView, PatientViewSet, ProviderViewSet
@@ -12,6 +13,7 @@ from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
 from clinical.api import AppointmentViewSet, NoteViewSet
 from documents import api as documents_api
+from reports import api as reports_api
 from telephony.api import CallViewSet, ScheduledCallViewSet
 
 app_name = "api"
@@ -32,11 +34,13 @@ for prefix, viewset, basename in [*billing_api.ROUTES, *era_api.ROUTES]:
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
+    path("audit", AuditLogView.as_view(), name="audit-list"),
     path("codes/icd10", DiagnosisCodeSearchView.as_view(), name="icd10-search"),
     # Ids are digits only (the router's lookup pattern), so "import" is never taken for a claim id.
     path("claims/import", ClaimImportUploadViewSet.as_view({"post": "create"}), name="claim-import"),
     *billing_api.URLS,
     *era_api.URLS,
     *documents_api.URLS,
+    *reports_api.URLS,
     *router.urls,
 ]

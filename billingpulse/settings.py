@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 from billingpulse.lib.devserver import is_loopback, runserver_host
 from billingpulse.lib.env import (
@@ -87,6 +89,15 @@ INSTALLED_APPS = [
     "documents",
     "telephony",
     "ai",
+    # The audit trail (audit/): django-auditlog records changes, audit keeps the chained log.
+    "auditlog",
+    "audit",
+    "reports",
+    # Sign-in security (billingpulse/security/): lockout, TOTP devices and backup codes.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -94,14 +105,22 @@ MIDDLEWARE = [
     "billingpulse.middleware.QueryStringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files keep their own caching and carry no page headers.
+    "csp.middleware.CSPMiddleware",
+    "billingpulse.security.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "billingpulse.middleware.PracticeMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "billingpulse.security.middleware.IdleTimeoutMiddleware",
+    "billingpulse.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billingpulse.urls"
@@ -175,7 +194,8 @@ else:
     }
 
 AUTH_USER_MODEL = "billingpulse.User"
-AUTHENTICATION_BACKENDS = ["billingpulse.auth.EmailBackend"]
+# axes first: it refuses a locked-out account before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "billingpulse.auth.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -226,8 +246,62 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Our own scripts and styles only: no inline script or style, no CDN. frame-ancestors follows
+# X-Frame-Options per answer (billingpulse/security/middleware.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+    }
+}
+# Browser features no page of ours uses, turned off for every page (and anything it frames).
+PERMISSIONS_POLICY = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "usb",
+    "xr-spatial-tracking",
+]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Pages send the token from the page itself (hx-headers, form fields); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# Signed out after this many minutes without activity; the page warns this many seconds before.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_IDLE_WARNING_SECONDS = env_int("SESSION_IDLE_WARNING_SECONDS", 120)
+# Lockout (django-axes): this many failed sign-ins in a row for one account from one address
+# lock that account at that address for LOGIN_LOCKOUT_MINUTES after the last one (see
+# billingpulse/security/lockout.py); a practice admin can unlock it sooner. A success resets it.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "billingpulse.auth.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "billingpulse.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "billingpulse.security.views.locked_out"
+# Successful sign-ins are not kept by axes (the audit trail records them).
+AXES_DISABLE_ACCESS_LOG = True
+# Two-factor: the name authenticator apps show next to the code. Operators may delete a
+# person's device in the Django admin (a lost phone) but never see its key or QR code.
+OTP_TOTP_ISSUER = "BillingPulse"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 if IS_DEPLOYED:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -344,7 +418,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 23 * 3600},
     },
+    "Chain audit entries left unchained": {
+        "task": "audit.tasks.seal_audit_chains",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
+
+# Audit trail: django-auditlog's entries carry the request id; fixtures loaded raw are not changes.
+AUDITLOG_CID_GETTER = "audit.context.request_id"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
@@ -481,4 +564,10 @@ else:
     }
 # The Azure SDK logs every request and response at INFO.
 LOGGING["loggers"]["azure"] = {"level": "WARNING"}
-FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
+# django-axes narrates every sign-in at INFO; failures and lockouts are WARNING.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# Free-text patient data in the database (billingpulse/encryption.py lists the fields): stored as
+# Fernet tokens under the first of ENCRYPTION_KEYS (newest first; the others stay readable until
+# `manage.py rotate_encryption_keys` has re-encrypted everything) when ENCRYPT_SENSITIVE_FIELDS is on.
+ENCRYPT_SENSITIVE_FIELDS = env_bool("ENCRYPT_SENSITIVE_FIELDS", default=False)
+ENCRYPTION_KEYS = [key.strip() for key in env_secret("ENCRYPTION_KEYS").split(",") if key.strip()]

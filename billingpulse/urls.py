@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from billingpulse import views
 from telephony import webhook
@@ -17,7 +17,9 @@ auth_patterns = [
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(post_reset_login=True),
+        auth_views.PasswordResetConfirmView.as_view(
+            post_reset_login=True, post_reset_login_backend="billingpulse.auth.EmailBackend"
+        ),
         name="password_reset_confirm",
     ),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
@@ -41,6 +43,7 @@ urlpatterns = [
         name="team_invitation_withdraw",
     ),
     path("settings/api-token/", views.api_token, name="api_token"),
+    path("", include("billingpulse.security.urls")),
     path("codes/icd10/", views.icd10_search, name="icd10_search"),
     path("claims/", include("claims.urls")),
     path("calls/", include("telephony.urls")),
@@ -48,7 +51,8 @@ urlpatterns = [
     path("notes/", include("clinical.urls")),
     path("documents/", include("documents.urls")),
     path("knowledge/", include("ai.urls")),
-    path("reports/", views.coming_soon, {"section": "reports"}, name="reports"),
+    path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
     path("health", views.health, name="health"),
     path("health/ready", views.health_ready, name="health_ready"),
     path("api/v1/knowledge/", include("ai.api_urls")),
@@ -58,7 +62,10 @@ urlpatterns = [
     # A page for browsers: OPTIONS would ask its HTML renderer for a template it does not have.
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        # The split view serves its start-up script as a file of its own (no inline script, for the CSP).
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="security/swagger_ui.html", http_method_names=["get", "head"]
+        ),
         name="api_docs",
     ),
     path("admin/", admin.site.urls),
