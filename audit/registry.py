@@ -178,8 +178,15 @@ def register_change_tracking() -> None:
         if tracked.include:
             options["include_fields"] = list(tracked.include)
         else:
-            options["exclude_fields"] = [*ALWAYS_EXCLUDED, *tracked.exclude]
+            options["exclude_fields"] = [*ALWAYS_EXCLUDED, *tracked.exclude, *_reverse_relations(model)]
         auditlog.register(model, **options)
+
+
+def _reverse_relations(model) -> list[str]:
+    """Relations other models hold to this one. django-auditlog would read each when a row is
+    created, which leaves "none" cached on the instance for a one-to-one made later (a patient's
+    account), so code holding that instance would wrongly find none."""
+    return [field.name for field in model._meta.get_fields() if field.auto_created and not field.concrete]
 
 
 # ----------------------------------------------------------------------------- access logging

@@ -80,3 +80,13 @@ def test_it_writes_nothing_when_the_change_is_rolled_back(practice):
         raise RuntimeError
 
     assert len(entries()) == before
+
+
+def test_recording_a_new_patient_leaves_its_account_to_be_found_later(practice):
+    from billing.models import PatientAccount
+
+    patient = PatientFactory(practice=practice)  # recorded as created
+    PatientAccount.objects.create(practice=practice, patient=patient)
+
+    # The same instance finds the account made after it was recorded (nothing cached "none").
+    assert patient.account.patient_id == patient.pk

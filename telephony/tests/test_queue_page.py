@@ -75,8 +75,9 @@ def test_it_uses_a_payers_own_limit(owner_client, aetna):
     assert "0 of 5" in owner_client.get(URL).content.decode()
 
 
-def test_it_says_when_a_closed_line_opens(owner_client, aetna):
+def test_it_says_when_a_closed_line_opens(owner_client, owner, aetna):
     with time_machine.travel(datetime(2026, 11, 20, 23, 30, tzinfo=UTC), tick=False):  # Friday 17:30 in Chicago
+        owner_client.force_login(owner)  # hours after the module's clock: a session idle that long has ended
         body = owner_client.get(URL).content.decode()
 
     assert "Closed" in body
