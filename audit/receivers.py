@@ -66,6 +66,9 @@ def _copy_change(sender, instance, action, changes, log_entry, log_created, **kw
     if not log_created or kind is None:
         return
     changes = {name: list(values) for name, values in (changes or {}).items()}
+    if kind == Action.CREATED:
+        # django-auditlog lists every field of a new row, empty ones too: keep the values it was given.
+        changes = {name: values for name, values in changes.items() if values[1] not in ("None", "")}
     message = ""
     if sender is User and kind == Action.CHANGED:
         if "role" in changes:

@@ -90,3 +90,12 @@ def test_recording_a_new_patient_leaves_its_account_to_be_found_later(practice):
 
     # The same instance finds the account made after it was recorded (nothing cached "none").
     assert patient.account.patient_id == patient.pk
+
+
+def test_a_new_record_lists_only_the_values_it_was_given(practice):
+    PatientFactory(practice=practice, first_name="Ada", phone="")
+
+    changes = only_entry(action=Action.CREATED, resource_type="patient").changes
+
+    assert changes["first_name"] == ["None", "Ada"]
+    assert "phone" not in changes  # empty then and now
