@@ -273,3 +273,17 @@ def test_it_keeps_amounts_untouched(settings, practice):
     _rotate()
 
     assert Payment.objects.get(pk=payment.pk).amount == Decimal("40.00")
+
+
+def test_it_writes_the_rotation_to_the_operators_audit_chain(settings, practice):
+    from audit.models import AuditEntry
+
+    settings.ENCRYPT_SENSITIVE_FIELDS, settings.ENCRYPTION_KEYS = False, [KEY_1]
+    ClaimFactory(practice=practice, next_steps="Appeal.")
+    settings.ENCRYPT_SENSITIVE_FIELDS = True
+
+    _rotate()
+
+    entry = AuditEntry.objects.get(action="key_rotated")
+    assert entry.practice_id is None and entry.actor_id is None
+    assert entry.message.startswith("1 row now under key id")

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, models, router, transaction
 
+import audit
 from billingpulse import encryption
 
 logger = logging.getLogger("billingpulse.encryption")
@@ -66,6 +67,9 @@ class Command(BaseCommand):
             rotate_model(model, names, batch_size, self.stdout.write) for model, names in encryption.encrypted_models()
         )
         logger.info("Encryption keys rotated: %s rows now under key id %s", total, newest)
+        # An operator's act on every practice: the global chain (operators only).
+        detail = f"{total} row{'' if total == 1 else 's'} now under key id {newest}"
+        audit.record("key_rotated", actor=None, resource_type="encrypted fields", detail=detail)
         self.stdout.write(
             self.style.SUCCESS(f"Done: {total} rows re-encrypted; every listed field is under key id {newest}.")
         )
