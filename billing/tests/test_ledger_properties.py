@@ -39,7 +39,9 @@ pytestmark = [
 ]
 
 PROFILES = {
-    "quick": settings(max_examples=25, stateful_step_count=30),
+    # CI runs the same examples every time (a failure there is reproducible, never a lucky draw);
+    # the deep profile draws new ones on every run.
+    "quick": settings(max_examples=25, stateful_step_count=30, derandomize=True),
     "deep": settings(max_examples=300, stateful_step_count=60),
 }
 PROFILE = os.environ.get("LEDGER_PROFILE", "quick")
@@ -68,6 +70,21 @@ class Ledger(RuleBasedStateMachine):
             posted_claim(charge, practice=self.practice, patient=patient)
             for patient, charge in zip(patients * 2, ["300.00", "120.00", "80.00", "950.00"], strict=True)
         ]
+        # Every kind of step must be reachable from the start, not only after a lucky sequence: the
+        # first patient owes part of the first claim and has a payment on account to apply to it.
+        services.transfer(
+            self.claims[0], Decimal("150.00"), key=key(), from_responsibility="primary", to_responsibility="patient"
+        )
+        services.record_payment(
+            self.practice,
+            key=key(),
+            source=Payment.Source.PATIENT,
+            method=Payment.Method.CARD,
+            amount=Decimal("200.00"),
+            payment_date=date(2026, 11, 1),
+            allocations=[],
+            patient=patients[0],
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
