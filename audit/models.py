@@ -43,6 +43,7 @@ class Action(models.TextChoices):
 # Every kind of record an entry can be about (audit.registry.RESOURCES says how to reach each one's
 # practice and patient), and entries about something else: the audit log itself, the practice.
 RESOURCE_TYPES = (
+    "action_item",
     "addendum",
     "appointment",
     "audit_log",

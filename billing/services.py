@@ -28,6 +28,7 @@ from billing.models import (
 from billing.posting import Kind, Leg, Posting, PostingError, Source, post, post_many, reversal_of
 from billingpulse.models import Patient, Practice, User
 from claims.models import Claim
+from inbox import services as inbox
 
 ZERO = Decimal("0.00")
 # Where a payment from each source lands on a claim.
@@ -465,3 +466,5 @@ def match_expected_payments(transactions: list[JournalTransaction]) -> None:
         same = amount == expected.amount
         expected.status = ExpectedPayment.Status.RECEIVED if same else ExpectedPayment.Status.DIFFERENT
         expected.save(update_fields=["received_amount", "matched_transaction", "matched_at", "status", "updated_at"])
+    # The needs-action inbox: an overdue payment that arrived, or a claim now paid, needs nobody.
+    inbox.claims_changed(sorted(paid))

@@ -22,6 +22,12 @@ SECTIONS = {
     for section in [
         Section("dashboard", "Dashboard", "dashboard", "Today's work at a glance."),
         Section(
+            "inbox",
+            "Inbox",
+            "inbox:index",
+            "Claims and payments handed to a person, with the reason, an assignee and a due date.",
+        ),
+        Section(
             "claims",
             "Claims",
             "claims:index",

@@ -93,6 +93,10 @@ INSTALLED_APPS = [
     "auditlog",
     "audit",
     "reports",
+    # Exports of the worklist, calls and reports as CSV and XLSX (exports/).
+    "exports",
+    # The needs-action inbox (inbox/): claims and ERA payments handed to a person.
+    "inbox",
     # Sign-in security (billingpulse/security/): lockout, TOTP devices and backup codes.
     "axes",
     "django_otp",
@@ -418,10 +422,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 23 * 3600},
     },
+    "Refresh the needs-action inbox": {
+        "task": "inbox.tasks.refresh_inbox",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 23 * 3600},
+    },
     "Chain audit entries left unchained": {
         "task": "audit.tasks.seal_audit_chains",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "Delete expired export files": {
+        "task": "exports.tasks.delete_expired_exports",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
     },
 }
 
@@ -467,6 +481,15 @@ if SENTRY_DSN:
 NOTE_AUTO_LOCK_AFTER = timedelta(hours=env_int("NOTE_AUTO_LOCK_HOURS", 72))
 CLAIM_IMPORT_MAX_BYTES = env_int("CLAIM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 CLAIM_IMPORT_INLINE_ROWS = env_int("CLAIM_IMPORT_INLINE_ROWS", 500)
+# Exports (exports/): up to EXPORT_BACKGROUND_ROWS rows stream straight to the browser; larger
+# ones are written by a worker to the "exports" storage (a private folder under VAR_DIR, never
+# served by the web server) and kept EXPORT_KEEP for download, then deleted by beat.
+EXPORT_BACKGROUND_ROWS = 5000
+EXPORT_KEEP = timedelta(hours=24)
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": VAR_DIR / "exports"},
+}
 
 # Payer calls. "sandbox" simulates calls end to end with no keys; "vapi" places real ones.
 TELEPHONY_PROVIDER = env_choice("TELEPHONY_PROVIDER", ("sandbox", "vapi"), "sandbox")

@@ -53,6 +53,8 @@ urlpatterns = [
     path("knowledge/", include("ai.urls")),
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
+    path("inbox/", include("inbox.urls")),
+    path("exports/", include("exports.urls")),
     path("health", views.health, name="health"),
     path("health/ready", views.health_ready, name="health_ready"),
     path("api/v1/knowledge/", include("ai.api_urls")),

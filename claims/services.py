@@ -17,6 +17,7 @@ from claims import tasks
 from claims.importing import engine
 from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimLine, ClaimNumbering, FeeScheduleEntry
 from claims.status import REASON_REQUIRED, ClaimStatus, can_move, initial_status, missing_reason_message
+from inbox import services as inbox
 
 # The claim's money: the ledger's projection, written only by billing.posting.
 MONEY_FIELDS = frozenset(CLAIM_AMOUNTS)
@@ -128,6 +129,8 @@ def change_status(claim: Claim, to_status: str, *, actor: User | None, reason: s
     claim.status, claim.status_changed_at, claim.updated_at = to_status, now, now
     if from_status == ClaimStatus.DRAFT and to_status == ClaimStatus.SUBMITTED:
         _post_draft_charge(claim, actor)
+    # Denied, not on file, pending information: the practice must act (the needs-action inbox).
+    inbox.claim_status_changed(claim)
     return claim
 
 

@@ -34,6 +34,8 @@ from billingpulse.lib import unique
 from billingpulse.lib.unique import Duplicate, unique_errors
 from billingpulse.models import Practice, User
 from claims.models import Claim, ClaimEvent
+from inbox import services as inbox
+from inbox.models import ActionItem
 from telephony import pacing, tasks
 from telephony.models import Call, CallEvent, ScheduledCall
 from telephony.providers import AmbiguousProviderError, CallProvider, ProviderError, get_provider
@@ -420,11 +422,13 @@ def _queue_retry(call: Call, delay: timedelta) -> Call | None:
     return retry
 
 
-def flag_claim(call: Call, message: str) -> None:
-    """Hand the claim to a person: a timeline entry and a follow-up date of today."""
+def flag_claim(call: Call, message: str, reason: str = ActionItem.Reason.CALL_FAILED) -> None:
+    """Hand the claim to a person: a timeline entry, a follow-up date of today, and an item in
+    the needs-action inbox (``reason``: the calls failed, or the payer needs something)."""
     today = timezone.localdate(timezone=ZoneInfo(call.practice.time_zone))
     ClaimEvent.objects.create(claim_id=call.claim_id, kind=ClaimEvent.Kind.CALL, message=message, source="call")
     Claim.objects.filter(pk=call.claim_id).update(next_follow_up_date=today, updated_at=timezone.now())
+    inbox.call_handed_to_person(call.claim, reason, message)
 
 
 # Follow-up calls

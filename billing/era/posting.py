@@ -59,6 +59,7 @@ from billing.services import match_expected_payments
 from billingpulse.models import Practice, User
 from claims.models import Claim, ClaimEvent, Payer
 from claims.status import ClaimStatus, can_move
+from inbox import services as inbox
 
 ZERO = Decimal("0.00")
 # pyx12 takes ~2 ms a claim: files up to this size are checked while the biller waits.
@@ -569,6 +570,8 @@ def _post(remittance: Remittance, *, actor: User | None, hold_unmatched: bool) -
         row.status, row.posted_at = RemittanceClaim.Status.POSTED, now
     RemittanceClaim.objects.bulk_update(changed, ["note", "detail"], batch_size=500)
     _mark_denied(plan.denied, actor)
+    # The needs-action inbox: a held payment needs a person to find its claim.
+    inbox.era_payments_held(plan.held_rows)
     summary = _summary(rem, era, txns, plan)
     rem.status, rem.posted_by, rem.posted_at = Remittance.Status.POSTED, actor, now
     rem.summary = {**rem.summary, "posted": summary}
@@ -782,6 +785,7 @@ def _mark_denied(denied: list[tuple[Claim, str]], actor) -> None:
         Claim.objects.filter(pk__in=ids, status=from_status).update(
             status=ClaimStatus.DENIED, status_changed_at=now, updated_at=now
         )
+        inbox.claims_denied_by_era([claim for claim, _ in items])
         for claim, text in items:
             events.append(
                 ClaimEvent(
@@ -877,6 +881,7 @@ def _post_held(row: RemittanceClaim, claim: Claim, *, actor) -> list[JournalTran
     row.detail["hold"] = ""
     row.note = f"Matched by hand to claim {claim.claim_number}"[:300]
     row.save(update_fields=["status", "posted_at", "claim", "detail", "note"])
+    inbox.era_payment_posted(row)
     return txns
 
 

@@ -16,6 +16,10 @@ class Command(BaseCommand):
         if settings.APP_ENV == "production":
             raise CommandError("seed_demo does not run with APP_ENV=production: demo sign-ins must not exist there.")
         result = seed_demo(password=password)
+        # The demo's denied and unanswered claims, overdue payments and held ERA payments in the inbox.
+        from inbox.services import refresh
+
+        refresh(result.practice)
         verb = "Created" if result.created else "Refreshed"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo practice {result.practice.name}."))
         self.stdout.write(f"Sign in with  email: {result.email}  password: {result.password}")
