@@ -24,9 +24,29 @@ other columns: the worklist searches claim numbers and patient names and filters
 structured codes, and the admin searches no encrypted field (the ledger admin no longer
 searches the memo).
 
+``EncryptedJSONField`` does the same for JSON columns (call transcripts message by message,
+extracted call outcomes, the voice platform's webhook payloads, a note's medication and order
+lists). The column stays ``json``/``jsonb`` (SQLite: text holding JSON) whether encryption is on
+or off, so turning it on rewrites no table. Stored forms:
+
+* ``null``, ``[]``, ``{}`` and ``""``: empty values, never encrypted (they read back exactly).
+* a JSON string ``"fe1:<key id>:<Fernet token>"``: encrypted; the token holds the value
+  serialized as JSON, and reading parses it back.
+* any other JSON: plain, read as it is (rows written before encryption was on). A plain value
+  that is itself a string beginning with ``fe1:`` or ``pt1:`` is written as ``"pt1:" +`` the
+  string, as for text.
+
+As with text, a token no configured key reads raises ``DecryptionError``, and only ``isnull``
+works on these fields: key lookups (``outcome__call_outcome``) and containment raise
+``FieldError``. ``KT()``/``KeyTextTransform`` expressions build their SQL without asking the
+field, so it cannot refuse them (they would read NULL from a token): no code uses them, or raw
+``->>``, on these columns (``test_encryption_json`` scans for them). What a query needs from
+such a column lives in a plain column beside it (the payer report counts resolved calls on
+``telephony.Call.call_outcome``, a code copied from the outcome when it is written).
+
 ``ENCRYPTED_FIELDS`` below is the one list of encrypted fields: the models declare each of
-them as an ``EncryptedTextField`` (or ``EncryptedCharField``), and the system check
-``billingpulse.E011`` fails if a model and the list disagree.
+them as an ``EncryptedTextField`` (or ``EncryptedCharField``) or an ``EncryptedJSONField``, and
+the system check ``billingpulse.E011`` fails if a model and the list disagree.
 """
 
 from __future__ import annotations
@@ -34,6 +54,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -49,8 +70,10 @@ from django.db import DatabaseError, connections, models, router
 #   check numbers, claim numbers, member ids): the worklist, reports and matching filter on them;
 # * patient names and dates of birth (billingpulse.Patient, billing.RemittanceClaim.patient_name):
 #   searched by every patient picker and matched against ERA files;
-# * JSON columns (telephony.Call.messages and .outcome, telephony.CallEvent.payload, the note's
-#   diagnosis, procedure, medication and order lists): this field stores text only;
+# * JSON columns of codes, ids and amounts: the note's diagnosis and procedure lists, the claim's
+#   codes, the payer's phone menu, remittance details and summaries (billing.RemittanceClaim.detail
+#   holds adjustment codes and amounts; the patient's name there is a column of its own), payment
+#   allocation plans, import mappings, audit changes (which never copy an encrypted field);
 # * short reasons and messages written by the software itself (telephony.ScheduledCall.reason,
 #   telephony.Call.last_error, clinical.NoteEvent.message, billing.RemittanceClaim.note);
 # * payers' phone-menu notes and note templates, which hold no patient data.
@@ -59,8 +82,12 @@ ENCRYPTED_FIELDS: dict[str, tuple[str, ...]] = {
     # claim's timeline (biller notes and call outcomes in ClaimEvent.message).
     "claims.Claim": ("denial_reason", "last_call_outcome", "next_steps"),
     "claims.ClaimEvent": ("message",),
-    # What was said on payer calls.
-    "telephony.Call": ("transcript", "summary"),
+    # What was said on payer calls: the transcript as text and message by message, the summary,
+    # and the extracted outcome (notes, next steps, the transcript lines it rests on); every
+    # webhook payload and pipeline record (the end-of-call report repeats the transcript, a review
+    # records the values a biller changed).
+    "telephony.Call": ("transcript", "summary", "messages", "outcome"),
+    "telephony.CallEvent": ("payload",),
     # Every section of a clinical note, why it was amended, its addenda, and the reason for a visit.
     "clinical.ClinicalNote": (
         "chief_complaint",
@@ -73,12 +100,17 @@ ENCRYPTED_FIELDS: dict[str, tuple[str, ...]] = {
         "assessment",
         "plan",
         "amendment_reason",
+        # Medications and orders as typed (free text); diagnosis and procedure lists are codes.
+        "medications",
+        "orders",
     ),
     "clinical.Addendum": ("text",),
     "clinical.Appointment": ("reason",),
     # Payment memos, which posting copies onto the ledger's transactions, and write-off reasons there.
     "billing.Payment": ("memo",),
     "billing.JournalTransaction": ("memo",),
+    # Why an inbox item needs a person: may quote a denial reason or what the payer asked for.
+    "inbox.ActionItem": ("detail",),
 }
 
 VERSION = "fe1:"
@@ -202,6 +234,60 @@ def rotated(stored: str | None) -> str | None:
     return stored
 
 
+# ---------------------------------------------------------------------------- JSON values
+
+# Values of a JSON column that are never encrypted; the SQL text forms of them (``rotate_encryption_keys``).
+_EMPTY_JSON = (None, [], {}, "")
+EMPTY_JSON_TEXT = ("null", "[]", "{}", '""')
+
+
+def _is_empty_json(value) -> bool:
+    return any(value == empty and type(value) is type(empty) for empty in _EMPTY_JSON)
+
+
+def json_to_stored(value, encoder: type[json.JSONEncoder] | None = None):
+    """The JSON value a JSON column holds for ``value`` now: a token string when encryption is
+    on, else ``value`` itself (a string that looks like a token escaped)."""
+    if _is_empty_json(value):
+        return value
+    if settings.ENCRYPT_SENSITIVE_FIELDS:
+        return encrypt(json.dumps(value, cls=encoder))
+    if isinstance(value, str) and value.startswith((VERSION, ESCAPE)):
+        return ESCAPE + value
+    return value
+
+
+def json_from_stored(stored, decoder: type[json.JSONDecoder] | None = None):
+    """The value of a stored (already parsed) JSON value, whichever form it is in."""
+    if isinstance(stored, str):
+        if stored.startswith(VERSION):
+            return json.loads(decrypt(stored), cls=decoder)
+        if stored.startswith(ESCAPE):
+            return stored[len(ESCAPE) :]
+    return stored
+
+
+def json_text_to_stored(value, encoder: type[json.JSONEncoder] | None = None) -> str:
+    """``json_to_stored`` serialized: the text to bind for a JSON column in raw SQL or COPY
+    (``%s::jsonb``). Code that writes these columns bypassing the field must use this."""
+    return json.dumps(json_to_stored(value, encoder))
+
+
+def json_text_rotated(text: str | None) -> str | None:
+    """The stored JSON text ``text`` as it should be under the newest key (as ``rotated``)."""
+    if text is None:
+        return None
+    stored = json.loads(text)
+    if _is_empty_json(stored):
+        return text
+    encrypted = isinstance(stored, str) and is_encrypted(stored)
+    if settings.ENCRYPT_SENSITIVE_FIELDS or encrypted:
+        if encrypted and stored.startswith(newest_tag()):
+            return text
+        return json.dumps(encrypt(json.dumps(json_from_stored(stored))))
+    return text
+
+
 # ---------------------------------------------------------------------------- fields
 
 
@@ -242,6 +328,37 @@ class EncryptedCharField(EncryptedTextField):
         return super().formfield(**{"widget": forms.TextInput, **kwargs})
 
 
+class EncryptedJSONField(models.JSONField):
+    """A JSON column holding ``json_to_stored`` values; reads give back the value (see the module doc)."""
+
+    description = "JSON, encrypted when ENCRYPT_SENSITIVE_FIELDS is on"
+
+    def from_db_value(self, value, expression, connection):
+        return json_from_stored(super().from_db_value(value, expression, connection), self.decoder)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, models.Value) and isinstance(value.output_field, models.JSONField):
+            value = value.value
+        elif hasattr(value, "as_sql"):
+            return value
+        return super().get_db_prep_value(json_to_stored(value, self.encoder), connection, prepared=True)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(
+            f"{self.model.__name__}.{self.name} is encrypted: the database cannot compare its contents "
+            f"(lookup {lookup_name!r}); filter on another field."
+        )
+
+    def get_transform(self, lookup_name):
+        raise FieldError(
+            f"{self.model.__name__}.{self.name} is encrypted: its keys cannot be read in a query ({lookup_name!r})."
+        )
+
+
 # ---------------------------------------------------------------------------- the list
 
 
@@ -253,7 +370,7 @@ def _declared() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if isinstance(field, EncryptedTextField):
+            if isinstance(field, (EncryptedTextField, EncryptedJSONField)):
                 found.setdefault(model._meta.label, set()).add(field.name)
     return found
 
@@ -269,7 +386,8 @@ def check_encryption(app_configs, **kwargs) -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 "The encrypted fields the models declare differ from billingpulse.encryption.ENCRYPTED_FIELDS.",
-                hint="Declare exactly the listed fields as EncryptedTextField (or EncryptedCharField).",
+                hint="Declare exactly the listed fields as EncryptedTextField (or EncryptedCharField) "
+                "or EncryptedJSONField.",
                 id="billingpulse.E011",
             )
         ]
@@ -290,17 +408,30 @@ def check_encryption(app_configs, **kwargs) -> list[checks.CheckMessage]:
     return _probe_stored_values()
 
 
+def stored_text(field: models.Field, column: str) -> tuple[str, str]:
+    """SQL for the stored text of ``column`` (a quoted column of ``field``), and how a token in it begins.
+
+    A JSON column is read as text (PostgreSQL's ``jsonb::text``; SQLite stores text), where a
+    token is a JSON string: ``"fe1:...``.
+    """
+    if isinstance(field, EncryptedJSONField):
+        return f"CAST({column} AS text)", '"' + VERSION
+    return column, VERSION
+
+
 def _probe_stored_values() -> list[checks.CheckMessage]:
     errors = []
     for model, names in encrypted_models():
         connection = connections[router.db_for_read(model)]
         table, quote = model._meta.db_table, connection.ops.quote_name
         for name in names:
-            column = quote(model._meta.get_field(name).column)
+            field = model._meta.get_field(name)
+            column, prefix = stored_text(field, quote(field.column))
             try:
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"SELECT {column} FROM {quote(table)} WHERE substr({column}, 1, 4) = %s LIMIT 1", [VERSION]
+                        f"SELECT {column} FROM {quote(table)} WHERE substr({column}, 1, {len(prefix)}) = %s LIMIT 1",
+                        [prefix],
                     )
                     row = cursor.fetchone()
             except DatabaseError:
@@ -308,7 +439,7 @@ def _probe_stored_values() -> list[checks.CheckMessage]:
             if row is None:
                 continue
             try:
-                decrypt(row[0])
+                decrypt(json.loads(row[0]) if isinstance(field, EncryptedJSONField) else row[0])
             except DecryptionError as error:
                 errors.append(
                     checks.Error(

@@ -18,7 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from billingpulse.encryption import EncryptedCharField, EncryptedTextField
+from billingpulse.encryption import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from billingpulse.models import Patient, PracticeOwned, Provider, TimestampedModel
 from billingpulse.validators import validate_date_in_range
 from clinical.status import EDITABLE, SEALED, NoteStatus
@@ -214,8 +214,8 @@ class ClinicalNote(PracticeOwned):
         blank=True,
         help_text="CPT/HCPCS lines: code, modifiers, units, diagnosis pointers.",
     )
-    medications = models.JSONField(default=list, blank=True)
-    orders = models.JSONField(default=list, blank=True)
+    medications = EncryptedJSONField(default=list, blank=True)
+    orders = EncryptedJSONField(default=list, blank=True)
 
     # Versions: an amendment is a new note that amends the previous version; the first
     # version of every series is ``first_version`` (itself for the first).

@@ -16,7 +16,6 @@ calls. The rules hold whoever calls:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from billingpulse.encryption import to_stored
+from billingpulse.encryption import json_text_to_stored, to_stored
 from telephony import prompts
 from telephony.models import Call, CallEvent
 from telephony.status import ACTIVE, CallStatus, FailureCategory, can_move
@@ -293,8 +292,8 @@ def _store_report_in_one_statement(message: dict, call_obj: dict, fields: dict[s
         "transcript": to_stored(fields["transcript"]),
         "summary": to_stored(fields["summary"]),
         "failure_category": str(fields["failure_category"]),
-        "messages": json.dumps(fields["messages"]),
-        "payload": json.dumps({"message": message}),
+        "messages": json_text_to_stored(fields["messages"]),
+        "payload": json_text_to_stored({"message": message}),
         "provider_id": provider_id,
         "ours": ours,
         "practice_id": practice_id,

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from billingpulse.encryption import EncryptedTextField
+from ai.outcome import CALL_OUTCOMES
+from billingpulse.encryption import EncryptedJSONField, EncryptedTextField
 from billingpulse.models import PracticeOwned
 from claims.models import Claim, Payer
 from telephony.status import ACTIVE, CallStatus, FailureCategory
@@ -63,14 +64,17 @@ class Call(PracticeOwned):
     failure_category = models.CharField(max_length=20, choices=FailureCategory.choices, blank=True, default="")
     last_error = models.TextField(blank=True)
     transcript = EncryptedTextField(blank=True)
-    messages = models.JSONField(default=list, blank=True)
+    messages = EncryptedJSONField(default=list, blank=True)
     summary = EncryptedTextField(blank=True)
     recording_url = models.URLField(max_length=1000, blank=True)
     stereo_recording_url = models.URLField(max_length=1000, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     report_received_at = models.DateTimeField(null=True, blank=True)
     # Filled by the post-call pipeline: ``ai.outcome.CallOutcome.to_json()`` with its evidence.
-    outcome = models.JSONField(default=dict, blank=True)
+    outcome = EncryptedJSONField(default=dict, blank=True)
+    # The outcome's ``call_outcome`` code, kept beside it by ``save`` and the pipeline: the
+    # encrypted outcome cannot be queried, and the payer report counts resolved calls.
+    call_outcome = models.CharField(max_length=20, blank=True, default="", editable=False)
     review_status = models.CharField(max_length=10, choices=ReviewStatus.choices, blank=True, default="")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -98,6 +102,13 @@ class Call(PracticeOwned):
     def __str__(self) -> str:
         return f"Call {self.pk} about {self.claim_id}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.call_outcome = outcome_code(self.outcome)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "outcome" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "call_outcome"}
+        super().save(*args, **kwargs)
+
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
@@ -118,6 +129,12 @@ class Call(PracticeOwned):
         return self.is_active or self.awaiting_report
 
 
+def outcome_code(outcome) -> str:
+    """The ``call_outcome`` of an outcome as stored in ``Call.outcome``; "" when it has none."""
+    code = outcome.get("call_outcome") if isinstance(outcome, dict) else None
+    return code if code in CALL_OUTCOMES else ""
+
+
 class CallEvent(models.Model):
     """A message about a call from the voice platform, stored once (``dedupe_key``)."""
 
@@ -126,7 +143,7 @@ class CallEvent(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40)
     dedupe_key = models.CharField(max_length=200, unique=True)
-    payload = models.JSONField(default=dict)
+    payload = EncryptedJSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

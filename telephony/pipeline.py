@@ -39,8 +39,10 @@ from billingpulse.models import User
 from claims import services as claim_services
 from claims.models import Claim, ClaimEvent
 from claims.status import PAYER_REPORTABLE, ClaimStatus, can_move
+from inbox import services as inbox
+from inbox.models import ActionItem
 from telephony import pacing, services
-from telephony.models import Call, CallEvent, ScheduledCall
+from telephony.models import Call, CallEvent, ScheduledCall, outcome_code
 from telephony.status import FailureCategory
 
 logger = logging.getLogger(__name__)
@@ -150,8 +152,11 @@ def extract(call: Call) -> CallOutcome:
         if _record_step(call, EXTRACT, {"extractor": outcome.extractor}) is None:
             call.refresh_from_db(fields=["outcome", "review_status"])
             return CallOutcome.from_json(call.outcome)
-        Call.objects.filter(pk=call.pk).update(outcome=outcome.to_json(), review_status=review_status)
+        Call.objects.filter(pk=call.pk).update(
+            outcome=outcome.to_json(), call_outcome=outcome_code(outcome.to_json()), review_status=review_status
+        )
     call.outcome, call.review_status = outcome.to_json(), review_status
+    call.call_outcome = outcome_code(call.outcome)
     return outcome
 
 
@@ -190,6 +195,8 @@ def apply(call: Call, outcome: CallOutcome, actor: User | None = None) -> bool:
                 f" Expected payment of ${outcome.paid_amount:,.2f} recorded; it is matched when the payment posts."
             )
         ClaimEvent.objects.create(claim=claim, kind=ClaimEvent.Kind.CALL, message=message, actor=actor, source="call")
+        # The inbox item a new status opened says what the call learned (denial code, next steps).
+        inbox.claim_status_changed(Claim.objects.get(pk=claim.pk))
     return True
 
 
@@ -307,6 +314,9 @@ def follow_up(call: Call, outcome: CallOutcome) -> FollowUp | None:
         decision = decide(call, outcome)
         claim = call.claim
         now = timezone.now()
+        if decision.action != FollowUp.RETRY:
+            # The call reached the payer: an earlier "calls failed" item needs nobody now.
+            inbox.call_got_through(claim.pk)
         if decision.action == FollowUp.CALL:
             at = now + timedelta(days=decision.days)
             call_after = pacing.next_opening(call.payer, at) or at
@@ -320,7 +330,7 @@ def follow_up(call: Call, outcome: CallOutcome) -> FollowUp | None:
                 decision = FollowUp(FollowUp.PERSON, reason=ended.message)
         elif decision.action == FollowUp.PERSON:
             services.cancel_pending_follow_ups(claim)
-            services.flag_claim(call, f"Action needed: {decision.reason}")
+            services.flag_claim(call, f"Action needed: {decision.reason}", ActionItem.Reason.ACTION_REQUIRED)
         else:
             services.cancel_pending_follow_ups(claim)
             Claim.objects.filter(pk=claim.pk).update(next_follow_up_date=None)
@@ -346,6 +356,7 @@ def approve_outcome(call: Call, outcome: CallOutcome, reviewer: User, changes: d
     with transaction.atomic():
         approved = Call.objects.filter(pk=call.pk, review_status=Call.ReviewStatus.PENDING).update(
             outcome=outcome.to_json(),
+            call_outcome=outcome_code(outcome.to_json()),
             review_status=Call.ReviewStatus.APPROVED,
             reviewed_by=reviewer,
             reviewed_at=timezone.now(),

@@ -9,7 +9,13 @@ from django.db import connection
 
 from billing.models import JournalTransaction, Payment
 from billingpulse import encryption
-from billingpulse.encryption import ENCRYPTED_FIELDS, DecryptionError, EncryptedTextField, check_encryption
+from billingpulse.encryption import (
+    ENCRYPTED_FIELDS,
+    DecryptionError,
+    EncryptedJSONField,
+    EncryptedTextField,
+    check_encryption,
+)
 from claims.models import Claim
 from claims.tests.factories import ClaimFactory
 
@@ -157,13 +163,19 @@ def test_it_lists_the_free_text_patient_data():
     from clinical.models import SECTION_NAMES
 
     # Every section of a note, present and future, is encrypted: the list follows the note's sections.
-    assert set(ENCRYPTED_FIELDS["clinical.ClinicalNote"]) == {*SECTION_NAMES, "amendment_reason"}
-    assert ENCRYPTED_FIELDS["telephony.Call"] == ("transcript", "summary")
+    assert set(ENCRYPTED_FIELDS["clinical.ClinicalNote"]) == {
+        *SECTION_NAMES,
+        "amendment_reason",
+        "medications",
+        "orders",
+    }
+    assert ENCRYPTED_FIELDS["telephony.Call"] == ("transcript", "summary", "messages", "outcome")
+    assert ENCRYPTED_FIELDS["telephony.CallEvent"] == ("payload",)
     assert ENCRYPTED_FIELDS["claims.Claim"] == ("denial_reason", "last_call_outcome", "next_steps")
     assert {"billing.Payment", "billing.JournalTransaction", "clinical.Addendum"} <= set(ENCRYPTED_FIELDS)
 
 
-def test_it_declares_exactly_the_listed_fields_as_encrypted_text_columns(db):
+def test_it_declares_exactly_the_listed_fields_as_encrypted_text_or_json_columns(db):
     for model, names in encryption.encrypted_models():
         description = {
             column.name: column
@@ -171,9 +183,10 @@ def test_it_declares_exactly_the_listed_fields_as_encrypted_text_columns(db):
         }
         for name in names:
             field = model._meta.get_field(name)
-            assert isinstance(field, EncryptedTextField), f"{model._meta.label}.{name}"
+            assert isinstance(field, EncryptedTextField | EncryptedJSONField), f"{model._meta.label}.{name}"
             column = description[field.column]
-            assert connection.introspection.get_field_type(column.type_code, column) == "TextField", field
+            kind = "JSONField" if isinstance(field, EncryptedJSONField) else "TextField"
+            assert connection.introspection.get_field_type(column.type_code, column) == kind, field
     assert not [e for e in check_encryption(None) if e.id == "billingpulse.E011"]
 
 

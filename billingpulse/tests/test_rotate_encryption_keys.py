@@ -6,6 +6,7 @@ does), on PostgreSQL, where the ledger's append-only triggers take part too.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from io import StringIO
 from unittest import mock
@@ -24,8 +25,10 @@ from claims.models import Claim, ClaimEvent
 from claims.tests.factories import ClaimEventFactory, ClaimFactory
 from clinical.models import Addendum, Appointment, ClinicalNote
 from clinical.tests.factories import AddendumFactory, AppointmentFactory, ClinicalNoteFactory
-from telephony.models import Call
-from telephony.tests.factories import CallFactory
+from inbox.models import ActionItem
+from inbox.tests.factories import ActionItemFactory
+from telephony.models import Call, CallEvent
+from telephony.tests.factories import CallEventFactory, CallFactory
 
 KEY_1 = Fernet.generate_key().decode()
 KEY_2 = Fernet.generate_key().decode()
@@ -53,22 +56,52 @@ TEXT = {
     (Appointment, "reason"): "Follow-up for asthma and anxiety.",
     (Payment, "memo"): "Paid by her son Marco at the front desk.",
     (JournalTransaction, "memo"): "Written off at the family's hardship request.",
+    (ActionItem, "detail"): "The payer needs the referral from Dr. Okafor for the cardiology visit.",
 }
 
 
+# The JSON fields, each with its own sentences too.
+JSON = {
+    (Call, "messages"): [
+        {"role": "bot", "message": "Calling about Mr. Haddad, born June ninth.", "secondsFromStart": 1.5},
+        {"role": "user", "message": "His claim for the sleep study is pending records.", "secondsFromStart": 4},
+    ],
+    (Call, "outcome"): {
+        "call_outcome": "follow_up",
+        "notes": "Rep Kim asked for the sleep study report.",
+        "next_steps": "Fax the polysomnography report to the payer.",
+        "evidence": {"notes": ["Rep: we need the sleep study report"]},
+    },
+    (CallEvent, "payload"): {"message": {"type": "end-of-call-report", "summary": "Pending the sleep lab's notes."}},
+    (ClinicalNote, "medications"): ["Montelukast 10 mg nightly for the wheeze"],
+    (ClinicalNote, "orders"): ["Spirometry before and after bronchodilator"],
+}
+VALUES = {**TEXT, **JSON}
+
+
+def _strings(value) -> list[str]:
+    """Every string inside a value (keys and short codes too)."""
+    if isinstance(value, dict):
+        return [*value, *(text for item in value.values() for text in _strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
 def test_it_covers_every_listed_field():
-    assert {(model._meta.label, name) for model, name in TEXT} == {
+    assert {(model._meta.label, name) for model, name in VALUES} == {
         (label, name) for label, names in encryption.ENCRYPTED_FIELDS.items() for name in names
     }
 
 
 def _raw_rows() -> dict[tuple, list[str]]:
-    """Every stored value of every listed field, bypassing the fields."""
+    """Every stored value of every listed field, bypassing the fields (JSON columns as JSON text)."""
     found = {}
     quote = connection.ops.quote_name
     for model, names in encryption.encrypted_models():
         for name in names:
-            column = quote(model._meta.get_field(name).column)
+            field = model._meta.get_field(name)
+            column, _ = encryption.stored_text(field, quote(field.column))
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {column} FROM {quote(model._meta.db_table)} ORDER BY id")
                 found[(model, name)] = [value for (value,) in cursor.fetchall()]
@@ -82,10 +115,17 @@ def _make_rows(practice) -> dict:
         **{name: TEXT[(Claim, name)] for name in ("denial_reason", "last_call_outcome", "next_steps")},
     )
     event = ClaimEventFactory(claim=claim, message=TEXT[(ClaimEvent, "message")])
+    item = ActionItemFactory(practice=practice, claim=claim, detail=TEXT[(ActionItem, "detail")])
     call = CallFactory(
-        practice=practice, claim=claim, transcript=TEXT[(Call, "transcript")], summary=TEXT[(Call, "summary")]
+        practice=practice,
+        claim=claim,
+        transcript=TEXT[(Call, "transcript")],
+        summary=TEXT[(Call, "summary")],
+        messages=JSON[(Call, "messages")],
+        outcome=JSON[(Call, "outcome")],
     )
-    sections = {name: text for (model, name), text in TEXT.items() if model is ClinicalNote}
+    call_event = CallEventFactory(call=call, payload=JSON[(CallEvent, "payload")])
+    sections = {name: text for (model, name), text in VALUES.items() if model is ClinicalNote}
     note = ClinicalNoteFactory(practice=practice, status=ClinicalNote.Status.SIGNED, **sections)
     addendum = AddendumFactory(note=note, author=note.author, text=TEXT[(Addendum, "text")])
     appointment = AppointmentFactory(practice=practice, reason=TEXT[(Appointment, "reason")])
@@ -103,16 +143,18 @@ def _make_rows(practice) -> dict:
         Claim: claim.pk,
         ClaimEvent: event.pk,
         Call: call.pk,
+        CallEvent: call_event.pk,
         ClinicalNote: note.pk,
         Addendum: addendum.pk,
         Appointment: appointment.pk,
         Payment: payment.pk,
         JournalTransaction: write_off.pk,
+        ActionItem: item.pk,
     }
 
 
-def _read_back(ids: dict) -> dict[tuple, str]:
-    return {(model, name): getattr(model.objects.get(pk=ids[model]), name) for model, name in TEXT}
+def _read_back(ids: dict) -> dict[tuple, object]:
+    return {(model, name): getattr(model.objects.get(pk=ids[model]), name) for model, name in VALUES}
 
 
 def _rotate(*args: str) -> str:
@@ -128,10 +170,12 @@ def _rotate(*args: str) -> str:
 
 def _assert_no_plain_text(rows: dict[tuple, list[str]], tag: str) -> None:
     for (model, name), values in rows.items():
+        is_json = (model, name) in JSON
+        empty, prefix = (encryption.EMPTY_JSON_TEXT, json.dumps(tag)[:-1]) if is_json else (("",), tag)
         for value in values:
-            assert value == "" or value.startswith(tag), f"{model._meta.label}.{name} holds {value[:30]!r}"
+            assert value in empty or value.startswith(prefix), f"{model._meta.label}.{name} holds {value[:30]!r}"
         stored = " ".join(values)
-        for text in TEXT.values():
+        for text in (text for value in VALUES.values() for text in _strings(value) if len(text) > 12):
             assert text[:25] not in stored
 
 
@@ -142,14 +186,15 @@ def test_it_encrypts_an_existing_database_and_rotates_keys_without_loss(settings
     note = ClinicalNote.objects.get(pk=ids[ClinicalNote])
     sealed_hash, updated_at = note.content_hash(), note.updated_at
     assert TEXT[(Claim, "next_steps")] in _raw_rows()[(Claim, "next_steps")]
+    assert "sleep study report" in _raw_rows()[(Call, "outcome")][0]
 
     # WHEN encryption is turned on and the command runs
     settings.ENCRYPT_SENSITIVE_FIELDS, settings.ENCRYPTION_KEYS = True, [KEY_1]
-    assert _read_back(ids) == TEXT  # still readable before the command, as plain text
+    assert _read_back(ids) == VALUES  # still readable before the command, as plain text
     output = _rotate()
 
     # THEN everything reads back and no column holds plain text
-    assert _read_back(ids) == TEXT
+    assert _read_back(ids) == VALUES
     first = encryption.newest_tag()
     _assert_no_plain_text(_raw_rows(), first)
     assert "claims.Claim (denial_reason, last_call_outcome, next_steps): 1/1 rows" in output
@@ -160,7 +205,7 @@ def test_it_encrypts_an_existing_database_and_rotates_keys_without_loss(settings
     settings.ENCRYPTION_KEYS = [KEY_2]
 
     # THEN everything still reads back, all under the second key
-    assert _read_back(ids) == TEXT
+    assert _read_back(ids) == VALUES
     second = encryption.newest_tag()
     assert second != first
     _assert_no_plain_text(_raw_rows(), second)

@@ -3,7 +3,7 @@
 Per payer, over the last N days:
 
 * calls placed (created) in the period; completed (ended with no failure) and resolved (the
-  outcome says so) out of those that finished (ended or failed); average talk time and the
+  outcome says so: `Call.call_outcome`) out of those that finished (ended or failed); average talk time and the
   voice platform's cost, as the call records them. Hold time is **not recorded** on a call
   (only as silences in the transcript), so the report says so instead of a figure.
 * insurance payments posted to its claims with a payment date in the period (ledger credits to
@@ -140,7 +140,7 @@ def _calls(practice: Practice, period: Period):
             calls=Count("pk"),
             finished=Count("pk", filter=finished),
             completed=Count("pk", filter=Q(status=CallStatus.ENDED, failure_category="")),
-            resolved=Count("pk", filter=finished & Q(outcome__call_outcome="resolved")),
+            resolved=Count("pk", filter=finished & Q(call_outcome="resolved")),
             average_duration=Avg("duration_seconds"),
             total_cost=Sum("cost"),
             costed=Count("cost"),

@@ -9,6 +9,10 @@ What it does, per listed model, in batches of rows ordered by id:
   database gets encrypted once the setting is turned on;
 * with it off, values encrypted under an older key are re-encrypted; plain text stays plain.
 
+JSON columns (``EncryptedJSONField``) are handled the same way: read as text, their tokens are
+JSON strings (``"fe1:<key id>:...``); empty values (``null``, ``[]``, ``{}``, ``""``) are never
+encrypted, and a plain value is encrypted whole (serialized as JSON).
+
 The rows that need work are found in SQL by their tag (``fe1:<key id>:``), so rows already
 under the newest key are never read: stopping the command and running it again carries on
 where it stopped, and a second run with nothing to do only counts.
@@ -83,8 +87,11 @@ def rotate_model(
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    columns = [quote(meta.get_field(name).column) for name in names]
-    stale, stale_params = _stale_condition(columns)
+    fields = [meta.get_field(name) for name in names]
+    columns = [quote(field.column) for field in fields]
+    is_json = [isinstance(field, encryption.EncryptedJSONField) for field in fields]
+    texts = [encryption.stored_text(field, column)[0] for field, column in zip(fields, columns, strict=True)]
+    stale, stale_params = _stale_condition(texts, is_json)
     label = f"{meta.label} ({', '.join(names)})"
 
     with connection.cursor() as cursor:
@@ -95,11 +102,15 @@ def rotate_model(
         return 0
 
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    assignments = ", ".join(f"{column} = %s" for column in columns)
+    json_value = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    assignments = ", ".join(
+        f"{column} = {json_value if json else '%s'}" for column, json in zip(columns, is_json, strict=True)
+    )
+    rotate = [encryption.json_text_rotated if json else encryption.rotated for json in is_json]
     done, last = 0, None
     while True:
         after, after_params = (f"{pk} > %s AND ", [last]) if last is not None else ("", [])
-        select = f"SELECT {pk}, {', '.join(columns)} FROM {table} WHERE {after}({stale}) ORDER BY {pk} LIMIT %s{lock}"
+        select = f"SELECT {pk}, {', '.join(texts)} FROM {table} WHERE {after}({stale}) ORDER BY {pk} LIMIT %s{lock}"
         with (
             transaction.atomic(using=connection.alias),
             _triggers_disabled(connection, meta.db_table),
@@ -110,7 +121,7 @@ def rotate_model(
             if rows:
                 cursor.executemany(
                     f"UPDATE {table} SET {assignments} WHERE {pk} = %s",
-                    [[*(encryption.rotated(value) for value in values), row_id] for row_id, *values in rows],
+                    [[*(rotate[i](value) for i, value in enumerate(values)), row_id] for row_id, *values in rows],
                 )
         if not rows:
             break
@@ -119,17 +130,27 @@ def rotate_model(
     return done
 
 
-def _stale_condition(columns: list[str]) -> tuple[str, list[str]]:
-    """SQL matching rows with a value not under the newest key (plain text counts when encryption is on)."""
+def _stale_condition(texts: list[str], is_json: list[bool]) -> tuple[str, list[str]]:
+    """SQL matching rows with a value not under the newest key (plain values count when encryption is on).
+
+    ``texts`` are the columns' stored text (``encryption.stored_text``); a JSON column's tokens
+    begin with a quote.
+    """
     tag = encryption.newest_tag()
-    if settings.ENCRYPT_SENSITIVE_FIELDS:
-        parts = [f"({column} <> '' AND substr({column}, 1, {len(tag)}) <> %s)" for column in columns]
-        return " OR ".join(parts), [tag] * len(columns)
-    version = encryption.VERSION
-    parts = [
-        f"(substr({column}, 1, {len(version)}) = %s AND substr({column}, 1, {len(tag)}) <> %s)" for column in columns
-    ]
-    return " OR ".join(parts), [version, tag] * len(columns)
+    parts, params = [], []
+    for text, json in zip(texts, is_json, strict=True):
+        quote = '"' if json else ""
+        version, newest = quote + encryption.VERSION, quote + tag
+        if settings.ENCRYPT_SENSITIVE_FIELDS:
+            empty = encryption.EMPTY_JSON_TEXT if json else ("",)
+            parts.append(
+                f"({text} NOT IN ({', '.join(['%s'] * len(empty))}) AND substr({text}, 1, {len(newest)}) <> %s)"
+            )
+            params += [*empty, newest]
+        else:
+            parts.append(f"(substr({text}, 1, {len(version)}) = %s AND substr({text}, 1, {len(newest)}) <> %s)")
+            params += [version, newest]
+    return " OR ".join(parts), params
 
 
 @contextmanager
