@@ -9,7 +9,16 @@ Chaining is a short step after the writer's transaction commits (``seal_after_co
 locks the chain head row, links the practice's unchained entries in id order and lets go. The
 lock is never held for a writer's transaction, and a writer that finds another process chaining
 leaves its entry to be chained next instead of waiting (bench/audit_chain.py measures it).
-Verification chains pending entries first.
+
+Page views (access logging, the most frequent entries by far) are chained in batches instead
+(``seal_in_batches``): the view's entry is one INSERT, and only every ``ACCESS_BATCH``-th entry
+(by id) chains its practice's pending entries after its commit, in one statement per batch. Any
+other entry of the practice chains them too (in id order, so the chain's order is the order
+entries were written either way), and the ``seal_audit_chains`` sweep chains what is left within
+a minute. Until then a view's entry is stored but not yet linked: the append-only rule of the
+database already refuses changing or deleting it, and the chain covers it from the next sealing
+on. Verification (``verify_audit_chain``) chains pending entries first, so it checks every
+entry written before it ran.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from audit.models import AuditChain, AuditEntry
 log = logging.getLogger(__name__)
 
 SEAL_BATCH = 500
+# Page views chain their practice's pending entries once every this many entries (by id).
+ACCESS_BATCH = 50
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -141,6 +152,13 @@ def seal_after_commit(practice_id: int | None) -> None:
     ):
         return
     transaction.on_commit(callback)
+
+
+def seal_in_batches(practice_id: int | None, entry_id: int) -> None:
+    """After a page view's entry: chain the practice's pending entries after commit once every
+    ``ACCESS_BATCH`` entries (by id), so a view costs its INSERT and no chaining step of its own."""
+    if entry_id % ACCESS_BATCH == 0:
+        seal_after_commit(practice_id)
 
 
 def _seal_quietly(practice_id: int | None) -> None:
