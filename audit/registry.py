@@ -65,6 +65,7 @@ RESOURCES: dict[str, Resource] = {
     "document_share": Resource("documents.DocumentShare", "document__patient"),
     "call": Resource("telephony.Call", "claim__patient"),
     "scheduled_call": Resource("telephony.ScheduledCall", "claim__patient"),
+    "action_item": Resource("inbox.ActionItem", "claim__patient"),
 }
 
 
@@ -228,6 +229,14 @@ ACCESS: dict[str, Access] = {
     "billing:statement": Access(Action.DOWNLOADED, "patient"),
     "claims:import_errors_csv": Access(Action.EXPORTED, "claim_import"),
     "audit:export": Access(Action.EXPORTED, "audit_log", ""),
+    # Exports streamed straight back (exports/); a background export's download records itself.
+    "exports:claims": Access(Action.EXPORTED, "claim", ""),
+    "exports:calls": Access(Action.EXPORTED, "call", ""),
+    "exports:denial_trends": Access(Action.EXPORTED, "claim", ""),
+    "exports:payer_performance": Access(Action.EXPORTED, "claim", ""),
+    "exports:ar_aging": Access(Action.EXPORTED, "claim", ""),
+    "exports:calling_operations": Access(Action.EXPORTED, "call", ""),
+    "api:export-claims": Access(Action.EXPORTED, "claim", ""),
     "api:audit-list": Access(Action.API_READ, "audit_log", ""),
     # API reads.
     **_api("patient", "patient-list", "patient-detail"),

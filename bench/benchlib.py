@@ -220,3 +220,49 @@ measured in the same run, so the figures from one machine can be compared with e
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+# Databases of their own, and a signed-in client.
+
+
+def own_database(name: str, keep: bool, reuse: bool):
+    """Database ``name`` (or ``DATABASE_URL``), created here, migrated by benchlib."""
+    if os.environ.get("DATABASE_URL"):
+        return prepare_database(keep=True), False
+    import psycopg
+
+    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not reuse:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if not exists or not reuse:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = f"{DEFAULT_SERVER}/{name}"
+    return prepare_database(keep=True), not keep
+
+
+def drop_own_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    say(f"Dropped database {name}.")
+
+
+def signed_in(user):
+    """A test client with a session for ``user``, made directly: no sign-in signals (lockout
+    bookkeeping is not what is measured)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.test import Client
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "billingpulse.auth.EmailBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    client = Client(SERVER_NAME="localhost")
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return client

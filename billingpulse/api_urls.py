@@ -13,6 +13,7 @@ from claims.api import ClaimViewSet, InsurancePolicyViewSet, PayerViewSet
 from claims.import_api import ClaimImportUploadViewSet, ClaimImportViewSet
 from clinical.api import AppointmentViewSet, NoteViewSet
 from documents import api as documents_api
+from exports import api as exports_api
 from reports import api as reports_api
 from telephony.api import CallViewSet, ScheduledCallViewSet
 
@@ -42,5 +43,6 @@ urlpatterns = [
     *era_api.URLS,
     *documents_api.URLS,
     *reports_api.URLS,
+    *exports_api.URLS,
     *router.urls,
 ]

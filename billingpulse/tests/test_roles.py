@@ -81,6 +81,8 @@ def test_it_finds_the_admin_only_routes_it_knows_of():
     assert {"team_invite", "team_role", "practice_settings", "payer_add", "transaction_reverse"} <= pages
     assert {"denial_code_add", "policy_edit", "fee_add", "template_add", "followup_cadence"} <= pages
     assert {"practice_two_factor", "member_unlock"} <= pages
+    assert {"claims", "calls", "denial_trends", "ar_aging", "detail", "download"} <= pages  # exports
+    assert ("GET", "/api/v1/exports/claims") in calls
     assert ("POST", "/api/v1/transactions/1/reverse") in calls
     assert ("POST", "/api/v1/payments/1/void") in calls
     assert ("POST", "/api/v1/payers") in calls
