@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
 
 from billingpulse import codes, services
@@ -31,12 +32,13 @@ from billingpulse.lib.unique import add_to_form, save_form
 from billingpulse.models import EMAIL_TAKEN, INVITATION_EXPIRY, DiagnosisCodeSet, Invitation, Provider, User
 from billingpulse.sections import SECTIONS
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
-from claims.models import Claim
+from reports import dashboard as home
 
 # Sign-up says whether an address has an account (the usual trade-off); these limits keep
 # anyone from asking about many addresses, or about one address many times.
 SIGN_UP_PER_IP = ratelimit.Rate("sign-up:ip", limit=10, window=60 * 60)
 SIGN_UP_PER_EMAIL = ratelimit.Rate("sign-up:email", limit=5, window=60 * 60)
+DASHBOARD = "billingpulse/dashboard.html"
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,19 +79,24 @@ def _sign_up_refused(request: HttpRequest) -> ratelimit.Verdict | None:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @member_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    practice = request.practice
+    """The home page; for htmx, the calls card alone (286 once no call is queued or on the line)."""
+    if request.htmx and not request.htmx.history_restore_request:
+        live = home.live_calls(request.practice)
+        html = render_to_string(f"{DASHBOARD}#dashboard-calls", {"live": live}, request=request)
+        return HttpResponse(html) if live.active else HttpResponseStopPolling(html)
+    figures = home.dashboard(request.practice)
     context = {
-        "practice": practice,
-        "counts": {
-            "providers": scoped(request, Provider).count(),
-            "team": scoped(request, User).filter(is_active=True).count(),
-            "claims": scoped(request, Claim).count(),
-        },
+        "practice": request.practice,
+        "dashboard": figures,
+        "setup": figures.setup,
+        "live": figures.live,
+        "charts": figures.charts() if figures.setup.has_claims else {},
         "worker_heartbeat": services.last_worker_heartbeat(),
     }
-    return render(request, "billingpulse/dashboard.html", context)
+    return render(request, DASHBOARD, context)
 
 
 @require_GET
