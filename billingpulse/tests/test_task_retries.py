@@ -10,11 +10,13 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
 from billingpulse.celery import app
 
-PROJECT_APPS = ("billingpulse", "claims", "billing", "clinical", "documents", "telephony", "ai")
+# Every app of the project (a folder of the repository with an apps.py), later ones included.
+PROJECT_APPS = sorted(path.parent.name for path in settings.BASE_DIR.glob("*/apps.py"))
 
 
 def _project_tasks() -> list[str]:
