@@ -13,6 +13,7 @@ from claims import services
 from claims.importing import engine
 from claims.importing.errors import ImportFileError
 from claims.importing.forms import MappingForm, UploadForm
+from claims.importing.headers import column_notes
 from claims.models import ClaimImport
 
 REPORT_PREVIEW_ROWS = 200
@@ -48,10 +49,11 @@ def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
     claim_import = get_for_practice(request, ClaimImport, pk)
     if claim_import.status != ClaimImport.Status.MAPPING:
         return redirect("claims:import_detail", claim_import.pk)
+    saved = {int(i): f for i, f in claim_import.column_mapping.items()}
     form = MappingForm(
         request.POST if request.method == "POST" else None,
         headers=claim_import.headers,
-        mapping={int(i): f for i, f in claim_import.column_mapping.items()},
+        mapping=saved,
         practice=request.practice,
         default_payer=claim_import.default_payer,
     )
@@ -62,9 +64,10 @@ def mapping(request: AuthedRequest, pk: int) -> HttpResponse:
             services.start_import(claim_import)
             return redirect("claims:import_detail", claim_import.pk)
     preview = engine.preview_rows(claim_import)
+    notes = column_notes(claim_import.headers, form.mapping() if form.is_bound and form.is_valid() else saved)
     columns = [
-        (field, [row[index] if index < len(row) else "" for row in preview])
-        for index, field in enumerate(form.columns())
+        (field, [row[index] if index < len(row) else "" for row in preview], notes.get(index, ""))
+        for index, field in enumerate(form.columns(notes))
     ]
     context = {"claim_import": claim_import, "form": form, "problems": problems, "columns": columns}
     return render(request, "claims/import_mapping.html", context, status=400 if problems else 200)

@@ -64,6 +64,7 @@ from claims.importing.errors import ImportFileError, RowError
 from claims.importing.headers import FIELDS, detect_header, validate_mapping
 from claims.importing.readers import open_table
 from claims.importing.rows import ClaimRow, RowParser
+from claims.importing.values import cell_text
 from claims.models import ZERO, Claim, ClaimEvent, ClaimImport, ClaimImportError, ClaimLine, InsurancePolicy, Payer
 from claims.status import ClaimStatus, can_move, initial_status
 
@@ -117,7 +118,8 @@ def preview_rows(claim_import: ClaimImport, limit: int = 5) -> list[list[str]]:
     """The first data rows as text, for the column-check page."""
     rows = []
     for _number, values in _data_rows(claim_import):
-        rows.append(["" if value is None else str(value) for value in values])
+        # As the biller reads the cells: an Excel date is 02/15/1976, not "1976-02-15 00:00:00".
+        rows.append([cell_text(value) for value in values])
         if len(rows) == limit:
             break
     return rows
@@ -288,9 +290,9 @@ def _rows_to_do(context: _Context, position: _Position) -> Iterator[tuple[int, l
 
 def _data_rows(claim_import: ClaimImport, parser: RowParser | None = None) -> Iterator[tuple[int, list]]:
     """Rows below the header, without blank and totals rows."""
-    parser = parser or _row_parser(claim_import)
     with claim_import.file.open("rb") as handle:
         table = open_table(handle, claim_import.original_name, max_bytes=None)
+        parser = parser or _row_parser(claim_import, decimal_comma=table.decimal_comma)
         for number, values in table.rows():
             if number <= claim_import.header_row or not any(v not in (None, "") for v in values):
                 continue
@@ -299,9 +301,15 @@ def _data_rows(claim_import: ClaimImport, parser: RowParser | None = None) -> It
             yield number, values
 
 
-def _row_parser(claim_import: ClaimImport) -> RowParser:
+def _row_parser(claim_import: ClaimImport, *, decimal_comma: bool) -> RowParser:
     # What rows.parse_row and rows.is_totals_row use, built once per file instead of checked per row.
-    return RowParser(claim_import.column_mapping, list(claim_import.headers))
+    return RowParser(claim_import.column_mapping, list(claim_import.headers), decimal_comma=decimal_comma)
+
+
+def _reads_decimal_comma(claim_import: ClaimImport) -> bool:
+    """Whether the stored file's amounts may use a decimal comma (a CSV separated by semicolons)."""
+    with claim_import.file.open("rb") as handle, open_table(handle, claim_import.original_name, None) as table:
+        return table.decimal_comma
 
 
 def _batched(rows: Iterable, size: int) -> Iterator[list]:
@@ -337,7 +345,7 @@ class _Context:
             headers=claim_import.headers,
             payers_by_id=by_id,
             payers_by_name={payer.name.casefold(): payer for payer in payers},
-            parser=_row_parser(claim_import),
+            parser=_row_parser(claim_import, decimal_comma=_reads_decimal_comma(claim_import)),
             deadlines={},
             # The loaded code sets, once per run; each batch then looks its codes up in one query.
             codes=CodeBook(list(DiagnosisCodeSet.objects.all())),
@@ -346,7 +354,7 @@ class _Context:
     def row_parser(self) -> RowParser:
         """The file's parser; rebuilt when the day changes, so "in the future" stays true (as parse_row does)."""
         if self.parser.today != date.today():
-            self.parser = _row_parser(self.claim_import)
+            self.parser = _row_parser(self.claim_import, decimal_comma=self.parser.decimal_comma)
         return self.parser
 
     def column(self, field: str) -> str:

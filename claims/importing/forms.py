@@ -44,7 +44,11 @@ class MappingForm(forms.Form):
             label="Payer for every row",
         )
 
-    def columns(self):
+    def columns(self, notes: dict[int, str] | None = None):
+        """The column choices in file order. A column with a note is described by ``<id>_note``."""
+        for index in notes or {}:
+            if field := self.fields.get(f"col_{index}"):
+                field.widget.attrs["aria-describedby"] = f"{self[f'col_{index}'].auto_id}_note"
         return [self[name] for name in self.fields if name.startswith("col_")]
 
     def mapping(self) -> dict[int, str]:

@@ -107,26 +107,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "dos end",
     ),
     "amount": (
-        "balance",
         "billed",
         "charge",
         "charges",
         "total charge",
         "total charges",
         "claim amount",
-        "outstanding",
         "billed amount",
         "amount billed",
         "charge amount",
         "total billed",
-        "balance due",
-        "outstanding balance",
-        "open balance",
-        "claim balance",
-        "ar balance",
-        "insurance balance",
-        "ins balance",
-        "amount due",
         "amt",
         "total",
         "total amount",
@@ -247,6 +237,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# What is still owed on a claim. Many AR exports have only this column, and then it is taken as
+# the amount; next to a charge column it is left out, because the amount is what was billed.
+BALANCE_ALIASES = (
+    "balance",
+    "outstanding",
+    "balance due",
+    "outstanding balance",
+    "open balance",
+    "claim balance",
+    "ar balance",
+    "insurance balance",
+    "ins balance",
+    "amount due",
+)
+
 _NUMBER_WORDS = {"#", "no", "num", "nbr", "number"}
 _CAMEL_RE = re.compile(r"([a-z])([A-Z])")
 _TOKEN_RE = re.compile(r"[a-z0-9]+|#")
@@ -267,10 +272,21 @@ def _build_aliases() -> dict[str, str]:
             key = normalize_header(text)
             if lookup.setdefault(key, name) != name:
                 raise ValueError(f"Header alias {text!r} is given to both {lookup[key]} and {name}.")
+    for text in BALANCE_ALIASES:
+        key = normalize_header(text)
+        if lookup.setdefault(key, "amount") != "amount":
+            raise ValueError(f"Header alias {text!r} is given to both the balance and {lookup[key]}.")
     return lookup
 
 
 _LOOKUP = _build_aliases()
+_BALANCE_KEYS = frozenset(normalize_header(text) for text in BALANCE_ALIASES)
+
+
+def is_balance_header(text: str) -> bool:
+    """Whether a column name means the balance still owed ("Balance", "Amount Due", "Outstanding")."""
+    key = normalize_header(text)
+    return key in _BALANCE_KEYS or _QUALIFIER_RE.sub("", key) in _BALANCE_KEYS
 
 
 def match_header(text: str) -> str | None:
@@ -286,8 +302,8 @@ class HeaderMatch:
     """The header row found in a file, and what each of its columns holds.
 
     ``headers`` are the cells of the header row as text, as written. ``mapping`` is column
-    index → field name; ``unmapped`` lists the named columns we did not recognise, and those
-    naming a field an earlier column already has.
+    index → field name; ``unmapped`` lists the named columns we did not recognise, those
+    naming a field an earlier column already has, and a balance column beside a charge column.
     """
 
     row_number: int
@@ -302,9 +318,14 @@ class HeaderMatch:
 
 def map_headers(cells: Iterable[object]) -> tuple[dict[int, str], list[int]]:
     """``(mapping, unmapped)`` for one candidate header row. The first column naming a field wins."""
+    cells = list(cells)
     mapping: dict[int, str] = {}
     unmapped: list[int] = []
     taken: set[str] = set()
+    # A balance column is the amount only when no column names the charge.
+    has_charge = any(
+        isinstance(cell, str) and match_header(cell) == "amount" and not is_balance_header(cell) for cell in cells
+    )
     for index, cell in enumerate(cells):
         # Headers are text; a number or date in a row means it is data, not a header.
         if not isinstance(cell, str) or not cell.strip():
@@ -312,7 +333,7 @@ def map_headers(cells: Iterable[object]) -> tuple[dict[int, str], list[int]]:
                 unmapped.append(index)
             continue
         field = match_header(cell)
-        if field is None or field in taken:
+        if field is None or field in taken or (has_charge and is_balance_header(cell)):
             unmapped.append(index)
         else:
             mapping[index] = field
@@ -348,6 +369,22 @@ def column_name(mapping: Mapping[int, str], headers: list[str], field: str) -> s
                 return str(headers[index])
             break
     return LABELS.get(field, field)
+
+
+def column_notes(headers: list[str], mapping: Mapping[int | str, str]) -> dict[int, str]:
+    """Column index → why that column is not imported, for columns the biller may expect to be.
+
+    So far that is a balance column left out because another column holds the amount billed.
+    """
+    if "amount" not in mapping.values():
+        return {}
+    chosen = {int(index) for index in mapping}
+    charge = column_name(mapping, headers, "amount")
+    return {
+        index: f"This looks like the balance still owed. It is not imported: the claim's amount comes from {charge}."
+        for index, header in enumerate(headers)
+        if index not in chosen and header and is_balance_header(header)
+    }
 
 
 def validate_mapping(mapping: Mapping[int, str], has_default_payer: bool) -> list[str]:

@@ -52,6 +52,8 @@ class Table:
     """
 
     format = ""
+    # Whether amounts written as text may use a comma for the decimal point (see CsvTable).
+    decimal_comma = False
 
     def rows(self) -> Iterator[tuple[int, list]]:
         raise NotImplementedError
@@ -111,6 +113,9 @@ class CsvTable(Table):
             raise ImportFileError(WEB_PAGE)
         self.encoding, self._line_count = _scan_text(file, head)
         self.delimiter = _sniff_delimiter(head, self.encoding, complete=len(head) < SNIFF_BYTES)
+        # Spreadsheets set to a European locale separate fields with semicolons because the
+        # comma is their decimal point.
+        self.decimal_comma = self.delimiter == ";"
 
     def rows(self) -> Iterator[tuple[int, list]]:
         self._file.seek(0)

@@ -78,12 +78,21 @@ class RowParser:
     ``mapping`` is column index → field name (string indexes, as a JSON field returns them, are
     fine). ``headers`` are the header row's cells as written, used to name columns in errors.
     With ``require_payer`` a row without payer ID or payer name is an error (no default payer).
+    With ``decimal_comma`` amounts may be written ``1.234,56`` (see ``values.parse_money``).
     """
 
-    def __init__(self, mapping: Mapping[int | str, str], headers: list[str], *, require_payer: bool = False) -> None:
+    def __init__(
+        self,
+        mapping: Mapping[int | str, str],
+        headers: list[str],
+        *,
+        require_payer: bool = False,
+        decimal_comma: bool = False,
+    ) -> None:
         self.mapping = {int(index): name for index, name in mapping.items()}
         self.headers = headers
         self.require_payer = require_payer
+        self.decimal_comma = decimal_comma
         self.today = date.today()
         items = sorted(self.mapping.items())
         self._fields = set(self.mapping.values())
@@ -102,13 +111,16 @@ class RowParser:
         def parse_this_date(value: object) -> date:
             return parse_date(value, this_year=year)
 
+        def parse_amount(value: object) -> Decimal:
+            return parse_money(value, decimal_comma=self.decimal_comma)
+
         return {
             "claim_number": cell_text,
             "patient_dob": parse_this_date,
             "date_of_service": parse_this_date,
             "date_of_service_to": parse_this_date,
-            "amount": parse_money,
-            "paid_amount": parse_money,
+            "amount": parse_amount,
+            "paid_amount": parse_amount,
             "denial_code": split_denial_text,
             "denial_reason": cell_text,
             "payer_id": normalize_payer_id,
@@ -264,7 +276,9 @@ class RowParser:
         filled = [(i, value) for i, value in enumerate(values) if value is not None]
         if any(isinstance(value, str) and _is_total_label(value) for _i, value in filled):
             return True
-        return bool(filled) and all(i in self._numeric_indexes and _is_number(value) for i, value in filled)
+        return bool(filled) and all(
+            i in self._numeric_indexes and _is_number(value, self.decimal_comma) for i, value in filled
+        )
 
 
 def parse_row(
@@ -323,13 +337,13 @@ def _is_total_label(text: str) -> bool:
     return text[:1] in "TtGgSs" and bool(_TOTAL_LABEL_RE.match(text.strip()))
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object, decimal_comma: bool = False) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float | Decimal):
         return True
     try:
-        parse_money(value)
+        parse_money(value, decimal_comma=decimal_comma)
     except ValueError:
         return False
     return True

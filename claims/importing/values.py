@@ -187,14 +187,26 @@ _MONEY_RE = re.compile(
 # Excel's accounting format writes zero as a dash, and a CSV saved from Excel keeps it: "$ -".
 _ACCOUNTING_ZERO_RE = re.compile(r"^\$?\s*-\s*$")
 _MONEY_MESSAGE = "{} is not an amount. Write it like 1250.00 or $1,250.00."
+_DECIMAL_COMMA_MESSAGE = "{} is not an amount. Write it like 1250,00 or 1.250,00."
+_TWO_WAYS_MESSAGE = (
+    "{} could be read two ways. In a file separated by semicolons, write amounts with their cents, like 1234,00."
+)
+# Swaps the separators of a decimal-comma amount: 1.234,56 → 1,234.56.
+_SWAP_SEPARATORS = str.maketrans(",.", ".,")
+_DIGITS_RE = re.compile(r"\d*")
 
 
-def parse_money(value: object) -> Decimal:
+def parse_money(value: object, *, decimal_comma: bool = False) -> Decimal:
     """An amount in dollars, rounded half-up to cents.
 
     Accepts ``$1,250.00``, ``1250``, ``1,250.5``, ``$ 85``, and the negative forms ``-$40.00``,
     ``$-40``, ``(40.00)``, ``$(40.00)`` and ``40.00-``; and numbers from Excel. Thousands
     separators must be in the right places: ``12,34`` is rejected rather than read as 1234.
+
+    With ``decimal_comma`` (a CSV file separated by semicolons, as European exports are) text
+    may also use a comma for the decimal point and dots for thousands: ``85,00``,
+    ``1.234,56``. US forms such as ``1,234.56`` are still read. An amount with one separator
+    followed by three digits (``1,234``, ``1.234``) could be either, and is rejected.
     """
     if isinstance(value, bool) or value is None:
         raise ValueError("The amount is missing.")
@@ -213,23 +225,46 @@ def parse_money(value: object) -> Decimal:
     text = cell_text(value)
     if not text:
         raise ValueError("The amount is missing.")
-    return _parse_money_text(text)
+    return _parse_money_text(text, decimal_comma)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _parse_money_text(text: str) -> Decimal:
+def _parse_money_text(text: str, decimal_comma: bool = False) -> Decimal:
     if _ACCOUNTING_ZERO_RE.match(text):
         return Decimal("0.00")
-    match = _MONEY_RE.match(text)
+    message = _DECIMAL_COMMA_MESSAGE if decimal_comma else _MONEY_MESSAGE
+    match = _MONEY_RE.match(_us_separators(text) if decimal_comma else text)
     if not match or text.count("$") > 1 or bool(match[2]) != bool(match[5]):
-        raise ValueError(_MONEY_MESSAGE.format(text))
+        raise ValueError(message.format(text))
     # One way of saying "negative" at most: a leading or trailing minus (40.00- is how some
     # practice systems print credits), or parentheses.
     signs = sum(1 for sign in (match[1], match[2], match[3], match[6]) if sign)
     if signs > 1:
-        raise ValueError(_MONEY_MESSAGE.format(text))
+        raise ValueError(message.format(text))
     amount = Decimal(match[4].replace(",", ""))
     return _check_amount(-amount if signs else amount, text)
+
+
+def _us_separators(text: str) -> str:
+    """An amount that may be written with a decimal comma, rewritten with a decimal point.
+
+    The separator written last decides when there are both (``1.234,56``, ``1,234.56``); a
+    separator written more than once separates thousands (``1.234.567``); a single comma
+    followed by one, two or four and more digits is the decimal point (``85,00``). Raises
+    ``ValueError`` for a single separator followed by exactly three digits, which reads two ways.
+    The result is checked by the usual pattern, so misplaced separators are still rejected.
+    """
+    last_comma, last_dot = text.rfind(","), text.rfind(".")
+    if last_comma < 0 and last_dot < 0:
+        return text
+    if last_comma >= 0 and last_dot >= 0:
+        return text.translate(_SWAP_SEPARATORS) if last_comma > last_dot else text
+    separator, position = ("," if last_comma >= 0 else "."), max(last_comma, last_dot)
+    if text.count(separator) > 1:
+        return text.replace(".", ",")
+    if len(_DIGITS_RE.match(text, position + 1)[0]) == 3:
+        raise ValueError(_TWO_WAYS_MESSAGE.format(text))
+    return text.replace(",", ".")
 
 
 def _check_amount(amount: Decimal, text: str) -> Decimal:

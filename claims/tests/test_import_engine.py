@@ -445,3 +445,43 @@ def test_it_leaves_the_import_running_for_a_retry_and_carries_on_without_countin
     assert Claim.objects.count() == 4
     assert ClaimEvent.objects.count() == 4
     assert list(again.row_errors.values_list("row_number", flat=True)) == [3]
+
+
+@pytest.mark.django_db
+def test_it_reads_decimal_comma_amounts_in_a_file_separated_by_semicolons(practice, owner, aetna):
+    upload = SimpleUploadedFile(
+        "export.csv",
+        (
+            b"Claim No;Patient;DOB;DOS;Amount;Payer ID\n"
+            b"E-1;Maria Lopez;03/14/1980;09/01/2026;1.234,56;60054\n"
+            b"E-2;Bo Chan;01/01/1990;09/02/2026;85,00;60054\n"
+            b"E-3;Ann Lee;02/02/1970;09/03/2026;1,234;60054\n"
+            b";;;;1.319,56;\n"
+        ),
+    )
+
+    result = run(practice, owner, upload)
+
+    # The last row is the file's total, skipped rather than reported.
+    assert (result.status, result.imported_count, result.rejected_count) == ("done", 2, 1)
+    amounts = dict(Claim.objects.values_list("claim_number", "total_charge"))
+    assert amounts == {"E-1": Decimal("1234.56"), "E-2": Decimal("85.00")}
+    error = result.row_errors.get()
+    assert (error.row_number, error.column, error.value) == (4, "Amount", "1,234")
+    assert error.message.startswith("1,234 could be read two ways.")
+
+
+@pytest.mark.django_db
+def test_it_keeps_commas_as_thousands_separators_in_a_comma_separated_file(practice, owner, aetna):
+    result = run(
+        practice,
+        owner,
+        csv_file(
+            'C-1,Maria Lopez,03/14/1980,09/01/2026,"1,234.56",,,60054,,,\n'
+            'C-2,Bo Chan,01/01/1990,09/02/2026,"85,00",,,60054,,,\n'
+        ),
+    )
+
+    assert (result.imported_count, result.rejected_count) == (1, 1)
+    assert Claim.objects.get().total_charge == Decimal("1234.56")
+    assert result.row_errors.get().message == "85,00 is not an amount. Write it like 1250.00 or $1,250.00."

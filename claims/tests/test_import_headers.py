@@ -9,6 +9,7 @@ from claims.importing.headers import (
     FIELDS,
     LABELS,
     HeaderMatch,
+    column_notes,
     detect_header,
     match_header,
     normalize_header,
@@ -205,9 +206,47 @@ def test_it_only_looks_at_the_first_fifteen_rows():
 
 
 def test_it_maps_a_field_to_its_first_column_only():
-    match = detect_header([(1, ["Claim #", "Claim ID", "Patient", "Balance", "Charges"])])
+    match = detect_header([(1, ["Claim #", "Claim ID", "Patient", "Charges", "Billed"])])
     assert match.mapping == {0: "claim_number", 2: "patient_name", 3: "amount"}
     assert match.unmapped == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("balance", "charge"),
+    [
+        ("Balance", "Charges"),
+        ("Balance Due", "Charge"),
+        ("Outstanding", "Billed Amount"),
+        ("Amount Due", "Total Charges"),
+        ("Outstanding Balance", "Amount"),
+    ],
+)
+def test_it_takes_the_charge_and_not_the_balance_as_the_amount(balance, charge):
+    # The balance is what is still owed after payments; the claim's amount is what was billed.
+    for headers, charge_index, balance_index in (
+        (["Claim #", "Patient", balance, charge], 3, 2),
+        (["Claim #", "Patient", charge, balance], 2, 3),
+    ):
+        match = detect_header([(1, headers)])
+        assert match.mapping == {0: "claim_number", 1: "patient_name", charge_index: "amount"}
+        assert match.unmapped == [balance_index]
+
+
+def test_it_explains_why_a_balance_column_is_left_out():
+    headers = ["Claim #", "Patient", "Balance Due", "Charges", "Note"]
+
+    notes = column_notes(headers, {0: "claim_number", 1: "patient_name", 3: "amount"})
+
+    assert notes == {
+        2: "This looks like the balance still owed. It is not imported: the claim's amount comes from Charges."
+    }
+
+
+def test_it_has_nothing_to_say_about_a_balance_column_used_as_the_amount():
+    headers = ["Claim #", "Patient", "Balance", "Charges"]
+
+    assert column_notes(headers, {0: "claim_number", 1: "patient_name", 2: "amount"}) == {}
+    assert column_notes(headers, {0: "claim_number", 1: "patient_name"}) == {}
 
 
 def test_it_does_not_take_numbers_or_dates_as_column_names():

@@ -204,6 +204,56 @@ def test_it_says_a_blank_amount_is_missing(value):
         parse_money(value)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("85,00", "85.00"),
+        ("85,5", "85.50"),
+        ("1.234,56", "1234.56"),
+        ("$1.234,56", "1234.56"),
+        ("1.234.567,89", "1234567.89"),
+        ("1.234.567", "1234567.00"),
+        ("-85,00", "-85.00"),
+        ("(1.234,56)", "-1234.56"),
+        ("85,00-", "-85.00"),
+        (",50", "0.50"),
+        # A file separated by semicolons may still write amounts the US way.
+        ("1,234.56", "1234.56"),
+        ("85.00", "85.00"),
+        ("1,234,567", "1234567.00"),
+        ("1250", "1250.00"),
+    ],
+)
+def test_it_reads_decimal_commas_in_files_separated_by_semicolons(text, expected):
+    assert parse_money(text, decimal_comma=True) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["1,234", "1.234", "$12,500", "(1.234)"])
+def test_it_refuses_to_guess_an_amount_that_reads_two_ways(text):
+    # One separator and three digits after it: a thousands separator or a decimal separator?
+    with pytest.raises(ValueError) as error:
+        parse_money(text, decimal_comma=True)
+    assert str(error.value).startswith(f"{text} could be read two ways.")
+
+
+@pytest.mark.parametrize("text", ["12.34,56", "1.23,4", "85,00,00", "1,234,56", "abc"])
+def test_it_rejects_decimal_comma_amounts_with_misplaced_separators(text):
+    with pytest.raises(ValueError) as error:
+        parse_money(text, decimal_comma=True)
+    assert str(error.value) == f"{text} is not an amount. Write it like 1250,00 or 1.250,00."
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1,234.56", "1234.56"), ("1,234", "1234.00"), ("1.234", "1.23")])
+def test_it_keeps_reading_commas_as_thousands_separators_in_other_files(text, expected):
+    assert parse_money(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["85,00", "1.234,56"])
+def test_it_does_not_take_a_comma_for_a_decimal_point_in_other_files(text):
+    with pytest.raises(ValueError, match="is not an amount"):
+        parse_money(text)
+
+
 # --- names
 
 

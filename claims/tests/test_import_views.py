@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook
 
 from claims.models import Claim, ClaimImport
 from claims.tests.factories import ClaimImportErrorFactory, ClaimImportFactory, PayerFactory
@@ -208,3 +211,77 @@ def test_it_shows_a_failed_import_instead_of_an_error_page(owner_client, aetna):
     assert b"error on our side" in response.content
     claim_import.refresh_from_db()
     assert claim_import.status == ClaimImport.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_it_shows_excel_dates_as_dates_when_checking_columns(owner_client, aetna):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Claim #", "Patient", "DOB", "DOS", "Amount", "Payer ID"])
+    sheet.append(["X-1", "Ann Lee", datetime(1976, 2, 15), datetime(2026, 8, 3), 250.5, "60054"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = owner_client.post("/claims/import/", {"file": SimpleUploadedFile("export.xlsx", buffer.getvalue())})
+
+    page = owner_client.get(response["Location"]).content.decode()
+
+    assert "02/15/1976" in page and "08/03/2026" in page
+    assert "00:00:00" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["", "{pk}/columns/", "{pk}/"])
+def test_it_shows_the_claims_tabs_with_imports_current(owner_client, practice, suffix):
+    # Waiting for its column check, so that the column page shows rather than redirects.
+    claim_import = ClaimImportFactory(practice=practice, status=ClaimImport.Status.MAPPING)
+
+    page = owner_client.get(f"/claims/import/{suffix.format(pk=claim_import.pk)}").content.decode()
+
+    tabs = page.partition('<nav class="tabs" aria-label="Claims sections">')[2].partition("</nav>")[0]
+    assert '<a class="tab" href="/claims/import/" aria-current="page">Imports</a>' in tabs
+    assert tabs.count('aria-current="page"') == 1
+
+
+@pytest.mark.django_db
+def test_it_imports_the_charge_and_notes_the_balance_column_it_leaves_out(owner_client, aetna):
+    content = (
+        "Claim #,Patient,DOB,DOS,Balance,Charge,Payer ID\nA-1,Maria Lopez,03/14/1980,09/01/2026,$40.00,$100.00,60054\n"
+    )
+    upload(owner_client, content)
+    claim_import = ClaimImport.objects.get()
+
+    page = owner_client.get(f"/claims/import/{claim_import.pk}/columns/").content.decode()
+
+    assert claim_import.column_mapping == {
+        "0": "claim_number",
+        "1": "patient_name",
+        "2": "patient_dob",
+        "3": "date_of_service",
+        "5": "amount",
+        "6": "payer_id",
+    }
+    note = "This looks like the balance still owed. It is not imported: the claim&#x27;s amount comes from Charge."
+    assert f'<p class="muted small" id="id_col_4_note">{note}</p>' in page
+    assert 'aria-describedby="id_col_4_note"' in page
+
+
+@pytest.mark.django_db
+def test_it_says_an_import_uploaded_under_a_minute_ago_was_uploaded_just_now(owner_client, practice):
+    claim_import = ClaimImportFactory(practice=practice)
+
+    detail = owner_client.get(f"/claims/import/{claim_import.pk}/").content.decode()
+    recent = owner_client.get("/claims/import/").content.decode()
+
+    assert "Uploaded just now" in detail
+    assert "<td>just now</td>" in recent
+    assert "0 minutes" not in detail + recent
+
+
+@pytest.mark.django_db
+def test_it_says_how_long_ago_an_older_import_was_uploaded(owner_client, practice):
+    claim_import = ClaimImportFactory(practice=practice)
+    ClaimImport.objects.filter(pk=claim_import.pk).update(created_at=timezone.now() - timedelta(minutes=5, seconds=3))
+
+    detail = owner_client.get(f"/claims/import/{claim_import.pk}/").content.decode()
+
+    assert "Uploaded 5\xa0minutes ago" in detail
