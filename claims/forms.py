@@ -244,7 +244,7 @@ class PayerForm(PhoneNormalizingMixin, forms.ModelForm):
         label="Menu steps (JSON)",
         required=False,
         help_text="The menu as steps: what it says (prompt), which key to press (options), or what to say. "
-        "Leave empty if you have not mapped it yet.",
+        "Leave empty and calls listen to the menu and choose the options themselves; steps make them more reliable.",
     )
 
     class Meta:

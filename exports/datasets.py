@@ -205,7 +205,7 @@ def calls(practice: Practice, params: Mapping[str, str], *, strict: bool = False
     filters = CallFilters(kept_filters(params, CALL_PARAMS), payers=Payer.objects.filter(practice=practice))
     _check(filters, strict)
     queryset = filters.apply(Call.objects.filter(practice=practice))
-    rows = queryset.order_by("-created_at", "-pk").values_list(*_CALL_FIELDS)
+    rows = queryset.newest_first().values_list(*_CALL_FIELDS)
     zone = ZoneInfo(practice.time_zone)
 
     def convert(row: tuple) -> tuple:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ai.outcome import CALL_OUTCOMES
@@ -27,6 +28,13 @@ class CallQuerySet(models.QuerySet):
             models.Q(status__in=ACTIVE)
             | models.Q(status=CallStatus.ENDED, report_received_at__isnull=True, status_changed_at__gte=recently)
         )
+
+    def newest_first(self) -> CallQuerySet:
+        """Newest first by when each call was placed (a queued call: when it was queued), ties by id.
+
+        A retry is created hours before it is placed, so creation order alone reads out of order.
+        """
+        return self.order_by(Coalesce("placed_at", "created_at").desc(), "-pk")
 
 
 class Call(PracticeOwned):

@@ -56,7 +56,7 @@ ON_THE_LINE = [CallStatus.DIALING, CallStatus.RINGING, CallStatus.IN_PROGRESS]
 @member_required
 def call_list(request: AuthedRequest) -> HttpResponse:
     filters = CallFilters(request.GET, payers=scoped(request, Payer))
-    calls = filters.apply(scoped(request, Call)).select_related("claim__patient", "payer")
+    calls = filters.apply(scoped(request, Call)).select_related("claim__patient", "payer").newest_first()
     page = Paginator(calls, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,

@@ -1,4 +1,4 @@
-"""Display helpers for claims pages: money, status badges, phone numbers, open days."""
+"""Display helpers for claims pages: money, status badges, phone numbers, open days and hours."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import template
+from django.utils.dateformat import time_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -70,6 +71,16 @@ def weekdays(digits: str) -> str:
         for run in runs
     ]
     return ", ".join(parts) or "Never"
+
+
+@register.filter
+def business_hours(payer) -> str:
+    """A payer's phone hours: ``8:00 AM – 5:00 PM``, or ``open 24 hours`` for a line that closes
+    when it opens (``telephony.pacing.business_intervals`` reads 00:00–00:00 as around the clock).
+    """
+    if payer.opens_at == payer.closes_at:
+        return "open 24 hours"
+    return f"{time_format(payer.opens_at, 'g:i A')} – {time_format(payer.closes_at, 'g:i A')}"
 
 
 def _days(count: int) -> str:

@@ -133,6 +133,20 @@ def test_it_shows_the_timeline_newest_first_in_the_practice_time_zone(owner_clie
     assert "Nov 20, 2026, 10:00 AM PST" in body  # 18:00 UTC
 
 
+def test_it_shows_when_the_practice_was_emailed_in_the_practice_time_zone(owner_client, claim, practice):
+    practice.time_zone = "America/Los_Angeles"
+    practice.save()
+    claim.notified_at = timezone.now()  # 18:00 UTC
+    claim.save()
+
+    body = owner_client.get(f"/claims/{claim.pk}/").content.decode()
+    emailed = body[body.index("Practice emailed") :]
+    emailed = emailed[: emailed.index("</dd>")]
+
+    assert "Nov 20, 10:00 AM PST" in emailed
+    assert "6:00 PM" not in emailed
+
+
 def test_it_hides_another_practices_claim(owner_client, other_practice):
     claim = ClaimFactory(practice=other_practice)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
 import pytest
@@ -49,6 +50,16 @@ def test_it_shows_the_payers_settings_and_menu(owner_client, payer):
         assert text in body, text
 
 
+def test_it_says_a_line_open_around_the_clock_is_open_24_hours(owner_client, payer):
+    payer.opens_at = payer.closes_at = time(0, 0)
+    payer.save()
+
+    body = owner_client.get(f"/claims/payers/{payer.pk}/").content.decode()
+
+    assert "Mon–Fri, open 24 hours" in body
+    assert "12:00 AM – 12:00 AM" not in body
+
+
 def test_it_counts_open_claims_by_status(owner_client, payer, practice):
     ClaimFactory.create_batch(
         2, practice=practice, payer=payer, status=Claim.Status.DENIED, total_charge=Decimal("100")
@@ -66,10 +77,24 @@ def test_it_counts_open_claims_by_status(owner_client, payer, practice):
     assert "<strong>3</strong>" in body and "<strong>$240.00</strong>" in body
 
 
-def test_it_says_when_the_menu_is_not_mapped(owner_client, practice):
+def test_it_says_calls_listen_to_a_menu_without_saved_steps(owner_client, practice):
     payer = PayerFactory(practice=practice)
 
-    assert b"The phone menu is not mapped yet." in owner_client.get(f"/claims/payers/{payer.pk}/").content
+    body = owner_client.get(f"/claims/payers/{payer.pk}/").content.decode()
+
+    # The agent is told to listen and choose (telephony.prompts.ivr_instructions): the menu is still navigated.
+    assert "No menu steps saved. Calls still get through the menu by listening to it" in body
+    assert "not mapped" not in body
+    assert "Add the steps" in body and "more reliably" in body
+
+
+def test_it_offers_staff_no_link_to_add_menu_steps(teammate_client, practice):
+    payer = PayerFactory(practice=practice)
+
+    body = teammate_client.get(f"/claims/payers/{payer.pk}/").content.decode()
+
+    assert "Calls still get through the menu by listening to it" in body
+    assert "Add the steps" not in body
 
 
 def test_it_shows_staff_the_payer_without_edit_link(teammate_client, payer):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +28,28 @@ def test_it_lists_the_practices_payers_with_claim_counts(owner_client, practice,
     assert f'href="/claims/?payer={aetna.pk}">2</a>' in body  # open claims, linked to the worklist
     assert '<td class="numeric">3</td>' in body
     assert "Bravo Only Payer" not in body
+
+
+def test_it_says_which_payers_lines_are_open_24_hours(owner_client, practice):
+    PayerFactory(practice=practice, name="Around The Clock", opens_at=time(0, 0), closes_at=time(0, 0))
+    PayerFactory(practice=practice, name="Office Hours", opens_at=time(8, 0), closes_at=time(17, 0))
+
+    body = owner_client.get("/claims/payers/").content.decode()
+
+    assert "Open 24 hours" in body
+    assert "8:00 AM – 5:00 PM" in body
+    assert "12:00 AM – 12:00 AM" not in body
+
+
+def test_it_says_calls_listen_to_menus_without_saved_steps(owner_client, practice):
+    PayerFactory(practice=practice, name="No Steps", ivr_config={})
+    PayerFactory(practice=practice, name="Empty Steps", ivr_config={"steps": []})
+    PayerFactory(practice=practice, name="Mapped", ivr_config={"steps": [{"prompt": "For claims, press 2"}]})
+
+    body = owner_client.get("/claims/payers/").content.decode()
+
+    assert body.count("Menu navigated by listening") == 2
+    assert "not mapped" not in body
 
 
 def test_it_counts_claims_in_one_query_however_many_payers(owner_client, practice):

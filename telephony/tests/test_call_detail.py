@@ -243,3 +243,39 @@ def test_it_keeps_polling_until_the_report_arrives(owner_client, call):
     call.save()
 
     assert owner_client.get(_url(call), headers=HTMX).status_code == 286
+
+
+def test_it_shows_a_queued_call_as_queued_not_as_ended(owner_client, practice, call):
+    practice.time_zone = "America/New_York"
+    practice.save()
+    queued = CallFactory(practice=practice, claim=call.claim, status=Call.Status.QUEUED, provider_call_id=None)
+    Call.objects.filter(pk=queued.pk).update(created_at=datetime(2026, 11, 20, 15, 0, 0, tzinfo=UTC))
+
+    body = owner_client.get(_url(queued)).content.decode()
+
+    assert "Queued since Nov 20, 10:00:00 AM" in body  # 15:00 UTC in New York
+    assert "<dt>Ended</dt>" not in body
+    assert "Under way" not in body
+    assert "Ended because" not in body
+
+
+def test_it_shows_when_a_call_under_way_started_and_no_end(owner_client, practice, call):
+    practice.time_zone = "America/New_York"
+    practice.save()
+    call.status, call.ended_at, call.ended_reason = Call.Status.IN_PROGRESS, None, ""
+    call.save()
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "<dt>Started</dt><dd>Nov 20, 11:00:05 AM" in body
+    assert "<dt>Ended</dt>" not in body
+    assert "Under way" not in body
+
+
+def test_it_shows_when_a_call_ended(owner_client, practice, call):
+    practice.time_zone = "America/New_York"
+    practice.save()
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "<dt>Ended</dt><dd>Nov 20, 11:11:00 AM" in body

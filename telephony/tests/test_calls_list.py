@@ -128,6 +128,49 @@ def test_it_pages_the_calls(owner_client, practice, aetna):
     assert "P-000" in second and "P-050" not in second  # newest first
 
 
+def _calls_in_time_order(practice):
+    """Calls whose creation order differs from when they were placed, plus two placed at the same moment."""
+    now = timezone.now()
+
+    def call(number, created, placed=None, status=Call.Status.ENDED):
+        made = CallFactory(
+            practice=practice,
+            claim=ClaimFactory(practice=practice, claim_number=number),
+            status=status,
+            placed_at=placed,
+            started_at=placed + timedelta(seconds=5) if placed else None,
+        )
+        Call.objects.filter(pk=made.pk).update(created_at=created)
+        return made
+
+    tied_first = call("TIE-1", now - timedelta(days=2), placed=now - timedelta(days=1))
+    tied_second = call("TIE-2", now - timedelta(days=2), placed=now - timedelta(days=1))
+    retried = call("RETRY", now - timedelta(hours=3), placed=now - timedelta(minutes=10))
+    placed_early = call("EARLY", now - timedelta(hours=2), placed=now - timedelta(hours=2))
+    queued = call("QUEUED", now - timedelta(minutes=5), status=Call.Status.QUEUED)
+    return [queued, retried, placed_early, tied_second, tied_first]
+
+
+def _row_order(body, calls):
+    return sorted(calls, key=lambda call: body.index(f'id="call-{call.pk}"'))
+
+
+def test_it_lists_the_calls_newest_first_by_when_they_were_placed(owner_client, practice):
+    expected = _calls_in_time_order(practice)
+
+    body = owner_client.get(URL).content.decode()
+
+    assert _row_order(body, expected) == expected
+
+
+def test_its_table_partial_keeps_the_calls_newest_first(owner_client, practice):
+    expected = _calls_in_time_order(practice)
+
+    body = owner_client.get(URL, headers=HTMX).content.decode()
+
+    assert _row_order(body, expected) == expected
+
+
 def test_it_polls_while_calls_are_active(owner_client, practice):
     _active_call(practice)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -161,3 +161,14 @@ def test_it_reads_every_payers_window_in_the_same_few_queries(
         body = owner_client.get(URL).content.decode()
 
     assert body.count("2 of 2") == 5
+
+
+def test_it_says_a_payer_open_around_the_clock_is_open_24_hours(owner_client, aetna):
+    aetna.opens_at = aetna.closes_at = time(0, 0)
+    aetna.save()
+
+    body = owner_client.get(URL).content.decode()
+
+    row = body[body.index("Aetna") :]
+    assert "Open 24 hours" in row
+    assert "12:00 AM" not in row
