@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Length
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import capfirst
@@ -12,13 +13,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from ai import services
 from ai.forms import FORMS, KnowledgeSearchForm
-from ai.knowledge import DENIAL_CODES, MODELS, PAYER_POLICIES
+from ai.knowledge import DENIAL_CODES, MODELS, PAYER_POLICIES, normalize_code
+from billingpulse.paging import paginate
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 
 LIST = "ai/knowledge_list.html"
 LIST_URL = {DENIAL_CODES: "ai:index", PAYER_POLICIES: "ai:policies"}
 SEARCH_FIELDS = {DENIAL_CODES: ("code", "description", "remedy"), PAYER_POLICIES: ("payer", "title", "text", "source")}
 NOUN = {DENIAL_CODES: "denial code", PAYER_POLICIES: "payer policy"}
+PER_PAGE = 50
 
 
 @require_GET
@@ -62,25 +65,43 @@ def policy_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 def _list(request: AuthedRequest, kind: str) -> HttpResponse:
     search = KnowledgeSearchForm(request.GET)
     query = search.query()
-    entries = scoped(request, MODELS[kind])
+    everything = scoped(request, MODELS[kind])
+    entries = everything
     if query:
         match = Q()
         for field in SEARCH_FIELDS[kind]:
             match |= Q(**{f"{field}__icontains": query})
+        if kind == DENIAL_CODES and (code := normalize_code(query)):
+            match |= Q(code=code)  # "CO-197" finds 197: billers type the group too
         entries = entries.filter(match)
     if kind == DENIAL_CODES:
-        # Codes in the order billers know them: 1, 2, … 16, … 253, then the lettered ones (A1, B7).
-        entries = sorted(entries, key=lambda e: (not e.code.isdigit(), int(e.code) if e.code.isdigit() else 0, e.code))
+        entries = _in_billers_order(entries)
+    listing = paginate(request, entries, PER_PAGE)
     context = {
         "kind": kind,
         "search": search,
         "query": query,
-        "entries": entries,
-        "total": scoped(request, MODELS[kind]).count(),
+        "entries": listing.page.object_list,
+        "page": listing.page,
+        "pages": listing.pages,
+        "matches": listing.total,
+        "total": everything.count() if query else listing.total,
         "list_url": LIST_URL[kind],
     }
     partial = request.htmx and not request.htmx.history_restore_request
     return render(request, f"{LIST}#knowledge-results" if partial else LIST, context)
+
+
+def _in_billers_order(entries: QuerySet) -> QuerySet:
+    """Codes in the order billers know them: 1, 2, … 16, … 253, then the lettered ones (A1, B7).
+    A code of digits sorts by its length first, so "16" comes before "197" without a cast."""
+    numeric = Q(code__regex=r"^[0-9]+$")
+    return entries.order_by(
+        Case(When(numeric, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        Case(When(numeric, then=Length("code")), default=Value(0), output_field=IntegerField()),
+        "code",
+        "pk",
+    )
 
 
 def _edit(request: AuthedRequest, kind: str, pk: int | None) -> HttpResponse:

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
@@ -262,6 +263,19 @@ def api_token(request: AuthedRequest) -> HttpResponse:
         new_key = services.regenerate_api_token(request.user).key
     token = Token.objects.filter(user=request.user).first()
     return render(request, "billingpulse/api_token.html", {"token": token, "new_key": new_key})
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page's ``<link rel=icon>`` says: send them to the logo.
+    Not a permanent redirect: the logo's static URL carries a hash of the file, which changes with it."""
+    return redirect(static("img/logo.svg"))
+
+
+@require_safe
+def api_index(request: HttpRequest) -> HttpResponse:
+    """/api/ has nothing of its own: the API's documentation is where a person typing it wants to be."""
+    return redirect("api_docs")
 
 
 @never_cache

@@ -74,8 +74,12 @@ def worklist(request: AuthedRequest) -> HttpResponse:
         # Only an empty page needs to know why it is empty.
         context["practice_has_claims"] = scoped(request, Claim).exists()
         context["practice_has_payers"] = payers.exists()
-    partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, "claims/worklist.html#claim-table" if partial else "claims/worklist.html", context)
+    if not (request.htmx and not request.htmx.history_restore_request):
+        return render(request, "claims/worklist.html", context)
+    response = render(request, "claims/worklist.html#claim-table", context)
+    # The filter form stays as typed; only the messages beside its fields follow the table.
+    response.write(render_to_string("claims/worklist.html#filter-errors", context, request))
+    return response
 
 
 @require_GET

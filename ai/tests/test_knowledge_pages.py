@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ai.models import DenialCode, PayerPolicy
 from ai.tests.factories import PayerPolicyFactory
@@ -194,3 +198,80 @@ def test_a_code_added_after_the_form_checked_it_is_the_forms_error(owner_client,
         "code": ["This reason code is already in the knowledge base; edit that entry."]
     }
     assert _code(practice, "A1").description == "Theirs."
+
+
+# Paging and search on the denial codes page
+
+
+def _codes_on(response) -> list[str]:
+    return re.findall(r'<td class="mono nowrap"><strong>([^<]+)</strong>', response.content.decode())
+
+
+def _in_billers_order(codes) -> list[str]:
+    return sorted(codes, key=lambda code: (not code.isdigit(), int(code) if code.isdigit() else 0, code))
+
+
+def _add_codes(practice, count: int, start: int = 300) -> None:
+    DenialCode.objects.bulk_create(
+        DenialCode(practice=practice, code=str(number), description=f"Made-up reason {number}.")
+        for number in range(start, start + count)
+    )
+
+
+def test_it_pages_denial_codes_fifty_at_a_time_in_billers_order(owner_client, practice):
+    _add_codes(practice, 60)
+    expected = _in_billers_order(DenialCode.objects.filter(practice=practice).values_list("code", flat=True))
+    assert len(expected) > 100
+
+    first, second, third = (owner_client.get("/knowledge/", {"page": n}) for n in (1, 2, 3))
+
+    assert _codes_on(first) == expected[:50]
+    assert _codes_on(second) == expected[50:100]
+    assert _codes_on(third) == expected[100:]
+    body = second.content.decode()
+    assert "Page 2 of 3" in body
+    assert 'href="?page=1"' in body and 'href="?page=3"' in body
+    assert f"<strong>{len(expected)} denial codes</strong>" in body
+
+
+def test_it_keeps_the_search_in_the_page_links(owner_client, practice):
+    _add_codes(practice, 60)
+
+    response = owner_client.get("/knowledge/", {"q": "made-up"}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert 'id="knowledge-results"' in body and "<html" not in body
+    assert _codes_on(response) == [str(number) for number in range(300, 350)]
+    assert "<strong>60 of 108</strong>" in body
+    assert 'href="?q=made-up&amp;page=2"' in body
+
+
+def test_it_finds_a_code_written_with_its_group(owner_client, practice):
+    response = owner_client.get("/knowledge/", {"q": "co-197"})
+
+    assert _codes_on(response) == ["197"]
+
+
+def test_it_keeps_edit_links_for_admins_only_on_later_pages(owner_client, teammate_client, practice):
+    _add_codes(practice, 60)
+    entry = DenialCode.objects.get(practice=practice, code="359")
+
+    as_admin = owner_client.get("/knowledge/", {"page": 3}).content.decode()
+    as_staff = teammate_client.get("/knowledge/", {"page": 3}).content.decode()
+
+    assert f"/knowledge/denial-codes/{entry.pk}/edit/" in as_admin
+    assert f"/knowledge/denial-codes/{entry.pk}/delete/" in as_admin
+    assert ">359</strong>" in as_staff
+    assert f"/knowledge/denial-codes/{entry.pk}/edit/" not in as_staff
+
+
+def test_it_runs_the_same_queries_for_a_short_list_as_for_a_long_one(owner_client, practice):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert owner_client.get("/knowledge/", {"page": 2}).status_code == 200
+        return len(queries)
+
+    few = count_queries()
+    _add_codes(practice, 400, start=1000)
+
+    assert count_queries() == few

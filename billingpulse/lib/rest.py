@@ -21,7 +21,9 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
-from rest_framework import exceptions, serializers, status
+from django.shortcuts import redirect
+from rest_framework import exceptions, routers, serializers, status
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter, SimpleRouter
 from rest_framework.settings import api_settings
@@ -41,8 +43,18 @@ class _IdLookupMixin:
         self._default_value_pattern = ID_REGEX
 
 
+class APIRootView(routers.APIRootView):
+    """The router's index of its endpoints, for API clients; a browser goes to the API docs instead,
+    which describe every endpoint (the index lists only the router's)."""
+
+    def get(self, request, *args, **kwargs):
+        if isinstance(request.accepted_renderer, BrowsableAPIRenderer):
+            return redirect("api_docs")
+        return super().get(request, *args, **kwargs)
+
+
 class Router(_IdLookupMixin, DefaultRouter):
-    pass
+    APIRootView = APIRootView
 
 
 class NestedRouter(_IdLookupMixin, SimpleRouter):

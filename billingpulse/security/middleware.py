@@ -24,9 +24,17 @@ from billingpulse.security import sessions, two_factor
 EXPIRES_HEADER = "X-Session-Expires-In"
 
 # Routes a pending or not-yet-set-up session may still use.
-TWO_FACTOR_OPEN = {"logout", "two_factor_verify", "two_factor_setup", "two_factor_qr", "session_status", "health"}
+TWO_FACTOR_OPEN = {
+    "logout",
+    "two_factor_verify",
+    "two_factor_setup",
+    "two_factor_qr",
+    "session_status",
+    "health",
+    "favicon",
+}
 # Requests the page makes by itself, which must not count as its person being active.
-NOT_ACTIVITY = {"session_status"}
+NOT_ACTIVITY = {"session_status", "favicon"}
 
 
 class SecurityHeadersMiddleware:

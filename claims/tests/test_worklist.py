@@ -212,6 +212,39 @@ def test_it_explains_a_denial_code_it_cannot_read(owner_client, practice):
     assert _numbers(response) == ["D-16"]
 
 
+def test_it_explains_a_bad_denial_code_in_the_htmx_table_too(owner_client, practice):
+    # The live filter only swaps the table, so the table says why the code was not applied.
+    _claim(practice, "D-16", denial_code="CO-16")
+
+    response = owner_client.get("/claims/?denial_code=hello", **HX)
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="claim-table"')
+    assert 'role="alert"' in body
+    assert "Denial code: Write a denial code like CO-16." in body
+    assert "Showing claims without this filter." in body
+    assert _numbers(response) == ["D-16"]
+    # The message beside the field is replaced too, out of band, without touching the input.
+    assert re.search(
+        r'<div id="id_denial_code_error" class="field-errors" hx-swap-oob="true">'
+        r'<p class="error">Write a denial code like CO-16.</p></div>',
+        body,
+    )
+    assert 'name="denial_code"' not in body
+
+
+def test_it_clears_the_fields_error_once_the_code_is_fixed(owner_client, practice):
+    _claim(practice, "D-16", denial_code="CO-16")
+
+    response = owner_client.get("/claims/?denial_code=co16", **HX)
+
+    body = response.content.decode()
+    assert _numbers(response) == ["D-16"]
+    assert "Write a denial code like CO-16." not in body
+    assert 'role="alert"' not in body
+    assert re.search(r'<div id="id_denial_code_error" class="field-errors" hx-swap-oob="true"></div>', body)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("co16", "CO-16"), ("CO 16", "CO-16"), ("pr-1", "PR-1"), ("oa_23", "OA-23"), ("16", "16"), ("", "")],
@@ -411,3 +444,10 @@ def test_it_says_when_filters_match_nothing(owner_client, practice):
 
     assert "No claims match these filters" in body
     assert "Import your first claims" not in body
+
+
+def test_it_sends_no_field_messages_when_the_page_has_no_filter_form(owner_client, practice):
+    # No claims yet: the page has no filters, so there is nothing beside which to put a message.
+    body = owner_client.get("/claims/?denial_code=hello", **HX).content.decode()
+
+    assert "hx-swap-oob" not in body

@@ -190,3 +190,23 @@ def test_it_shows_the_payer_pages(page, biller, screenshot):
     page.get_by_role("button", name="Save payer").click()
     expect(page.get_by_text("This is not valid JSON")).to_be_visible()
     screenshot(page, "payer-edit-error")
+
+
+def test_it_explains_a_denial_code_it_cannot_read_in_the_live_filter(page, biller):
+    sign_in(page, biller.email)
+    page.goto("/claims/?status=all")
+    code = page.get_by_label("Denial code")
+
+    code.fill("hello")
+    code.press("Tab")
+
+    expect(page.locator("#claim-table [role=alert]")).to_contain_text("Denial code: Write a denial code like CO-16.")
+    expect(page.locator("#id_denial_code_error")).to_have_text("Write a denial code like CO-16.")
+    expect(page.locator("#claim-table tbody tr")).to_have_count(30)  # the bad filter is left out
+    expect(code).to_have_value("hello")
+
+    code.fill("co16")
+    code.press("Tab")
+
+    expect(page.locator("#claim-table [role=alert]")).to_have_count(0)
+    expect(page.locator("#id_denial_code_error")).to_have_text("")
