@@ -291,17 +291,8 @@ def json_text_rotated(text: str | None) -> str | None:
 # ---------------------------------------------------------------------------- fields
 
 
-class EncryptedTextField(models.TextField):
-    """A text column holding ``to_stored`` values; reads give back the text (see the module doc)."""
-
-    description = "Text, encrypted when ENCRYPT_SENSITIVE_FIELDS is on"
-
-    def from_db_value(self, value, expression, connection):
-        return from_stored(value)
-
-    def get_db_prep_value(self, value, connection, prepared=False):
-        value = super().get_db_prep_value(value, connection, prepared)
-        return to_stored(value)
+class _NotQueryable:
+    """An encrypted column: the database can tell only whether it is NULL."""
 
     def get_lookup(self, lookup_name):
         if lookup_name == "isnull":
@@ -313,6 +304,19 @@ class EncryptedTextField(models.TextField):
 
     def get_transform(self, lookup_name):
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: {lookup_name!r} cannot be applied to it.")
+
+
+class EncryptedTextField(_NotQueryable, models.TextField):
+    """A text column holding ``to_stored`` values; reads give back the text (see the module doc)."""
+
+    description = "Text, encrypted when ENCRYPT_SENSITIVE_FIELDS is on"
+
+    def from_db_value(self, value, expression, connection):
+        return from_stored(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = super().get_db_prep_value(value, connection, prepared)
+        return to_stored(value)
 
 
 class EncryptedCharField(EncryptedTextField):
@@ -328,7 +332,7 @@ class EncryptedCharField(EncryptedTextField):
         return super().formfield(**{"widget": forms.TextInput, **kwargs})
 
 
-class EncryptedJSONField(models.JSONField):
+class EncryptedJSONField(_NotQueryable, models.JSONField):
     """A JSON column holding ``json_to_stored`` values; reads give back the value (see the module doc)."""
 
     description = "JSON, encrypted when ENCRYPT_SENSITIVE_FIELDS is on"
@@ -344,19 +348,6 @@ class EncryptedJSONField(models.JSONField):
         elif hasattr(value, "as_sql"):
             return value
         return super().get_db_prep_value(json_to_stored(value, self.encoder), connection, prepared=True)
-
-    def get_lookup(self, lookup_name):
-        if lookup_name == "isnull":
-            return super().get_lookup(lookup_name)
-        raise FieldError(
-            f"{self.model.__name__}.{self.name} is encrypted: the database cannot compare its contents "
-            f"(lookup {lookup_name!r}); filter on another field."
-        )
-
-    def get_transform(self, lookup_name):
-        raise FieldError(
-            f"{self.model.__name__}.{self.name} is encrypted: its keys cannot be read in a query ({lookup_name!r})."
-        )
 
 
 # ---------------------------------------------------------------------------- the list
