@@ -176,3 +176,23 @@ def test_the_claim_page_shows_the_claims_open_items(owner_client, item):
     assert "Needs action" in html and "Denied CO-50: not medically necessary." in html
     services.mark_done(item, actor=item.claim.practice.users.first())
     assert "Needs action" not in owner_client.get(f"/claims/{item.claim_id}/").content.decode()
+
+
+def test_the_list_runs_the_same_queries_for_two_items_as_for_twenty(owner_client, owner, teammate, practice):
+    def queries_for_the_list() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = owner_client.get("/inbox/?view=all").content.decode()
+        return len(queries), html
+
+    reasons = [R.DENIED, R.NOT_ON_FILE, R.PENDING_INFO, R.PAYMENT_OVERDUE]
+    for n in range(2):
+        services.assign(services.open_item(reasons[n % 4], claim=ClaimFactory(practice=practice)), owner, actor=owner)
+    few, html = queries_for_the_list()
+    assert "2 items" in html
+    for n in range(18):
+        item = services.open_item(reasons[n % 4], claim=ClaimFactory(practice=practice))
+        services.assign(item, teammate if n % 2 else owner, actor=owner)
+
+    many, html = queries_for_the_list()
+    assert "20 items" in html
+    assert many == few
