@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -185,7 +184,7 @@ def _validate(practice: Practice, posting: Posting) -> None:
     if (posting.kind == Kind.REVERSAL) != (posting.reverses is not None):
         raise PostingError("A reversal names the transaction it reverses, and only a reversal does.")
     if posting.effective_date is None:
-        posting.effective_date = timezone.localdate(timezone=ZoneInfo(practice.time_zone))
+        posting.effective_date = practice.today()
     posting.content_hash = content_hash(posting)
 
 

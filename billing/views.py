@@ -271,7 +271,7 @@ def statement(request: AuthedRequest, pk: int) -> HttpResponse:
         "claims": owing,
         "owed": _sum(owing, "patient_responsibility"),
         "practice": request.practice,
-        "today": timezone.localdate(timezone=ZoneInfo(request.practice.time_zone)),
+        "today": request.practice.today(),
     }
     context["amount_due"] = max(context["owed"] - account.credit, ZERO)
     return render(request, "billing/statement.html", context)
@@ -281,7 +281,7 @@ def statement(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _payment_form(request: AuthedRequest, patient: Patient, data, claims: QuerySet[Claim]) -> PaymentForm:
-    today = timezone.localdate(timezone=ZoneInfo(request.practice.time_zone))
+    today = request.practice.today()
     open_claims = [claim for claim in claims if claim.balance > 0]
     return PaymentForm(data, claims=open_claims, initial={"payment_date": today})
 

@@ -16,7 +16,6 @@ import random
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -130,18 +129,13 @@ CLAIM_MIX = [
 CODES = [("99213", "E11.9"), ("99214", "I10"), ("93000", "R00.2"), ("80053", "Z00.00"), ("99203", "J06.9")]
 
 
-def _today(practice: Practice) -> date:
-    """The practice's date, which the pages show (the server's may already be tomorrow)."""
-    return timezone.localdate(timezone=ZoneInfo(practice.time_zone))
-
-
 def _demo_claims(practice: Practice, admin: User) -> None:
     """Forty claims with lines, policies and a timeline, the same every time (seeded)."""
     rng = random.Random(2026)
     patients = list(Patient.objects.filter(practice=practice))
     payers = list(Payer.objects.filter(practice=practice))
     providers = list(Provider.objects.filter(practice=practice))
-    today = _today(practice)
+    today = practice.today()
     for number in range(1, 41):
         patient, payer = patients[number % len(patients)], payers[number % len(payers)]
         status, denial_code, denial_reason = CLAIM_MIX[number % len(CLAIM_MIX)]
@@ -204,7 +198,7 @@ def _demo_money(practice: Practice, admin: User) -> None:
         .prefetch_related("lines")
         .order_by("claim_number")
     )
-    today = _today(practice)
+    today = practice.today()
     for claim in claims:
         charge = sum((line.charge for line in claim.lines.all()), Decimal("0.00"))
         if charge:

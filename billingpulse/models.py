@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
@@ -71,6 +72,10 @@ class Practice(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def today(self) -> date:
+        """Today in the practice's time zone: due dates, follow-ups and report periods are its days."""
+        return timezone.localdate(timezone=ZoneInfo(self.time_zone))
 
     @property
     def profile_complete(self) -> bool:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -48,7 +46,7 @@ DEADLINE_WARNING_DAYS = 30
 @vary_on_headers("HX-Request")
 @member_required
 def worklist(request: AuthedRequest) -> HttpResponse:
-    today = _today(request)
+    today = request.practice.today()
     payers = scoped(request, Payer)
     filters = WorklistFilters(request.GET, payers=payers)
     claims = filter_claims(scoped(request, Claim), filters, today)
@@ -203,13 +201,8 @@ def _get_claim(request: AuthedRequest, pk: int) -> Claim:
     return get_for_practice(request, Claim.objects.select_related("patient", "payer", "provider", "policy"), pk)
 
 
-def _today(request: AuthedRequest) -> date:
-    """Today where the practice is: a follow-up due "today" means the practice's today."""
-    return timezone.localdate(timezone=ZoneInfo(request.practice.time_zone))
-
-
 def _detail_context(request: AuthedRequest, claim: Claim, **forms) -> dict:
-    today = _today(request)
+    today = request.practice.today()
     return {
         "claim": claim,
         "today": today,

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from billingpulse.models import Practice
 from claims.models import Claim, Payer
@@ -61,10 +60,6 @@ class Dataset:
 
     def filename(self, file_format: str, today: date) -> str:
         return f"{self.kind.replace('_', '-')}-{today.isoformat()}.{file_format}"
-
-
-def practice_today(practice: Practice) -> date:
-    return timezone.localdate(timezone=ZoneInfo(practice.time_zone))
 
 
 def kept_filters(params: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
@@ -130,7 +125,7 @@ def claims(
     Like the page, an invalid filter is left out; with ``strict`` (the API) it raises
     ``InvalidFilters`` instead.
     """
-    today = today or practice_today(practice)
+    today = today or practice.today()
     filters = WorklistFilters(kept_filters(params, CLAIM_PARAMS), payers=Payer.objects.filter(practice=practice))
     _check(filters, strict)
     queryset = filter_claims(Claim.objects.filter(practice=practice), filters, today)
@@ -242,7 +237,7 @@ REPORTS: dict[str, tuple[str, str]] = {
 def report(kind: str, practice: Practice, params: Mapping[str, str], *, strict: bool = False) -> Dataset:
     """A report's tables over the period in ``params`` (``days``), as the page shows them."""
     title, resource_type = REPORTS[kind]
-    today = practice_today(practice)
+    today = practice.today()
     if kind == "ar_aging":
         tables = queries.ar_aging(practice, today).tables()
         title = f"{title} as of {today.isoformat()}"

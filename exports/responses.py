@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 
 from billingpulse.models import Practice
 from exports import formats
-from exports.datasets import Dataset, practice_today
+from exports.datasets import Dataset
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -25,7 +25,7 @@ def download(dataset: Dataset, file_format: str, practice: Practice) -> HttpResp
     only be finished once every row is in, so openpyxl's write-only workbook writes it to a
     temporary file (rows are never held in memory), which is then streamed and deleted.
     """
-    filename = dataset.filename(file_format, practice_today(practice))
+    filename = dataset.filename(file_format, practice.today())
     if file_format == "csv":
         response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
             formats.csv_chunks(dataset.sheets), content_type=CONTENT_TYPES["csv"]

@@ -86,7 +86,7 @@ def write_export(export_id: int, *, can_retry: bool = False) -> None:
     if not claimed:
         return
     export = Export.objects.select_related("practice").get(pk=export_id)
-    today = datasets.practice_today(export.practice)
+    today = export.practice.today()
     dataset = dataset_for(export.kind, export.practice, export.filters)
 
     def progress(done: int) -> None:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from billingpulse.models import Practice, User
 from inbox.models import ActionItem
 
 
-def practice_today(practice: Practice) -> date:
-    """Today in the practice's time zone: snoozes and due dates are the practice's days."""
-    return timezone.localdate(timezone=ZoneInfo(practice.time_zone))
-
-
 def open_items(practice: Practice, *, user: User | None = None) -> QuerySet[ActionItem]:
     """Open items of the practice that are not snoozed past today; with ``user``, only theirs
     and the unassigned ones (what that person should look at)."""
-    today = practice_today(practice)
+    today = practice.today()
     items = ActionItem.objects.filter(practice=practice, status=ActionItem.Status.OPEN).filter(
         Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today)
     )

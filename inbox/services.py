@@ -33,7 +33,6 @@ from billingpulse.models import Practice, User
 from claims.models import Claim
 from claims.status import ClaimStatus
 from inbox.models import ActionItem
-from inbox.selectors import practice_today
 
 R = ActionItem.Reason
 
@@ -117,7 +116,7 @@ def open_item(
                     remittance_claim=remittance_claim,
                     reason=reason,
                     detail=detail,
-                    due_date=due_date_for(claim, practice_today(practice)),
+                    due_date=due_date_for(claim, practice.today()),
                 )
         except Duplicate:
             existing = _open(**lookup).get()
@@ -143,7 +142,7 @@ def claims_denied_by_era(claims: list[Claim]) -> None:
         return
     for claim in claims:
         claim.status = ClaimStatus.DENIED
-    today = practice_today(Practice.objects.only("time_zone").get(pk=claims[0].practice_id))
+    today = Practice.objects.only("time_zone").get(pk=claims[0].practice_id).today()
     ids = [claim.pk for claim in claims]
     already = _already_open(ActionItem.objects.filter(reason=R.DENIED, remittance_claim__isnull=True), "claim_id", ids)
     _insert(
@@ -193,7 +192,7 @@ def era_payments_held(rows: list[RemittanceClaim]) -> None:
     if not rows:
         return
     practice_id = rows[0].remittance.practice_id
-    due = due_date_for(None, practice_today(Practice.objects.only("time_zone").get(pk=practice_id)))
+    due = due_date_for(None, Practice.objects.only("time_zone").get(pk=practice_id).today())
     already = _already_open(ActionItem.objects.all(), "remittance_claim_id", [row.pk for row in rows])
     _insert(
         ActionItem(
@@ -327,7 +326,7 @@ def _refresh_statuses(practice: Practice) -> int:
 
 
 def _refresh_overdue(practice: Practice) -> int:
-    today = practice_today(practice)
+    today = practice.today()
     cutoff = today - timedelta(days=PAYMENT_GRACE_DAYS)
     opened = 0
     waiting = (
@@ -398,7 +397,7 @@ def assign(item: ActionItem, assignee: User | None, *, actor: User) -> ActionIte
 @transaction.atomic
 def snooze(item: ActionItem, until: date, *, actor: User) -> ActionItem:
     """Hide the item until ``until`` (a day in the practice's time zone)."""
-    today = practice_today(item.practice)
+    today = item.practice.today()
     if until <= today:
         raise ValidationError({"until": "Choose a day after today."})
     if until > today + timedelta(days=365):

@@ -39,7 +39,7 @@ TABS = {
 def _items(request: AuthedRequest, tab: str) -> QuerySet[ActionItem]:
     practice, user = request.practice, request.user
     if tab == "snoozed":
-        today = selectors.practice_today(practice)
+        today = practice.today()
         items = scoped(request, ActionItem).filter(status=ActionItem.Status.OPEN, snoozed_until__gt=today)
     elif tab == "for_me":
         items = selectors.open_items(practice, user=user)
@@ -80,7 +80,7 @@ def index(request: AuthedRequest) -> HttpResponse:
 def _row_context(request: AuthedRequest) -> dict:
     return {
         "teammates": scoped(request, User).filter(is_active=True).order_by("full_name", "email"),
-        "today": selectors.practice_today(request.practice),
+        "today": request.practice.today(),
         "back": request.get_full_path() if request.method == "GET" else _back(request),
     }
 
@@ -146,7 +146,7 @@ def assign(request: AuthedRequest, pk: int) -> HttpResponse:
 @member_required
 def snooze(request: AuthedRequest, pk: int) -> HttpResponse:
     def operation(item: ActionItem) -> ActionItem:
-        form = SnoozeForm(request.POST, today=selectors.practice_today(item.practice))
+        form = SnoozeForm(request.POST, today=item.practice.today())
         if not form.is_valid():
             raise ValidationError([message for errors in form.errors.values() for message in errors])
         return services.snooze(item, form.cleaned_data["until"], actor=request.user)

@@ -7,10 +7,7 @@ of the API; each report has a ``summary`` (where it has one) and ``tables``, eac
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -87,7 +84,7 @@ class ArAgingView(ReportView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        today = timezone.localdate(timezone=ZoneInfo(request.user.practice.time_zone))
+        today = request.user.practice.today()
         report = queries.ar_aging(request.user.practice, today)
         data = {
             "as_of": today,

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from billingpulse.models import Practice, Provider, User
 from claims.models import Claim
@@ -124,13 +123,9 @@ class Dashboard:
         }
 
 
-def today_for(practice: Practice) -> date:
-    return timezone.localdate(timezone=ZoneInfo(practice.time_zone))
-
-
 def dashboard(practice: Practice, *, today: date | None = None) -> Dashboard:
     """Every figure of the dashboard; a practice with no claims gets only its setup steps."""
-    today = today or today_for(practice)
+    today = today or practice.today()
     claims = Claim.objects.filter(practice=practice)
     setup = Setup(
         profile_complete=practice.profile_complete,
@@ -184,7 +179,7 @@ def denials_since(practice: Practice, start: datetime) -> list[dict]:
 
 def live_calls(practice: Practice, today: date | None = None) -> LiveCalls:
     """Today's finished calls by result and the calls queued or on the line now: two queries."""
-    today = today or today_for(practice)
+    today = today or practice.today()
     start = datetime.combine(today, time.min, tzinfo=ZoneInfo(practice.time_zone))
     calls: QuerySet[Call] = Call.objects.filter(practice=practice).order_by()
     placed_today = Q(created_at__gte=start)

@@ -7,12 +7,10 @@ Views parse the period, call the report's query function and turn its rows into 
 from __future__ import annotations
 
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billingpulse.tenancy import AuthedRequest, member_required
@@ -141,7 +139,7 @@ def payer_performance(request: AuthedRequest) -> HttpResponse:
 @require_GET
 @member_required
 def ar_aging(request: AuthedRequest) -> HttpResponse:
-    today = timezone.localdate(timezone=ZoneInfo(request.practice.time_zone))
+    today = request.practice.today()
 
     def cell_href(payer_id: int, bucket: str) -> str:
         return worklist_url(status="all", payer=payer_id, age=bucket or "")

@@ -425,7 +425,7 @@ def _queue_retry(call: Call, delay: timedelta) -> Call | None:
 def flag_claim(call: Call, message: str, reason: str = ActionItem.Reason.CALL_FAILED) -> None:
     """Hand the claim to a person: a timeline entry, a follow-up date of today, and an item in
     the needs-action inbox (``reason``: the calls failed, or the payer needs something)."""
-    today = timezone.localdate(timezone=ZoneInfo(call.practice.time_zone))
+    today = call.practice.today()
     ClaimEvent.objects.create(claim_id=call.claim_id, kind=ClaimEvent.Kind.CALL, message=message, source="call")
     Claim.objects.filter(pk=call.claim_id).update(next_follow_up_date=today, updated_at=timezone.now())
     inbox.call_handed_to_person(call.claim, reason, message)

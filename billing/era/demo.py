@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
 from billing.era.posting import RemittanceRefused, post_remittance, preview
 from billing.models import Remittance
@@ -154,7 +152,7 @@ def seed_demo_remittances(practice: Practice) -> list[Remittance]:
             trace=trace,
             payer_name=payer.name.upper(),
             payer_id=payer.payer_id,
-            payment_date=timezone.localdate(timezone=ZoneInfo(practice.time_zone)) - timedelta(days=1 - n),
+            payment_date=practice.today() - timedelta(days=1 - n),
         )
         try:
             remittance = preview(practice, data, file_name=f"{trace.lower()}.835", actor=None, check_structure=False)

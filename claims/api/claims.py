@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -126,7 +123,7 @@ def _filtered(queryset: QuerySet[Claim], request: Request) -> QuerySet[Claim]:
     if follow_up := request.query_params.get("follow_up", "").strip():
         if follow_up not in FOLLOW_UP:
             raise serializers.ValidationError({"follow_up": [f"Choose {' or '.join(FOLLOW_UP)}."]})
-        today = timezone.localdate(timezone=ZoneInfo(request.user.practice.time_zone))
+        today = request.user.practice.today()
         dates = {"next_follow_up_date__lte": today} if follow_up == "due" else {"next_follow_up_date__lt": today}
         queryset = queryset.filter(status__in=NEEDS_FOLLOW_UP, **dates)
     return queryset.order_by(*_ordering(request))

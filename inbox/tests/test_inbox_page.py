@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from claims.tests.factories import ClaimFactory
-from inbox import selectors, services
+from inbox import services
 from inbox.models import ActionItem
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_it_refuses_an_assignee_of_another_practice_with_a_message(owner_client,
 
 
 def test_it_snoozes_for_some_days_or_until_a_date(owner_client, practice, item):
-    today = selectors.practice_today(practice)
+    today = practice.today()
     owner_client.post(f"/inbox/{item.pk}/snooze/", {"days": "3"})
     item.refresh_from_db()
     assert item.snoozed_until == today + timedelta(days=3)
@@ -156,7 +156,7 @@ def test_the_navigation_shows_the_count_in_one_query(owner_client, owner, teamma
     theirs = services.open_item(R.PAYMENT_OVERDUE, claim=ClaimFactory(practice=practice))
     services.assign(theirs, teammate, actor=owner)
     snoozed = services.open_item(R.CALL_FAILED, claim=ClaimFactory(practice=practice))
-    services.snooze(snoozed, selectors.practice_today(practice) + timedelta(days=2), actor=owner)
+    services.snooze(snoozed, practice.today() + timedelta(days=2), actor=owner)
 
     with CaptureQueriesContext(connection) as queries:
         html = owner_client.get("/claims/").content.decode()
