@@ -24,13 +24,13 @@ from django.db.models.functions import Coalesce
 from billingpulse.models import Practice, Provider, User
 from claims.models import Claim
 from claims.status import ClaimStatus
+from claims.worklist import worklist_url
 from inbox.selectors import open_items
 from reports import charts, queries
 from reports.period import Period
-from reports.queries.aging import ArAging
+from reports.queries.aging import ArAging, aging_worklist_link
 from reports.queries.operations import COMPLETED, FINISHED, CallingOperations
 from reports.tables import ZERO, money
-from reports.views import worklist_url
 from telephony.models import Call
 from telephony.status import ACTIVE, CallStatus
 
@@ -137,10 +137,7 @@ def dashboard(practice: Practice, *, today: date | None = None) -> Dashboard:
     if not setup.has_claims:
         return result
 
-    def cell_href(payer_id: int, bucket: str) -> str:
-        return worklist_url(status="all", payer=payer_id, age=bucket)
-
-    result.aging = queries.ar_aging(practice, today, cell_href=cell_href)
+    result.aging = queries.ar_aging(practice, today, cell_href=aging_worklist_link)
     month = Period(days=today.day, first=today.replace(day=1), last=today, zone=ZoneInfo(practice.time_zone))
     result.denials = denials_since(practice, month.start)
     result.operations = queries.calling_operations(practice, month)

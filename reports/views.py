@@ -6,16 +6,16 @@ Views parse the period, call the report's query function and turn its rows into 
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from billingpulse.tenancy import AuthedRequest, member_required
+from claims.worklist import worklist_url
 from reports import charts, queries
 from reports.period import DAY_CHOICES, DEFAULT_DAYS, Period, PeriodForm
+from reports.queries.aging import aging_worklist_link
 
 TOP = 12  # bars in a "by …" chart; the table below it lists them all
 
@@ -33,11 +33,6 @@ REPORTS = [
         "Calls per day, completion, why calls failed, follow-ups due, the review queue and revenue recovered.",
     ),
 ]
-
-
-def worklist_url(**filters: object) -> str:
-    """The claims worklist with these filters (what a drill-down link opens)."""
-    return reverse("claims:index") + "?" + urlencode({key: value for key, value in filters.items() if value != ""})
 
 
 def _period(request: AuthedRequest) -> tuple[Period, PeriodForm]:
@@ -141,10 +136,7 @@ def payer_performance(request: AuthedRequest) -> HttpResponse:
 def ar_aging(request: AuthedRequest) -> HttpResponse:
     today = request.practice.today()
 
-    def cell_href(payer_id: int, bucket: str) -> str:
-        return worklist_url(status="all", payer=payer_id, age=bucket or "")
-
-    report = queries.ar_aging(request.practice, today, cell_href=cell_href)
+    report = queries.ar_aging(request.practice, today, cell_href=aging_worklist_link)
     chart = charts.stacked_bar_chart(
         "aging-by-payer",
         "Outstanding balance by payer and age",

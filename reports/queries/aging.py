@@ -18,7 +18,7 @@ from django.db import connection
 from billing.models import RECEIVABLES, LedgerEntry
 from billingpulse.models import Practice
 from claims.models import Claim, Payer
-from claims.worklist import AGE_BUCKETS
+from claims.worklist import AGE_BUCKETS, worklist_url
 from reports.tables import ZERO, Column, Table, money, percent
 
 BUCKETS = [(key, label) for key, label, _first, _last in AGE_BUCKETS]
@@ -75,6 +75,11 @@ class ArAging:
             rows.append(cells)
         links = {"payer": "payer_href", **{key: f"{key}_href" for key, _label in self.buckets}}
         return [Table("by_payer", "Outstanding by payer and age", columns, rows, links=links)]
+
+
+def aging_worklist_link(payer_id: int, bucket: str) -> str:
+    """A cell's claims in the worklist (``bucket`` ``""``: the payer's whole row), closed ones included."""
+    return worklist_url(status="all", payer=payer_id, age=bucket)
 
 
 def ar_aging(practice: Practice, today: date, *, cell_href=None) -> ArAging:
