@@ -242,3 +242,15 @@ def test_it_stops_waiting_for_a_report_that_never_came(owner_client, ended_call)
     ended_call.save()
 
     assert owner_client.get(URL, headers=HTMX).status_code == 286
+
+
+def test_it_says_never_for_a_finished_call_that_never_started(owner_client, practice):
+    claim = ClaimFactory(practice=practice)
+    call = CallFactory(claim=claim, practice=practice, status=Call.Status.FAILED, started_at=None, placed_at=None)
+
+    body = owner_client.get(URL).content.decode()
+    row = body[body.index(f'id="call-{call.pk}"') :].split("</tr>")[0]
+
+    assert "Never" in row
+    assert "Not yet" not in row
+    assert "Queued" not in row
