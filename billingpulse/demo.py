@@ -294,7 +294,8 @@ def _demo_expected_payment(claim: Claim, today: date) -> None:
 
     amount = (claim.total_charge * Decimal("0.80")).quantize(CENT)
     ended = timezone.now() - timedelta(days=1)
-    call, _ = Call.objects.get_or_create(
+    placed = ended - timedelta(minutes=6)
+    call, created = Call.objects.get_or_create(
         provider_call_id=f"demo-{claim.practice_id}-{claim.claim_number}",
         defaults={
             "practice": claim.practice,
@@ -302,7 +303,10 @@ def _demo_expected_payment(claim: Claim, today: date) -> None:
             "payer": claim.payer,
             "provider": Call.Provider.SANDBOX,
             "status": Call.Status.ENDED,
+            "placed_at": placed,
+            "started_at": placed + timedelta(seconds=4),
             "ended_at": ended,
+            "duration_seconds": 356,
             "report_received_at": ended,
             "transcript": (
                 f"AI: Hi, I'm calling about claim {claim.claim_number} for {claim.patient.full_name}.\n"
@@ -310,6 +314,8 @@ def _demo_expected_payment(claim: Claim, today: date) -> None:
             ),
         },
     )
+    if created:  # queued when it was placed, not when the demo was made
+        Call.objects.filter(pk=call.pk).update(created_at=placed)
     billing.expect_payment(claim, amount=amount, reference="81277", payment_date=today - timedelta(days=2), call=call)
 
 

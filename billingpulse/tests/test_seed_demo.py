@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from billingpulse.models import Patient, Practice, Provider, User
 from claims.models import Claim, Payer
+from telephony.models import Call
 
 
 @pytest.mark.django_db
@@ -32,6 +33,10 @@ def test_it_creates_the_demo_practice_once_and_prints_a_working_sign_in(client):
     assert claims.count() == 41  # one made from a signed note
     assert {"denied", "submitted", "paid"} <= set(claims.values_list("status", flat=True))
     assert all(claim.lines.exists() and claim.events.exists() for claim in claims)
+    # Its ended calls read as calls that happened: placed, answered, then ended.
+    for call in Call.objects.filter(practice=practice, status=Call.Status.ENDED):
+        assert call.created_at <= call.placed_at <= call.started_at <= call.ended_at
+        assert call.duration_seconds
     printed = out.getvalue()
     assert "admin@riverbend.example" in printed
     password = printed.split("password:")[-1].strip()
