@@ -9,10 +9,10 @@
    ``ClaimImportError`` rows for the report; good rows are imported. Memory stays flat
    whatever the file size, and running the same import again gives the same result.
 
-Money is never written onto a claim here: each new claim's charge and stated paid amount, and
-the difference a re-import makes to a claim's charge or paid amount, are posted to the ledger
-(``billing.posting.post_many``, one call per batch, in the batch's transaction), which keeps
-the claim's amounts (see "Money" below).
+Money is never written onto a claim here: each new claim's charge, stated paid amount and
+opening balance, and the difference a re-import makes to a claim's charge or paid amount, are
+posted to the ledger (``billing.posting.post_many``, one call per batch, in the batch's
+transaction), which keeps the claim's amounts (see "Money" below).
 
 No row can fail the whole import: a row that the parser, our code or the database refuses in
 a way nobody foresaw is rejected with the reason, and the others are imported. Only a failure
@@ -54,7 +54,7 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import Account
+from billing.models import Account, AdjustmentReason
 from billing.posting import Kind, Leg, Posting, Source, post_many
 from billingpulse.codes import CodeBook
 from billingpulse.encryption import EncryptedTextField, to_stored
@@ -723,9 +723,19 @@ def _denial_message(row: ClaimRow) -> str:
 #
 # A new claim is written with no money; its charge, and the paid amount the file states, are
 # then posted (source "import"), which sets the claim's amounts. A claim on file whose charge or
-# paid amount the file changes gets the difference posted, with a memo that says so. All of a
-# batch's postings go in one ``post_many`` call, inside the batch's transaction, so they commit
-# or roll back with it. The keys name the import, the claim and (for a difference) the new
+# paid amount the file changes gets the difference posted, with a memo that says so.
+#
+# A balance column beside the charge is the new claim's opening balance: what the charge (less
+# the stated paid amount) leaves out of it was paid or adjusted before the claim came to us, and
+# nobody can say which, so it is posted as an "other" adjustment with source "opening" (as the
+# opening balances of claims older than the ledger are). A claim on file gets none: from the
+# import that created it on, its balance is the ledger's, and a later file's balance is not
+# posted over what has been posted since. Like any adjustment it moves no status by itself: the
+# ledger settles a claim's status on money paid (``billing.posting.settled_status``), so a claim
+# the file shows settled without a paid amount keeps the status it was imported with.
+#
+# All of a batch's postings go in one ``post_many`` call, inside the batch's transaction, so they
+# commit or roll back with it. The keys name the import, the claim and (for a difference) the new
 # amount, so a batch that is written again replays its postings instead of doubling them.
 
 
@@ -740,7 +750,18 @@ def _money_postings(
     patients: dict[int, Patient] = {}
     claims: dict[int, Claim] = {}
 
-    def add(claim_id: int, item: _GoodRow, kind: str, legs: list[Leg], key: str, memo: str, effective=None) -> None:
+    def add(
+        claim_id: int,
+        item: _GoodRow,
+        kind: str,
+        legs: list[Leg],
+        key: str,
+        memo: str,
+        effective=None,
+        *,
+        source: str = Source.IMPORT,
+        reason: str = "",
+    ) -> None:
         patient = patients.get(item.patient_id)
         if patient is None:
             patient = patients[item.patient_id] = Patient(pk=item.patient_id, practice_id=practice_id)
@@ -750,8 +771,9 @@ def _money_postings(
         postings.append(
             Posting(
                 kind=kind,
-                source=Source.IMPORT,
+                source=source,
                 legs=legs,
+                reason=reason,
                 idempotency_key=f"import:{import_id}:{claim_id}:{key}",
                 claim=claim,
                 patient=patient,
@@ -769,6 +791,13 @@ def _money_postings(
         if row.paid_amount:
             memo = f"Paid amount imported from {name}, row {row.row_number}."
             add(claim_id, item, Kind.PAYMENT, _paid_legs(row.paid_amount), "paid", memo)
+        if row.opening_balance is not None and (before := row.amount - (row.paid_amount or ZERO) - row.opening_balance):
+            memo = (
+                f"Opening balance from import: ${before:,.2f} of the ${row.amount:,.2f} charge was paid or adjusted "
+                f"before the import ({name}, row {row.row_number})."
+            )
+            legs = _opening_legs(before)
+            add(claim_id, item, Kind.ADJUSTMENT, legs, "opening", memo, row.date_of_service, **_OPENING)
     for claim, item in pairs:
         row = item.row
         if row.amount != claim.total_charge:
@@ -785,6 +814,15 @@ def _money_postings(
 def _charge_legs(amount: Decimal) -> list[Leg]:
     """The primary payer owes the charge (a negative amount lowers it)."""
     return [Leg(Account.PRIMARY_AR, amount), Leg(Account.CHARGES, -amount)]
+
+
+# Who knows whether the difference was paid, written off or adjusted: "other", from before the ledger.
+_OPENING = {"source": Source.OPENING, "reason": AdjustmentReason.OTHER}
+
+
+def _opening_legs(amount: Decimal) -> list[Leg]:
+    """What the primary payer no longer owed when the claim came in (the parser keeps it positive)."""
+    return [Leg(AdjustmentReason.OTHER.account, amount), Leg(Account.PRIMARY_AR, -amount)]
 
 
 def _paid_legs(amount: Decimal) -> list[Leg]:

@@ -36,6 +36,7 @@ FIELDS: list[Field] = [
     Field("date_of_service_to", "Date of service (to)", False),
     Field("amount", "Amount", True),
     Field("paid_amount", "Paid amount", False),
+    Field("opening_balance", "Opening balance", False),
     Field("denial_code", "Denial code", False),
     Field("denial_reason", "Denial reason", False),
     Field("payer_id", "Payer ID", False),
@@ -238,7 +239,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 # What is still owed on a claim. Many AR exports have only this column, and then it is taken as
-# the amount; next to a charge column it is left out, because the amount is what was billed.
+# the amount; next to a charge column it is the claim's opening balance, because the amount is
+# what was billed (``map_headers``).
 BALANCE_ALIASES = (
     "balance",
     "outstanding",
@@ -290,7 +292,8 @@ def is_balance_header(text: str) -> bool:
 
 
 def match_header(text: str) -> str | None:
-    """The field a column name stands for, or None."""
+    """The field a column name stands for, or None. A balance column stands for the amount here;
+    ``map_headers`` makes it the opening balance when another column holds the charge."""
     key = normalize_header(text)
     if not key:
         return None
@@ -302,8 +305,9 @@ class HeaderMatch:
     """The header row found in a file, and what each of its columns holds.
 
     ``headers`` are the cells of the header row as text, as written. ``mapping`` is column
-    index → field name; ``unmapped`` lists the named columns we did not recognise, those
-    naming a field an earlier column already has, and a balance column beside a charge column.
+    index → field name; ``unmapped`` lists the named columns we did not recognise and those
+    naming a field an earlier column already has. A balance column beside a charge column is
+    the opening balance.
     """
 
     row_number: int
@@ -322,7 +326,7 @@ def map_headers(cells: Iterable[object]) -> tuple[dict[int, str], list[int]]:
     mapping: dict[int, str] = {}
     unmapped: list[int] = []
     taken: set[str] = set()
-    # A balance column is the amount only when no column names the charge.
+    # A balance column is the amount only when no column names the charge; beside one it is the opening balance.
     has_charge = any(
         isinstance(cell, str) and match_header(cell) == "amount" and not is_balance_header(cell) for cell in cells
     )
@@ -333,7 +337,9 @@ def map_headers(cells: Iterable[object]) -> tuple[dict[int, str], list[int]]:
                 unmapped.append(index)
             continue
         field = match_header(cell)
-        if field is None or field in taken or (has_charge and is_balance_header(cell)):
+        if field == "opening_balance" or is_balance_header(cell):
+            field = "opening_balance" if has_charge else "amount"
+        if field is None or field in taken:
             unmapped.append(index)
         else:
             mapping[index] = field
@@ -372,19 +378,32 @@ def column_name(mapping: Mapping[int, str], headers: list[str], field: str) -> s
 
 
 def column_notes(headers: list[str], mapping: Mapping[int | str, str]) -> dict[int, str]:
-    """Column index → why that column is not imported, for columns the biller may expect to be.
+    """Column index → what happens to a balance column beside the charge column, for the column check.
 
-    So far that is a balance column left out because another column holds the amount billed.
+    The balance set as the opening balance says what that means; another balance column says
+    it is not imported, and where the opening balance comes from, if anywhere.
     """
     if "amount" not in mapping.values():
         return {}
-    chosen = {int(index) for index in mapping}
+    mapping = {int(index): field for index, field in mapping.items()}
     charge = column_name(mapping, headers, "amount")
-    return {
-        index: f"This looks like the balance still owed. It is not imported: the claim's amount comes from {charge}."
-        for index, header in enumerate(headers)
-        if index not in chosen and header and is_balance_header(header)
-    }
+    opening = column_name(mapping, headers, "opening_balance") if "opening_balance" in mapping.values() else None
+    said = "This looks like the balance still owed."
+    notes = {}
+    for index, header in enumerate(headers):
+        field = mapping.get(index)
+        if field == "opening_balance":
+            notes[index] = (
+                f"{said} It becomes the claim's opening balance: the part of {charge} it leaves out "
+                "is posted to the ledger as paid or adjusted before the import."
+            )
+        elif field is None and header and is_balance_header(header):
+            notes[index] = (
+                f"{said} It is not imported: the opening balance comes from {opening}."
+                if opening
+                else f"{said} It is not imported; choose Opening balance to start each claim with it."
+            )
+    return notes
 
 
 def validate_mapping(mapping: Mapping[int, str], has_default_payer: bool) -> list[str]:

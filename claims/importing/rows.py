@@ -36,7 +36,7 @@ MAX_NAME_LENGTH = 100
 MAX_SHOWN_VALUE = 500
 
 _TOTAL_LABEL_RE = re.compile(r"^(?:(?:grand|sub)[\s\-]*)?totals?\s*(?::.*|\(.*\)|for\b.*|\d.*)?$|^sum\s*:?$", re.I)
-_NUMERIC_FIELDS = {"amount", "paid_amount", "units"}
+_NUMERIC_FIELDS = {"amount", "paid_amount", "opening_balance", "units"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -52,6 +52,8 @@ class ClaimRow:
     dob: date | None = None
     date_of_service_to: date | None = None
     paid_amount: Decimal | None = None
+    # What the file says is still owed; None when it has no balance beside the charge.
+    opening_balance: Decimal | None = None
     denial_code: str = ""
     denial_reason: str = ""
     payer_id: str = ""
@@ -121,6 +123,7 @@ class RowParser:
             "date_of_service_to": parse_this_date,
             "amount": parse_amount,
             "paid_amount": parse_amount,
+            "opening_balance": parse_amount,
             "denial_code": split_denial_text,
             "denial_reason": cell_text,
             "payer_id": normalize_payer_id,
@@ -175,6 +178,7 @@ class RowParser:
         date_of_service_to = parsed.get("date_of_service_to")
         amount = parsed.get("amount")
         paid_amount = parsed.get("paid_amount")
+        opening_balance = parsed.get("opening_balance")
         denial_code, denial_text = parsed.get("denial_code", ("", ""))
         cpt, cpt_modifiers = parsed.get("cpt", ("", []))
         modifiers = parsed.get("modifiers", [])
@@ -196,6 +200,8 @@ class RowParser:
             fail("amount", "Amount cannot be negative.")
         if paid_amount is not None and paid_amount < 0:
             fail("paid_amount", "Paid amount cannot be negative.")
+        if opening_balance is not None and (problem := _opening_balance_problem(amount, paid_amount, opening_balance)):
+            fail("opening_balance", problem)
         payer_given = parsed.get("payer_id") or parsed.get("payer_name") or {"payer_id", "payer_name"} & failed
         if self.require_payer and not payer_given:
             fail(
@@ -222,6 +228,7 @@ class RowParser:
                 date_of_service_to=date_of_service_to,
                 amount=amount,
                 paid_amount=paid_amount,
+                opening_balance=opening_balance,
                 denial_code=denial_code,
                 denial_reason=parsed.get("denial_reason") or denial_text,
                 payer_id=parsed.get("payer_id", ""),
@@ -331,6 +338,23 @@ class DuplicateTracker:
             return None
         message = f"Claim number {row.claim_number} appears again; first on row {first}."
         return RowError(row.row_number, self.column, row.claim_number, message)
+
+
+def _opening_balance_problem(amount: Decimal | None, paid: Decimal | None, balance: Decimal) -> str | None:
+    """Why the charge cannot leave this balance owed, if it cannot: the ledger can only post the
+    part of the charge that was paid or adjusted before, never a negative part."""
+    if balance < 0:
+        return "Balance cannot be negative."
+    if amount is None or amount < 0 or (paid is not None and paid < 0):
+        return None  # the amount or paid amount is reported already
+    if paid:
+        if balance > amount - paid:
+            return (
+                f"The balance (${balance:,.2f}) is more than the charge less the paid amount (${amount - paid:,.2f})."
+            )
+    elif balance > amount:
+        return f"The balance (${balance:,.2f}) is more than the charge (${amount:,.2f})."
+    return None
 
 
 def _is_total_label(text: str) -> bool:

@@ -221,25 +221,54 @@ def test_it_maps_a_field_to_its_first_column_only():
         ("Outstanding Balance", "Amount"),
     ],
 )
-def test_it_takes_the_charge_and_not_the_balance_as_the_amount(balance, charge):
+def test_it_takes_the_charge_as_the_amount_and_the_balance_as_the_opening_balance(balance, charge):
     # The balance is what is still owed after payments; the claim's amount is what was billed.
     for headers, charge_index, balance_index in (
         (["Claim #", "Patient", balance, charge], 3, 2),
         (["Claim #", "Patient", charge, balance], 2, 3),
     ):
         match = detect_header([(1, headers)])
-        assert match.mapping == {0: "claim_number", 1: "patient_name", charge_index: "amount"}
-        assert match.unmapped == [balance_index]
+        assert match.mapping == {
+            0: "claim_number",
+            1: "patient_name",
+            charge_index: "amount",
+            balance_index: "opening_balance",
+        }
+        assert match.unmapped == []
 
 
-def test_it_explains_why_a_balance_column_is_left_out():
+def test_it_takes_only_the_first_balance_column_beside_a_charge():
+    match = detect_header([(1, ["Claim #", "Patient", "Charges", "Balance", "Ins Balance"])])
+    assert match.mapping == {0: "claim_number", 1: "patient_name", 2: "amount", 3: "opening_balance"}
+    assert match.unmapped == [4]
+
+
+def test_it_explains_that_a_balance_column_becomes_the_opening_balance():
     headers = ["Claim #", "Patient", "Balance Due", "Charges", "Note"]
 
-    notes = column_notes(headers, {0: "claim_number", 1: "patient_name", 3: "amount"})
+    notes = column_notes(headers, {0: "claim_number", 1: "patient_name", 2: "opening_balance", 3: "amount"})
 
     assert notes == {
-        2: "This looks like the balance still owed. It is not imported: the claim's amount comes from Charges."
+        2: "This looks like the balance still owed. It becomes the claim's opening balance: the part of "
+        "Charges it leaves out is posted to the ledger as paid or adjusted before the import."
     }
+
+
+def test_it_explains_why_a_balance_column_set_aside_is_not_imported():
+    headers = ["Claim #", "Patient", "Balance Due", "Charges", "Balance"]
+
+    ignored = column_notes(headers, {0: "claim_number", 1: "patient_name", 3: "amount"})
+    second = column_notes(headers, {0: "claim_number", 1: "patient_name", 2: "opening_balance", 3: "amount"})
+
+    assert ignored == {
+        2: "This looks like the balance still owed. It is not imported; choose Opening balance to start "
+        "each claim with it.",
+        4: "This looks like the balance still owed. It is not imported; choose Opening balance to start "
+        "each claim with it.",
+    }
+    assert second[4] == (
+        "This looks like the balance still owed. It is not imported: the opening balance comes from Balance Due."
+    )
 
 
 def test_it_has_nothing_to_say_about_a_balance_column_used_as_the_amount():

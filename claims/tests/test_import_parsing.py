@@ -136,6 +136,39 @@ def test_it_reports_every_problem_in_a_row_under_the_file_column_names():
     ]
 
 
+# A file with a charge, a paid amount and the balance still owed.
+BALANCE_HEADERS = ["Claim #", "Patient", "DOS", "Charges", "Paid", "Balance"]
+
+
+def test_it_reads_the_balance_beside_a_charge_as_the_opening_balance():
+    row, errors = _parse(["CLM-1", "Maria Lopez", "03/14/26", "$100.00", "", "$35.50"], BALANCE_HEADERS)
+    assert errors == []
+    assert (row.amount, row.paid_amount, row.opening_balance) == (Decimal("100.00"), None, Decimal("35.50"))
+
+    row, errors = _parse(["CLM-1", "Maria Lopez", "03/14/26", "$100.00", "", ""], BALANCE_HEADERS)
+    assert (errors, row.opening_balance) == ([], None)
+
+
+@pytest.mark.parametrize(
+    ("paid", "balance", "message"),
+    [
+        ("", "-$5.00", "Balance cannot be negative."),
+        ("", "(5.00)", "Balance cannot be negative."),
+        ("", "$100.01", "The balance ($100.01) is more than the charge ($100.00)."),
+        ("$40.00", "$60.01", "The balance ($60.01) is more than the charge less the paid amount ($60.00)."),
+    ],
+)
+def test_it_refuses_a_balance_the_charge_cannot_leave(paid, balance, message):
+    values = ["CLM-1", "Maria Lopez", "03/14/26", "$100.00", paid, balance]
+    assert _messages(values, BALANCE_HEADERS) == [("Balance", balance, message)]
+
+
+def test_it_accepts_a_balance_equal_to_the_charge_less_the_paid_amount():
+    row, errors = _parse(["CLM-1", "Maria Lopez", "03/14/26", "$100.00", "$40.00", "$60.00"], BALANCE_HEADERS)
+    assert errors == []
+    assert row.opening_balance == Decimal("60.00")
+
+
 @pytest.mark.parametrize(
     ("index", "column", "message"),
     [

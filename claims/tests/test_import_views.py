@@ -243,7 +243,7 @@ def test_it_shows_the_claims_tabs_with_imports_current(owner_client, practice, s
 
 
 @pytest.mark.django_db
-def test_it_imports_the_charge_and_notes_the_balance_column_it_leaves_out(owner_client, aetna):
+def test_it_imports_the_charge_and_notes_that_the_balance_becomes_the_opening_balance(owner_client, aetna):
     content = (
         "Claim #,Patient,DOB,DOS,Balance,Charge,Payer ID\nA-1,Maria Lopez,03/14/1980,09/01/2026,$40.00,$100.00,60054\n"
     )
@@ -257,10 +257,14 @@ def test_it_imports_the_charge_and_notes_the_balance_column_it_leaves_out(owner_
         "1": "patient_name",
         "2": "patient_dob",
         "3": "date_of_service",
+        "4": "opening_balance",
         "5": "amount",
         "6": "payer_id",
     }
-    note = "This looks like the balance still owed. It is not imported: the claim&#x27;s amount comes from Charge."
+    note = (
+        "This looks like the balance still owed. It becomes the claim&#x27;s opening balance: the part of "
+        "Charge it leaves out is posted to the ledger as paid or adjusted before the import."
+    )
     assert f'<p class="muted small" id="id_col_4_note">{note}</p>' in page
     assert 'aria-describedby="id_col_4_note"' in page
 
