@@ -238,3 +238,27 @@ def test_it_reads_a_quoted_csv_amount():
         ("99213", "25", Decimal("1250.00")),
         ("99214", "25", Decimal("130.00")),
     ]
+
+
+# The Claims tabs
+
+
+def _claims_tabs(body: str) -> str:
+    return body.partition('<nav class="tabs" aria-label="Claims sections">')[2].partition("</nav>")[0]
+
+
+@pytest.mark.parametrize(
+    "url", [LIST, NEW, PASTE, "/claims/fee-schedule/{pk}/edit/", "/claims/fee-schedule/{pk}/remove/"]
+)
+def test_its_pages_show_the_claims_tabs_with_the_fee_schedule_current(owner_client, entry, url):
+    tabs = _claims_tabs(owner_client.get(url.format(pk=entry.pk)).content.decode())
+
+    assert '<a class="tab" href="/claims/fee-schedule/" aria-current="page">Fee schedule</a>' in tabs
+    assert '<a class="tab" href="/claims/">Worklist</a>' in tabs and tabs.count('aria-current="page"') == 1
+
+
+def test_the_other_claims_pages_link_to_the_fee_schedule_without_marking_it(owner_client):
+    tabs = _claims_tabs(owner_client.get("/claims/payers/").content.decode())
+
+    assert '<a class="tab" href="/claims/fee-schedule/">Fee schedule</a>' in tabs
+    assert '<a class="tab" href="/claims/payers/" aria-current="page">Payers</a>' in tabs
