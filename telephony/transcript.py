@@ -4,12 +4,16 @@ Vapi marks every payer-side line ``user``, the phone menu and the representative
 The page tells them apart: payer lines before someone introduces themselves ("this is
 Renee", "my name is Marcus") are the phone menu; from then on they are that person.
 Key presses and the end of the call come from the agent's tool calls.
+
+Each spoken line keeps the numbers of the transcript lines it was read from: an outcome's
+evidence cites those (``CallOutcome.evidence``), and ``quotes`` finds them on the page.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from billingpulse.lib import strict_json
 
@@ -26,6 +30,9 @@ _MENU_WORDS = re.compile(
 # A silence this long between two turns is shown as time on hold.
 HOLD_GAP_SECONDS = 60
 _SPEAKER_PREFIXES = {"AI": "agent", "Assistant": "agent", "Bot": "agent", "User": "payer", "Customer": "payer"}
+AGENT = "BillingPulse agent"
+# How far ahead in the transcript a message's line is looked for (a turn one of them lacks).
+_ALIGN_AHEAD = 25
 
 
 @dataclass(frozen=True)
@@ -34,15 +41,70 @@ class Line:
     label: str
     text: str
     seconds: float | None = None
+    # The transcript's lines (1-based, as evidence counts them) this turn was read from.
+    numbers: tuple[int, ...] = ()
+
+    @property
+    def number(self) -> int | None:
+        """The transcript line the turn starts on: its place on the page (``#line-N``)."""
+        return self.numbers[0] if self.numbers else None
+
+    @property
+    def speaker(self) -> str:
+        """Who spoke, in words that stand on their own: "Dana (payer)", "Phone menu", "BillingPulse agent"."""
+        if self.kind == "agent":
+            return AGENT
+        if self.kind == "representative":
+            return f"{self.label} (payer)"
+        return self.label
 
 
-def transcript_lines(messages: list | None, transcript: str, payer_name: str = "") -> list[Line]:
-    """Turns from ``messages`` (Vapi's ``artifact.messages``) when present, else from the transcript text."""
+@dataclass(frozen=True)
+class Quote:
+    """A transcript line an outcome value rests on."""
+
+    number: int
+    speaker: str
+    text: str
+    anchor: int | None  # the shown turn holding it (``id="line-N"``), None when the page does not show it
+
+
+def transcript_lines(messages: list | None, transcript: str, payer_name: str = "", rep_name: str = "") -> list[Line]:
+    """Turns from ``messages`` (Vapi's ``artifact.messages``) when present, else from the transcript text.
+
+    ``rep_name`` is the representative the outcome names: a payer line that says it marks
+    where that person took over, when nobody introduced themselves in words the page knows.
+    """
+    turns = _from_text(transcript)
     if messages:
         lines = _from_messages(messages)
         if lines:
-            return _label_payer_side(lines, payer_name)
-    return _label_payer_side(_from_text(transcript), payer_name)
+            return _label_payer_side(_numbered(lines, turns), payer_name, rep_name)
+    return _label_payer_side(turns, payer_name, rep_name)
+
+
+def quotes(lines: list[Line], transcript: str, numbers: Iterable[object]) -> list[Quote]:
+    """The transcript's lines ``numbers``, each with who said it and where ``lines`` shows it.
+
+    Numbers that are not a line of the transcript (evidence from a bad reading) are left out.
+    """
+    raw = (transcript or "").splitlines()
+    shown = {number: line for line in lines for number in line.numbers}
+    found = []
+    for number in numbers:
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number <= len(raw):
+            continue
+        prefix, sep, said = raw[number - 1].partition(":")
+        kind = _SPEAKER_PREFIXES.get(prefix.strip()) if sep else None
+        text = said.strip() if kind else raw[number - 1].strip()
+        if not text:
+            continue
+        line = shown.get(number)
+        if line:
+            found.append(Quote(number, line.speaker, text, line.number))
+        else:
+            found.append(Quote(number, AGENT if kind == "agent" else "Payer", text, None))
+    return found
 
 
 def _from_messages(messages: list) -> list[Line]:
@@ -94,46 +156,79 @@ def _object(value: object) -> dict:
 
 def _from_text(transcript: str) -> list[Line]:
     lines: list[Line] = []
-    for raw in (transcript or "").splitlines():
+    for number, raw in enumerate((transcript or "").splitlines(), start=1):
         prefix, sep, text = raw.partition(":")
         if sep and prefix.strip() in _SPEAKER_PREFIXES and text.strip():
-            lines.append(Line(_SPEAKER_PREFIXES[prefix.strip()], "", text.strip()))
+            lines.append(Line(_SPEAKER_PREFIXES[prefix.strip()], "", text.strip(), numbers=(number,)))
         elif raw.strip() and lines:
             last = lines[-1]
-            lines[-1] = Line(last.kind, last.label, f"{last.text} {raw.strip()}", last.seconds)
+            lines[-1] = replace(last, text=f"{last.text} {raw.strip()}", numbers=(*last.numbers, number))
     return lines
 
 
-def _label_payer_side(lines: list[Line], payer_name: str) -> list[Line]:
+def _numbered(lines: list[Line], turns: list[Line]) -> list[Line]:
+    """``lines`` (from the messages), each spoken one with the numbers of the transcript turn that says it.
+
+    The transcript is written from the same messages in the same order, so each spoken line
+    takes the next turn of its side with the same words; a line the other lacks is skipped.
+    """
+    words = [_words(turn.text) for turn in turns]
+    numbered, start = [], 0
+    for line in lines:
+        if line.kind in ("agent", "payer"):
+            said = _words(line.text)
+            for index in range(start, min(len(turns), start + _ALIGN_AHEAD)):
+                if turns[index].kind == line.kind and _same_turn(words[index], said):
+                    line, start = replace(line, numbers=turns[index].numbers), index + 1
+                    break
+        numbered.append(line)
+    return numbered
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _same_turn(one: str, other: str) -> bool:
+    """The same words, or one the start of the other (a turn the transcript cut short or ran on)."""
+    shorter, longer = sorted((one, other), key=len)
+    return one == other or (len(shorter) >= 12 and longer.startswith(shorter))
+
+
+def _label_payer_side(lines: list[Line], payer_name: str, rep_name: str = "") -> list[Line]:
     """Split the payer's lines into the phone menu and the people who answered.
 
     A line where someone introduces themselves starts their turns (a transfer starts the
     next person's); payer lines before the first introduction are the phone menu when anyone
     answered at all, or when they sound like one.
     """
-    anyone = any(line.kind == "payer" and _person(line.text, payer_name) for line in lines)
+    anyone = any(line.kind == "payer" and _person(line.text, payer_name, rep_name) for line in lines)
     person = ""
     labeled: list[Line] = []
     for line in lines:
         if line.kind == "agent":
-            line = Line("agent", "Agent", line.text, line.seconds)
+            line = replace(line, label="Agent")
         elif line.kind == "payer":
-            person = _person(line.text, payer_name) or person
+            person = _person(line.text, payer_name, rep_name) or person
             if person:
-                line = Line("representative", person, line.text, line.seconds)
+                line = replace(line, kind="representative", label=person)
             elif anyone or _MENU_WORDS.search(line.text):
-                line = Line("menu", "Phone menu", line.text, line.seconds)
+                line = replace(line, kind="menu", label="Phone menu")
             else:
-                line = Line("payer", "Payer", line.text, line.seconds)
+                line = replace(line, label="Payer")
         labeled.append(line)
     return labeled
 
 
-def _person(text: str, payer_name: str) -> str:
+def _person(text: str, payer_name: str, rep_name: str = "") -> str:
     match = _INTRODUCTION.search(text)
-    if not match or match[1].split("-")[0].split()[0] in payer_name.split():
-        return ""
-    return match[1]
+    if match and match[1].split("-")[0].split()[0] not in payer_name.split():
+        return match[1]
+    # The name the outcome gives, said on its own ("Claims, Dana speaking"), not inside another word.
+    name = rep_name.strip()
+    if name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+        return name
+    return ""
 
 
 def _hold_text(seconds: float) -> str:

@@ -35,7 +35,8 @@ from telephony import pacing, pipeline, services
 from telephony.forms import FILTER_PARAMS, CadenceForm, CallFilters, FollowUpForm, OutcomeReviewForm
 from telephony.models import Call, ScheduledCall
 from telephony.status import ACTIVE, CallStatus
-from telephony.transcript import transcript_lines
+from telephony.templatetags.call_tags import OUTCOME_LABELS
+from telephony.transcript import Line, quotes, transcript_lines
 
 LIST = "telephony/call_list.html"
 DETAIL = "telephony/call_detail.html"
@@ -76,10 +77,15 @@ def call_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     call = get_for_practice(
         request, Call.objects.select_related("claim__patient", "claim__policy", "payer", "started_by"), pk
     )
+    outcome = call.outcome if isinstance(call.outcome, dict) else {}
+    rep_name = outcome.get("rep_name") if isinstance(outcome.get("rep_name"), str) else ""
+    lines = transcript_lines(call.messages, call.transcript, call.payer.name, rep_name)
+    evidence, cited = _call_evidence(call, outcome, lines)
     context = {
         "call": call,
         "live": call.is_live,
-        "lines": transcript_lines(call.messages, call.transcript, call.payer.name),
+        "lines": [{"line": line, "fields": cited.get(line.number, [])} for line in lines],
+        "evidence": evidence,
         "events": call.events.all(),
         "attempts": scoped(request, Call).filter(claim_id=call.claim_id).exclude(pk=call.pk).order_by("-created_at"),
     }
@@ -257,25 +263,42 @@ def claim_calls_context(request: AuthedRequest, claim: Claim, form: FollowUpForm
 
 
 def _evidence_lines(call: Call, outcome: CallOutcome) -> list[dict]:
-    """The transcript's lines, numbered as the evidence counts them, each with the fields it supports."""
+    """The transcript's lines, numbered as the evidence counts them, with who said each and the fields it supports."""
     supports: dict[int, list[str]] = {}
     for field, numbers in outcome.evidence.items():
         for number in numbers:
             form_field = OutcomeReviewForm.base_fields.get(field)
             supports.setdefault(number, []).append((form_field and form_field.label) or pretty_name(field))
+    turns = transcript_lines(None, call.transcript, call.payer.name, outcome.rep_name or "")
+    spoken_by = {number: turn for turn in turns for number in turn.numbers}
     rows = []
     for number, text in enumerate(call.transcript.splitlines(), start=1):
-        speaker, _, said = text.partition(": ")
-        agent = speaker.strip() in ("AI", "Assistant", "Bot")
+        _, _, said = text.partition(": ")
+        turn = spoken_by.get(number)
         rows.append(
             {
                 "number": number,
-                "speaker": "Agent" if agent else "Payer",
+                "kind": turn.kind if turn else "payer",
+                "speaker": turn.speaker if turn else "Payer",
                 "text": said if said else text,
                 "fields": supports.get(number, []),
             }
         )
     return rows
+
+
+def _call_evidence(call: Call, outcome: dict, lines: list[Line]) -> tuple[list[dict], dict[int, list[str]]]:
+    """The outcome's evidence as quotes per field, and the fields each shown line supports (by its number)."""
+    evidence = outcome.get("evidence") if isinstance(outcome.get("evidence"), dict) else {}
+    rows, cited = [], {}
+    for field, label in OUTCOME_LABELS.items():
+        numbers = evidence.get(field)
+        found = quotes(lines, call.transcript, numbers if isinstance(numbers, list) else [])
+        if found:
+            rows.append({"label": label, "quotes": found})
+        for anchor in {quote.anchor for quote in found if quote.anchor}:
+            cited.setdefault(anchor, []).append(label)
+    return rows, cited
 
 
 def _queue_rows(request: AuthedRequest, now: datetime) -> list[dict]:

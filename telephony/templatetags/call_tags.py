@@ -99,23 +99,6 @@ def outcome_fields(outcome: dict | None) -> list[tuple[str, str]]:
 
 
 @register.filter
-def outcome_evidence(call) -> list[tuple[str, str]]:
-    """The transcript lines each outcome value rests on, as (field label, quote)."""
-    outcome = call.outcome if isinstance(call.outcome, dict) else {}
-    evidence = outcome.get("evidence")
-    if not isinstance(evidence, dict):
-        return []
-    lines = call.transcript.splitlines()
-    rows = []
-    for field in [key for key in OUTCOME_LABELS if key in evidence]:
-        numbers = evidence[field] if isinstance(evidence[field], list) else []
-        quote = " … ".join(lines[n - 1].strip() for n in numbers if isinstance(n, int) and 0 < n <= len(lines))
-        if quote:
-            rows.append((OUTCOME_LABELS[field], quote))
-    return rows
-
-
-@register.filter
 def event_detail(event) -> str:
     """What an event said, in a word: the new status, or how the call ended."""
     payload = event.payload if isinstance(event.payload, dict) else {}

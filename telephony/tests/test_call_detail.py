@@ -109,7 +109,8 @@ def test_it_shows_the_call(owner_client, call):
 
 
 def test_it_shows_the_transcript_by_speaker(owner_client, call):
-    body = owner_client.get(_url(call)).content.decode()
+    page = owner_client.get(_url(call)).content.decode()
+    body = page[page.index('id="transcript-title"') :]  # the outcome's evidence above quotes some lines too
 
     assert "You call payers about claims." not in body  # the prompt is not part of the conversation
     menu = body.index("Thank you for calling Aetna. For claims, press 2.")
@@ -279,3 +280,113 @@ def test_it_shows_when_a_call_ended(owner_client, practice, call):
     body = owner_client.get(_url(call)).content.decode()
 
     assert "<dt>Ended</dt><dd>Nov 20, 11:11:00 AM" in body
+
+
+# The outcome's evidence, quoted and highlighted in the transcript
+
+EVIDENCE_TRANSCRIPT = """\
+User: Thank you for calling Aetna. Your claim RB-24017 is on file. For anything else, press 2.
+AI: 2
+User: Thanks for holding, this is Dana. How can I help?
+AI: Hi Dana, I'm calling about claim RB-24017 for Eleanor Whitfield.
+User: That claim was paid on November 1st.
+User: Your reference number is 2601477318.
+"""
+# The same call as the platform's messages: times, a key press and a hold between the turns.
+EVIDENCE_MESSAGES = [
+    {"role": "system", "message": "You call payers about claims.", "secondsFromStart": 0},
+    {
+        "role": "user",
+        "message": "Thank you for calling Aetna. Your claim RB-24017 is on file. For anything else, press 2.",
+        "secondsFromStart": 0.5,
+        "duration": 4000,
+    },
+    {
+        "role": "tool_calls",
+        "secondsFromStart": 5.0,
+        "toolCalls": [{"function": {"name": "dtmf", "arguments": json.dumps({"keys": "2"})}}],
+    },
+    {"role": "bot", "message": "2", "secondsFromStart": 5.2, "duration": 500},
+    {"role": "user", "message": "Thanks for holding, this is Dana.  How can I help?", "secondsFromStart": 400.0},
+    {
+        "role": "bot",
+        "message": "Hi Dana, I'm calling about claim RB-24017 for Eleanor Whitfield.",
+        "secondsFromStart": 404,
+    },
+    {"role": "user", "message": "That claim was paid on November 1st.", "secondsFromStart": 410.0},
+    {"role": "user", "message": "Your reference number is 2601477318.", "secondsFromStart": 414.0},
+]
+
+
+def _with_evidence(call, messages: list, evidence: dict, **outcome) -> Call:
+    call.transcript, call.messages = EVIDENCE_TRANSCRIPT, messages
+    call.outcome = {"claim_status": "paid", "reference_number": "2601477318", **outcome, "evidence": evidence}
+    call.save()
+    return call
+
+
+def _evidence_section(body: str) -> str:
+    start = body.index('<h3 class="subheading">Evidence</h3>')
+    return body[start : body.index("</ul>", start)]
+
+
+def _shown_line(body: str, number: int) -> str:
+    start = body.index(f'id="line-{number}"')
+    return body[body.rindex("<li", 0, start) : body.index("</li>", start)]
+
+
+@pytest.mark.parametrize("messages", [[], EVIDENCE_MESSAGES], ids=["transcript", "messages"])
+def test_the_evidence_says_who_said_each_line(owner_client, call, messages):
+    _with_evidence(
+        call,
+        messages,
+        {"rep_name": [3], "reference_number": [6], "claim_status": [1, 5], "call_outcome": [4]},
+        rep_name="Dana",
+    )
+
+    evidence = _evidence_section(owner_client.get(_url(call)).content.decode())
+
+    assert "User:" not in evidence and "AI:" not in evidence
+    assert evidence.count("Dana (payer)") == 3  # the representative's lines
+    assert "Phone menu" in evidence  # the status the menu read out before anyone answered
+    assert "BillingPulse agent" in evidence
+    assert "<q>Your reference number is 2601477318.</q>" in evidence
+
+
+@pytest.mark.parametrize("messages", [[], EVIDENCE_MESSAGES], ids=["transcript", "messages"])
+def test_each_evidence_quote_links_to_its_line_and_the_line_is_marked(owner_client, call, messages):
+    _with_evidence(call, messages, {"reference_number": [6], "claim_status": [1, 5], "rep_name": [3]})
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    evidence = _evidence_section(body)
+    for number in (1, 3, 5, 6):
+        assert f'href="#line-{number}"' in evidence
+    reference = _shown_line(body, 6)
+    assert "<mark>Your reference number is 2601477318.</mark>" in reference
+    assert "Evidence for" in reference and "Call reference #" in reference  # named, not only coloured
+    paid = _shown_line(body, 5)
+    assert "Claim status" in paid and "Call reference #" not in paid
+    assert "<mark>" not in _shown_line(body, 4)  # a line nothing rests on stays plain
+
+
+def test_the_representative_named_in_the_outcome_is_named_in_the_transcript(owner_client, call):
+    call.messages = []
+    call.transcript = "User: Provider services.\nUser: Claims, Dana speaking.\nAI: Hi, I'm calling about a claim.\n"
+    call.outcome = {"claim_status": "paid", "rep_name": "Dana", "evidence": {"rep_name": [2]}}
+    call.save()
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    assert "Dana (payer)" in _evidence_section(body)
+    assert ">Dana<" in _shown_line(body, 2)
+
+
+def test_evidence_that_points_past_the_transcript_is_left_out_not_linked(owner_client, call):
+    _with_evidence(call, [], {"reference_number": [6, 40], "claim_status": [0, "x"]})
+
+    body = owner_client.get(_url(call)).content.decode()
+
+    evidence = _evidence_section(body)
+    assert 'href="#line-6"' in evidence and "#line-40" not in evidence and "#line-0" not in evidence
+    assert "Claim status" not in evidence

@@ -170,3 +170,12 @@ def test_the_review_form_says_a_paid_amount_is_only_expected(owner_client, call)
     body = owner_client.get(f"/calls/{call.pk}/review/").content.decode()
 
     assert "expected payment" in body
+
+
+def test_the_review_page_names_who_said_each_line(owner_client, call):
+    body = owner_client.get(f"/calls/{call.pk}/review/").content.decode()
+
+    line_1 = body[body.index('id="line-1"') : body.index('id="line-2"')]
+    assert '<span class="review-line-speaker">Dana (payer)</span>' in line_1
+    line_2 = body[body.index('id="line-2"') : body.index('id="line-3"')]
+    assert "review-line-agent" in line_2 and '<span class="review-line-speaker">BillingPulse agent</span>' in line_2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telephony.transcript import transcript_lines
+from telephony.transcript import quotes, transcript_lines
 
 TRANSFER = """User: Thank you for calling Cigna. Please say or enter your NPI.
 AI: 1-2-3-4-5-6-7-8-9-3.
@@ -87,4 +87,64 @@ def test_it_shows_what_it_can_of_messages_of_the_wrong_shape():
         ("keys", "Pressed keys"),
         ("keys", "Pressed keys"),
         ("action", "Ended the call"),
+    ]
+
+
+def test_each_turn_keeps_the_transcript_lines_evidence_cites():
+    lines = transcript_lines([], "User: Please hold\nfor the next representative.\n\nAI: Thanks.\n", "Aetna")
+
+    assert [(line.text, line.numbers) for line in lines] == [
+        ("Please hold for the next representative.", (1, 2)),
+        ("Thanks.", (4,)),
+    ]
+
+
+def test_turns_from_the_messages_are_numbered_as_the_transcript_lines_that_say_them():
+    transcript = "User: For claims press 2.\nAI: 2\nUser: This is Renee.\nUser: It was paid.\n"
+    messages = [
+        {"role": "user", "message": "For claims press 2.", "secondsFromStart": 1.0},
+        {"role": "tool_calls", "toolCalls": [{"function": {"name": "dtmf", "arguments": '{"keys": "2"}'}}]},
+        {"role": "bot", "message": "Sorry, one moment.", "secondsFromStart": 2.0},  # not in the transcript
+        {"role": "bot", "message": "2", "secondsFromStart": 3.0},
+        {"role": "user", "message": "This  is Renee!", "secondsFromStart": 4.0},
+        {"role": "user", "message": "It was paid.", "secondsFromStart": 5.0},
+    ]
+
+    lines = transcript_lines(messages, transcript, "Aetna")
+
+    assert [(line.text, line.number) for line in lines] == [
+        ("For claims press 2.", 1),
+        ("Pressed 2", None),
+        ("Sorry, one moment.", None),
+        ("2", 2),
+        ("This  is Renee!", 3),
+        ("It was paid.", 4),
+    ]
+
+
+def test_quotes_name_the_speaker_and_the_line_shown():
+    transcript = "User: For claims press 2.\nAI: Claims.\nUser: This is Renee.\nUser: It was paid.\n"
+    lines = transcript_lines([], transcript, "Aetna")
+
+    assert [(q.number, q.speaker, q.text, q.anchor) for q in quotes(lines, transcript, [4, 1, 2, 9, 0, "3"])] == [
+        (4, "Renee (payer)", "It was paid.", 4),
+        (1, "Phone menu", "For claims press 2.", 1),
+        (2, "BillingPulse agent", "Claims.", 2),
+    ]
+
+
+def test_the_representative_the_outcome_names_is_found_where_they_say_their_name():
+    transcript = "User: Claims department.\nUser: Dana speaking, go ahead.\nAI: Hi Dana.\nUser: Danaher plan.\n"
+
+    assert _turns(transcript, "Aetna") == [
+        ("payer", "Payer"),
+        ("payer", "Payer"),
+        ("agent", "Agent"),
+        ("payer", "Payer"),
+    ]
+    assert [(line.kind, line.label) for line in transcript_lines([], transcript, "Aetna", rep_name="Dana")] == [
+        ("menu", "Phone menu"),
+        ("representative", "Dana"),
+        ("agent", "Agent"),
+        ("representative", "Dana"),
     ]
