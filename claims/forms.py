@@ -138,10 +138,15 @@ class ClaimEditForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        start, end = cleaned.get("service_date_from"), cleaned.get("service_date_to")
-        if start and end and end < start:
-            self.add_error("service_date_to", "The last date of service cannot be before the first.")
+        check_service_dates(self, cleaned)
         return cleaned
+
+
+def check_service_dates(form: forms.Form, cleaned: dict) -> None:
+    """The claim's last date of service is not before its first (the edit and new-claim pages)."""
+    start, end = cleaned.get("service_date_from"), cleaned.get("service_date_to")
+    if start and end and end < start:
+        form.add_error("service_date_to", "The last date of service cannot be before the first.")
 
 
 def _not_negative(amount):

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from claims import fee_schedule, import_views, views
+from claims import entry_views, fee_schedule, import_views, views
 
 app_name = "claims"
 
 urlpatterns = [
     path("", views.worklist, name="index"),
+    path("new/", entry_views.claim_new, name="new"),
+    path("new/patients/", entry_views.patient_results, name="new_patients"),
+    path("new/policies/", entry_views.policy_options, name="new_policies"),
+    path("new/line/", entry_views.line_row, name="new_line"),
     path("<id:pk>/", views.claim_detail, name="detail"),
     path("<id:pk>/edit/", views.claim_edit, name="edit"),
     path("<id:pk>/status/", views.claim_status, name="status"),

@@ -17,7 +17,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from billingpulse.lib.unique import save_form
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
-from claims import services
+from claims import entry, services
 from claims.forms import IVR_EXAMPLE_JSON, ClaimEditForm, ClaimStatusForm, NoteForm, PayerForm
 from claims.models import Claim, Payer
 from claims.status import OPEN, ClaimStatus
@@ -136,12 +136,10 @@ def claim_note(request: AuthedRequest, pk: int) -> HttpResponse:
 def claim_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     claim = _get_claim(request, pk)
     form = ClaimEditForm(request.POST or None, instance=claim)
-    if request.method == "POST" and form.is_valid():
-        changed = [name for name in form.changed_data if name != "charge_reason"]
+    lines = entry.edit_lines(claim, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and entry.edit_is_valid(claim, form, lines):
         try:
-            services.save_claim_changes(
-                form.save(commit=False), changed, actor=request.user, charge_reason=form.cleaned_data["charge_reason"]
-            )
+            changed = entry.save_claim_edit(claim, form, lines, actor=request.user)
         except ValidationError as error:  # the ledger refused the charge correction; nothing was saved
             form.add_error("total_charge", " ".join(error.messages))
         else:
@@ -150,7 +148,8 @@ def claim_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, "Nothing changed.")
             return redirect("claims:detail", pk=claim.pk)
-    return render(request, "claims/claim_edit.html", {"claim": claim, "form": form})
+    context = {"claim": claim, "form": form, "lines": lines, "total_forms": lines.total_form_count()}
+    return render(request, "claims/claim_edit.html", {**context, "lines_total": lines.typed_total()})
 
 
 @require_GET
