@@ -206,12 +206,13 @@ class Claim(PracticeOwned):
             )
         ]
         indexes = [
-            models.Index(fields=["practice", "status", "-service_date_from"]),
+            # The worklist's default order (latest date of service, then latest claim) read from an index.
+            models.Index(fields=["practice", "status", "-service_date_from", "-id"]),
             models.Index(fields=["practice", "payer"]),
-            models.Index(fields=["practice", "denial_code"]),
-            models.Index(fields=["practice", "next_follow_up_date"]),
-            models.Index(fields=["practice", "timely_filing_deadline"]),
-            models.Index(fields=["practice", "-service_date_from", "claim_number"]),
+            models.Index(fields=["practice", "denial_code", "-service_date_from", "-id"]),
+            models.Index(fields=["practice", "next_follow_up_date", "id"]),
+            models.Index(fields=["practice", "timely_filing_deadline", "id"]),
+            models.Index(fields=["practice", "-service_date_from", "-id"]),
             models.Index(fields=["practice", "-total_charge"]),
             models.Index(Upper("claim_number"), "practice", name="claim_number_upper"),
         ]

@@ -8,6 +8,7 @@ app_name = "claims"
 
 urlpatterns = [
     path("", views.worklist, name="index"),
+    path("totals/", views.worklist_totals, name="worklist_totals"),
     path("new/", entry_views.claim_new, name="new"),
     path("new/patients/", entry_views.patient_results, name="new_patients"),
     path("new/policies/", entry_views.policy_options, name="new_policies"),

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -19,20 +20,17 @@ from billingpulse.lib.unique import save_form
 from billingpulse.tenancy import AuthedRequest, admin_required, get_for_practice, member_required, scoped
 from claims import entry, services
 from claims.forms import IVR_EXAMPLE_JSON, ClaimEditForm, ClaimStatusForm, NoteForm, PayerForm
-from claims.models import Claim, Payer
+from claims.models import ZERO, Claim, Payer
 from claims.status import OPEN, ClaimStatus
 from claims.worklist import (
     DEFAULT_SORT,
     WorklistFilters,
+    claims_page,
     filter_claims,
     outstanding_expression,
-    page_links,
-    paginate,
     query_string,
-    sort_claims,
     sort_columns,
     totals,
-    worklist_rows,
 )
 from telephony.models import Call
 from telephony.status import ACTIVE as ACTIVE_CALL
@@ -47,37 +45,52 @@ DEADLINE_WARNING_DAYS = 30
 @member_required
 def worklist(request: AuthedRequest) -> HttpResponse:
     today = request.practice.today()
-    payers = scoped(request, Payer)
-    filters = WorklistFilters(request.GET, payers=payers)
-    claims = filter_claims(scoped(request, Claim), filters, today)
-    summary = totals(claims)
+    filters = WorklistFilters(request.GET, practice=request.practice)
+    page = claims_page(filter_claims(scoped(request, Claim), filters, today), filters)
     sort = filters.value("sort") or DEFAULT_SORT
-    page = paginate(worklist_rows(sort_claims(claims, sort)), request.GET.get("page"), summary["count"])
+    # The claims with a call queued or on the line (a practice's pacing keeps them few), in one query.
+    calling = set(scoped(request, Call).filter(status__in=ACTIVE_CALL).values_list("claim_id", flat=True))
     context = {
         "filters": filters,
         "page": page,
-        "summary": summary,
         "sort": sort,
         "columns": sort_columns(filters, sort),
-        "pages": page_links(filters, page),
         "query": query_string(filters),
         "today": today,
         "deadline_soon": today + timedelta(days=DEADLINE_WARNING_DAYS),
         # While the practice has calls under way the table refreshes itself (claims change as calls end).
-        "calls_in_flight": scoped(request, Call).filter(status__in=ACTIVE_CALL).count(),
+        "calls_in_flight": len(calling),
         # "Call selected" stays hidden until telephony can place the calls.
         "telephony_enabled": getattr(settings, "TELEPHONY_ENABLED", False),
+        "calls_under_way": calling.intersection(claim.pk for claim in page.object_list),
     }
-    if not summary["count"]:
-        # Only an empty page needs to know why it is empty.
+    if not page.object_list:
+        # Only an empty page needs to know why it is empty; its totals are known without counting.
+        context["summary"] = {"count": 0, "outstanding": ZERO}
         context["practice_has_claims"] = scoped(request, Claim).exists()
-        context["practice_has_payers"] = payers.exists()
+        context["practice_has_payers"] = scoped(request, Payer).exists()
     if not (request.htmx and not request.htmx.history_restore_request):
         return render(request, "claims/worklist.html", context)
     response = render(request, "claims/worklist.html#claim-table", context)
     # The filter form stays as typed; only the messages beside its fields follow the table.
     response.write(render_to_string("claims/worklist.html#filter-errors", context, request))
     return response
+
+
+@require_GET
+@member_required
+def worklist_totals(request: AuthedRequest) -> HttpResponse:
+    """The worklist's totals line (matching claims and what they owe), asked for after its rows.
+
+    Counting every matching claim takes longer than finding a page of them, so the page shows its
+    rows first and then loads this.
+    """
+    filters = WorklistFilters(request.GET, practice=request.practice)
+    if not request.htmx:
+        return redirect(reverse("claims:index") + "?" + query_string(filters))
+    claims = filter_claims(scoped(request, Claim), filters, request.practice.today())
+    context = {"summary": totals(claims), "filters": filters}
+    return render(request, "claims/worklist.html#claim-summary", context)
 
 
 @require_GET

@@ -12,14 +12,15 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import Page, Paginator
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Lookup, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 from django.urls import reverse
 
-from billingpulse import paging
+from billingpulse.models import Patient, Practice
+from billingpulse.validators import MAX_ID
 from claims.importing import values
 from claims.models import ZERO, Claim, Payer, validate_denial_code
 from claims.status import OPEN, ClaimStatus
@@ -30,6 +31,9 @@ OPEN_STATUSES = sorted(OPEN, key=list(ClaimStatus).index)
 DEADLINE_PRESETS = [7, 14, 30, 60, 90]
 # The query-string parameters the worklist understands; links keep these and nothing else.
 FILTER_PARAMS = ("q", "status", "payer", "denial_code", "follow_up", "deadline", "age")
+# Where a page starts: ``after``/``before`` a claim (keyset paging), ``start`` its first row's position
+# (for "Showing 51–100" only); ``page`` is the numbered paging of older bookmarks.
+PAGING_PARAMS = ("after", "before", "start", "page")
 # The age of what is still owed on a claim, in days since its date of service: (key, label, from, to).
 # The AR aging report groups balances by these, and links each cell to the worklist filtered by one.
 AGE_BUCKETS = [
@@ -64,6 +68,9 @@ SORTS: dict[str, tuple] = {
     "deadline": (F("timely_filing_deadline"),),
 }
 DEFAULT_SORT = "-service_date"
+# Sort keys whose column may be empty: empty dates sort last either way. The others are NOT NULL and
+# sort without ``NULLS LAST``, so that their indexes serve the order.
+_NULLABLE_SORTS = {"follow_up", "deadline"}
 
 # Only the columns the table shows, so a wide claim row costs nothing extra.
 _COLUMNS = (
@@ -73,6 +80,7 @@ _COLUMNS = (
     "total_charge",
     "paid_amount",
     "adjustment_amount",
+    "balance",
     "denial_code",
     "next_follow_up_date",
     "timely_filing_deadline",
@@ -146,11 +154,17 @@ class WorklistFilters(forms.Form):
         widget=forms.Select(attrs={"class": "filter-auto"}),
     )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Bounded so that no number reaches the database too large for its column or an OFFSET.
+    after = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    start = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID // PER_PAGE, widget=forms.HiddenInput)
 
-    def __init__(self, *args, payers: models.QuerySet[Payer], **kwargs) -> None:
+    def __init__(self, *args, practice: Practice, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # The caller passes the practice's payers; another practice's payer id is "not a choice".
-        self.fields["payer"].queryset = payers.only("name", "payer_id")
+        self.practice = practice
+        # Only the practice's payers are choices; another practice's payer id is "not a choice".
+        self.fields["payer"].queryset = Payer.objects.filter(practice=practice).only("name", "payer_id")
         self.fields["payer"].label_from_instance = lambda payer: payer.name
         # A bookmarked ?deadline=45 is valid too; offer it in the select so it shows as chosen.
         days = str(self.data.get("deadline", ""))
@@ -168,7 +182,15 @@ class WorklistFilters(forms.Form):
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"]
-        return sort if sort.removeprefix("-") in SORTS else DEFAULT_SORT
+        if sort.removeprefix("-") in SORTS:
+            return sort
+        # Unless another order is chosen, a deadline or follow-up filter lists the most pressing claims
+        # first (and its index gives them in that order).
+        if self.cleaned_data.get("deadline"):
+            return "deadline"
+        if self.cleaned_data.get("follow_up"):
+            return "follow_up"
+        return DEFAULT_SORT
 
     @property
     def is_filtered(self) -> bool:
@@ -185,10 +207,12 @@ class WorklistFilters(forms.Form):
 def filter_claims(queryset: models.QuerySet[Claim], filters: WorklistFilters, today: date) -> models.QuerySet[Claim]:
     """Narrow ``queryset`` by the filters; a filter with invalid input is left out, not fatal."""
     for word in filters.value("q") or []:
+        patients = Patient.objects.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word), practice=filters.practice
+        ).order_by()
+        # The claim number and the patients each match through their own trigram index (PostgreSQL).
         queryset = queryset.filter(
-            Q(claim_number__icontains=word)
-            | Q(patient__first_name__icontains=word)
-            | Q(patient__last_name__icontains=word)
+            Q(claim_number__icontains=word) | Q(InSubquery(F("patient_id"), patients.values("pk")))
         )
 
     status = filters.value("status")
@@ -228,16 +252,73 @@ def age_range(key: str, today: date) -> dict:
     return lookups
 
 
-def sort_claims(queryset: models.QuerySet[Claim], sort: str) -> models.QuerySet[Claim]:
+class InSubquery(Lookup):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``.
+
+    Under an OR, PostgreSQL runs an ``IN (subquery)`` for every row it scans; the array form is
+    computed once and looked up through the column's index, so a search by claim number OR
+    patient combines two index scans instead of reading every claim.
+    """
+
+    lookup_name = "in_subquery"
+
+    def as_sql(self, compiler, connection, template: str = "%s IN (%s)"):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return template % (lhs, rhs.removeprefix("(").removesuffix(")")), (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, template="%s = ANY(ARRAY(%s))")
+
+
+def _sort_columns(sort: str) -> tuple[list[tuple[models.Expression, bool]], bool]:
+    """The columns ``sort`` orders by, each with whether it may be empty, and whether it descends."""
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        key, sort = DEFAULT_SORT.removeprefix("-"), DEFAULT_SORT
+    return [(column, key in _NULLABLE_SORTS) for column in SORTS[key]], sort.startswith("-")
+
+
+def _ordering(columns: list[tuple[models.Expression, bool]], descending: bool, reverse: bool) -> list:
+    # Reading backwards (the page before) flips every direction, empty values included.
+    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+    down = descending != reverse
+    return [(column.desc if down else column.asc)(**(nulls if nullable else {})) for column, nullable in columns]
+
+
+def sort_claims(queryset: models.QuerySet[Claim], sort: str, *, reverse: bool = False) -> models.QuerySet[Claim]:
     """Order by a whitelisted key (``amount``, ``-amount``…); empty dates sort last either way.
 
-    The primary key breaks ties so that pages never repeat or skip a row.
+    The primary key breaks ties so that pages never repeat or skip a row. ``reverse`` reads the
+    same order from its end (for the page before a row).
     """
-    key = sort.removeprefix("-")
-    descending = sort.startswith("-")
-    columns = SORTS.get(key) or SORTS[DEFAULT_SORT.removeprefix("-")]
-    order = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True) for column in columns]
-    return queryset.order_by(*order, "-pk" if descending else "pk")
+    columns, descending = _sort_columns(sort)
+    down = descending != reverse
+    return queryset.order_by(*_ordering(columns, descending, reverse), "-pk" if down else "pk")
+
+
+def _after(columns: list[tuple[models.Expression, bool]], values: tuple, pk: int, down: bool, reverse: bool) -> Q:
+    """The rows that come after the row with sort ``values`` and ``pk``, read in this direction.
+
+    Written on the ``sort_<n>`` aliases of the sort columns. The first column is also bounded on
+    its own (``service_date_from <= …``), so that an index on it starts the scan at the row.
+    """
+    nulls_last = not reverse
+    after = Q(pk__lt=pk) if down else Q(pk__gt=pk)
+    for number, ((_column, nullable), value) in reversed(list(enumerate(zip(columns, values, strict=True)))):
+        name = f"sort_{number}"
+        if value is None:
+            beyond = Q(pk__in=[]) if nulls_last else Q(**{f"{name}__isnull": False})
+            after = beyond | (Q(**{f"{name}__isnull": True}) & after)
+            continue
+        beyond = Q(**{f"{name}__{'lt' if down else 'gt'}": value})
+        if nullable and nulls_last:
+            beyond |= Q(**{f"{name}__isnull": True})
+        after = beyond | (Q(**{name: value}) & after)
+    first_nullable, first = columns[0][1], values[0]
+    if not first_nullable and first is not None:
+        after &= Q(**{f"sort_0__{'lte' if down else 'gte'}": first})
+    return after
 
 
 def worklist_rows(queryset: models.QuerySet[Claim]) -> models.QuerySet[Claim]:
@@ -260,11 +341,100 @@ def totals(queryset: models.QuerySet[Claim]) -> dict:
     return result
 
 
-def paginate(queryset: models.QuerySet[Claim], page_number: str | None, count: int) -> Page:
-    """A page of 50; ``count`` comes from ``totals`` so the paginator does not count again."""
-    paginator = Paginator(queryset, PER_PAGE)
-    paginator.count = count  # count is a cached_property; setting it skips the COUNT query
-    return paginator.get_page(page_number)
+@dataclass(frozen=True)
+class WorklistPage:
+    """A page of the worklist's rows, where it starts, and links to its neighbours.
+
+    Pages are read "after" or "before" a claim (keyset paging): the database starts at that row in
+    an index instead of counting past every row before it, so a deep page costs what the first
+    does. The links name the claim, so they keep working as bookmarks.
+    """
+
+    object_list: list[Claim]
+    start_index: int  # the position of the first row, for "Showing 51–100"
+    previous: str = ""
+    next: str = ""
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1
+
+
+def claims_page(queryset: models.QuerySet[Claim], filters: WorklistFilters) -> WorklistPage:
+    """The page of ``queryset`` (filtered claims) that the query string asks for, in the chosen sort."""
+    sort = filters.value("sort") or DEFAULT_SORT
+    if number := filters.value("page"):
+        return _numbered_page(queryset, filters, sort, number)
+    before = filters.value("before")
+    cursor = before or filters.value("after")
+    start = filters.value("start") or 1
+    ordered = sort_claims(queryset, sort, reverse=bool(before))
+    if cursor and (after := _cursor(filters.practice, sort, cursor, reverse=bool(before))) is not None:
+        aliases, condition = after
+        ordered = ordered.alias(**aliases).filter(condition)
+    else:
+        before = cursor = None
+        start = 1
+    found = _rows(ordered[: PER_PAGE + 1], sort, reverse=bool(before))
+    more = len(found) > PER_PAGE
+    found = found[:PER_PAGE]
+    if before:
+        if not more:  # back at the beginning: the first page, whole
+            return claims_page(queryset, _without_paging(filters))
+        found.reverse()
+        start = max(start, PER_PAGE + 1)
+        return WorklistPage(
+            found,
+            start,
+            _link(filters, before=found[0].pk, start=start - PER_PAGE),
+            _link(filters, after=found[-1].pk, start=start + PER_PAGE),
+        )
+    previous = _link(filters, before=found[0].pk, start=max(start - PER_PAGE, 1)) if cursor and found else ""
+    following = _link(filters, after=found[-1].pk, start=start + PER_PAGE) if more else ""
+    return WorklistPage(found, start, previous, following)
+
+
+def _rows(ordered: models.QuerySet[Claim], sort: str, *, reverse: bool) -> list[Claim]:
+    """The table's rows for a slice of ``ordered`` claims.
+
+    The slice picks the claims' ids alone, and only those rows are then read with their patient and
+    payer: PostgreSQL would otherwise join every matching claim before keeping a page of them.
+    """
+    return list(sort_claims(worklist_rows(Claim.objects.filter(pk__in=ordered.values("pk"))), sort, reverse=reverse))
+
+
+def _numbered_page(queryset: models.QuerySet[Claim], filters: WorklistFilters, sort: str, number: int) -> WorklistPage:
+    """``?page=N`` of an older bookmark: counted from the top; its links lead on by keyset."""
+    offset = (number - 1) * PER_PAGE
+    found = _rows(sort_claims(queryset, sort)[offset : offset + PER_PAGE + 1], sort, reverse=False)
+    if not found and number > 1:
+        return claims_page(queryset, _without_paging(filters))
+    more = len(found) > PER_PAGE
+    found = found[:PER_PAGE]
+    previous = _link(filters, page=str(number - 1)) if number > 1 else ""
+    following = _link(filters, after=found[-1].pk, start=offset + PER_PAGE + 1) if more else ""
+    return WorklistPage(found, offset + 1, previous, following)
+
+
+def _cursor(practice: Practice, sort: str, pk: int, *, reverse: bool) -> tuple[dict, Q] | None:
+    """The aliases and condition for the rows after (or before) claim ``pk``; None if it is not the practice's."""
+    columns, descending = _sort_columns(sort)
+    aliases = {f"sort_{number}": column for number, (column, _nullable) in enumerate(columns)}
+    values = Claim.objects.filter(practice=practice, pk=pk).annotate(**aliases).values_list(*aliases).first()
+    if values is None:
+        return None
+    return aliases, _after(columns, values, pk, descending != reverse, reverse)
+
+
+def _link(filters: WorklistFilters, **overrides: object) -> str:
+    return "?" + query_string(filters, **{name: str(value) for name, value in overrides.items()})
+
+
+def _without_paging(filters: WorklistFilters) -> WorklistFilters:
+    data = filters.data.copy()
+    for name in PAGING_PARAMS:
+        data.pop(name, None)
+    return WorklistFilters(data, practice=filters.practice)
 
 
 @dataclass(frozen=True)
@@ -275,10 +445,10 @@ class SortColumn:
 
 
 def query_string(filters: WorklistFilters, **overrides: str) -> str:
-    """The current filters as a query string, with ``overrides``; empty values left out."""
+    """The current filters and sort as a query string, with ``overrides`` (a page's, too); empty values left out."""
     query = QueryDict(mutable=True)
-    for name in (*FILTER_PARAMS, "sort", "page"):
-        value = overrides.get(name, filters.data.get(name, ""))
+    for name in (*FILTER_PARAMS, "sort", *PAGING_PARAMS):
+        value = overrides.get(name, "" if name in PAGING_PARAMS else filters.data.get(name, ""))
         if value:
             query[name] = value
     return query.urlencode()
@@ -295,11 +465,24 @@ def sort_columns(filters: WorklistFilters, current: str) -> dict[str, SortColumn
             direction = "none"
             # Money and dates read best largest/latest first; names A to Z.
             target = f"-{key}" if key in {"amount", "service_date"} else key
-        href = "?" + query_string(filters, sort=target, page="")
+        href = _link(filters, sort=target)
         columns[key] = SortColumn(key, href, direction)
     return columns
 
 
-def page_links(filters: WorklistFilters, page: Page) -> dict[str, str]:
-    """Real hrefs for the previous and next pages (empty at either end)."""
-    return paging.page_links(page, lambda number: "?" + query_string(filters, page=str(number)))
+def matching_claims(practice: Practice, query: str) -> models.QuerySet[Claim]:
+    """The practice's claims that the worklist at ``?query`` lists, on all its pages.
+
+    Unlike the page, which shows its rows without a filter it cannot read, this refuses such a
+    filter (``ValidationError`` naming it): acting on every matching claim must never widen to
+    claims the biller did not choose. Parameters other than the filters (sort, page) are ignored.
+    """
+    given = QueryDict(query)
+    filters = WorklistFilters({name: given[name] for name in FILTER_PARAMS if name in given}, practice=practice)
+    if not filters.is_valid():
+        problems = " ".join(f"{filters[name].label}: {' '.join(errors)}" for name, errors in filters.errors.items())
+        raise ValidationError(
+            f"The claims could not be selected because of a filter ({problems}). "
+            "Fix it on the worklist and select again."
+        )
+    return filter_claims(Claim.objects.filter(practice=practice), filters, practice.today())

@@ -126,7 +126,7 @@ def claims(
     ``InvalidFilters`` instead.
     """
     today = today or practice.today()
-    filters = WorklistFilters(kept_filters(params, CLAIM_PARAMS), payers=Payer.objects.filter(practice=practice))
+    filters = WorklistFilters(kept_filters(params, CLAIM_PARAMS), practice=practice)
     _check(filters, strict)
     queryset = filter_claims(Claim.objects.filter(practice=practice), filters, today)
     ordered = sort_claims(queryset, filters.value("sort") or DEFAULT_SORT)

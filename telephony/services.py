@@ -34,6 +34,7 @@ from billingpulse.lib import unique
 from billingpulse.lib.unique import Duplicate, unique_errors
 from billingpulse.models import Practice, User
 from claims.models import Claim, ClaimEvent
+from claims.worklist import matching_claims
 from inbox import services as inbox
 from inbox.models import ActionItem
 from telephony import pacing, tasks
@@ -53,6 +54,10 @@ MAX_ETA = timedelta(minutes=30)
 SWEEP_GRACE = timedelta(seconds=60)
 SWEEP_LIMIT = 1000
 DISPATCH_BATCH = 200
+# "Call all matching claims": one click queues at most this many calls (five days of calls at the
+# default daily cap), ENQUEUE_CHUNK claims at a time.
+MAX_CALLS_PER_CLICK = 1000
+ENQUEUE_CHUNK = 200
 
 # Failure policy (see handle_call_end).
 RETRY_CATEGORIES = {
@@ -125,6 +130,41 @@ def enqueue_calls(
         result.queued.append(call)
         if dispatch:
             transaction.on_commit(functools.partial(tasks.place_call.delay, call.pk))
+    return result
+
+
+def enqueue_matching_calls(practice: Practice, query: str, confirmed_count: int, user: User | None) -> EnqueueResult:
+    """Queue a call for each claim the worklist at ``?query`` lists ("select all N matching claims").
+
+    The biller confirmed ``confirmed_count`` claims; when that many no longer match, or more than
+    one click may queue, nothing is queued (``ValidationError`` saying why). The claims are queued
+    ``ENQUEUE_CHUNK`` at a time, each chunk in its own transaction with its calls dispatched when it
+    commits; a run cut short can be repeated, as claims already being called are skipped.
+    """
+    claims = matching_claims(practice, query)  # the practice's claims only; bad filters raise
+    count = claims.count()
+    if count != confirmed_count:
+        raise ValidationError(
+            f"The matching claims changed since you selected them: {count:,} match now. "
+            "Check the list and select again."
+        )
+    if count > MAX_CALLS_PER_CLICK:
+        raise ValidationError(
+            f"{count:,} claims match, and one click queues at most {MAX_CALLS_PER_CLICK:,} calls. "
+            "Narrow the filters (a payer or a status) and call them in parts."
+        )
+    result = EnqueueResult()
+    last_pk, done = 0, 0
+    while done < count:
+        # Never more claims than the biller confirmed, even if others start matching meanwhile.
+        size = min(ENQUEUE_CHUNK, count - done)
+        ids = list(claims.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            break
+        chunk = enqueue_calls(practice, ids, user)
+        result.queued += chunk.queued
+        result.skipped += chunk.skipped
+        last_pk, done = ids[-1], done + len(ids)
     return result
 
 

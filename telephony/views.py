@@ -8,6 +8,7 @@ partial answers 286 (``HttpResponseStopPolling``) and the polling stops.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,8 @@ REVIEW_QUEUE = "telephony/review_queue.html"
 REVIEW = "telephony/review.html"
 PER_PAGE = 50
 RECENTLY_DISPATCHED = 20
+# The worklist's query string sent with "call all matching claims"; far longer than any real one.
+MAX_FILTERS_LENGTH = 2000
 CLAIM_CALLS_SHOWN = 10
 # Placed but not finished: a call that holds a line (the queue page's "in progress").
 ON_THE_LINE = [CallStatus.DIALING, CallStatus.RINGING, CallStatus.IN_PROGRESS]
@@ -219,7 +222,9 @@ def call_selected(request: AuthedRequest) -> HttpResponse:
     """Queue a call for each selected claim ("Call selected" on the worklist, "Call payer" on a claim)."""
     claim_ids = [int(value) for value in request.POST.getlist("claim_ids") if _is_id(value)]
     queued = 0
-    if not claim_ids:
+    if request.POST.get("select_all") == "1":
+        queued = _call_all_matching(request)
+    elif not claim_ids:
         messages.warning(request, "Select the claims to call first.")
     else:
         result = services.enqueue_calls(request.practice, claim_ids, request.user)
@@ -231,6 +236,36 @@ def call_selected(request: AuthedRequest) -> HttpResponse:
     # The messages replace the message area; the worklist table and claim cards refresh on the event.
     response = reswap(retarget(HttpResponse(_messages_html(request)), "#messages"), "outerHTML")
     return trigger_client_event(response, "calls-queued", {"queued": queued})
+
+
+def _call_all_matching(request: AuthedRequest) -> int:
+    """Queue a call for each claim the worklist's filters match ("Select all N matching claims"),
+    once the count the biller confirmed still holds. Adds the message; returns how many were queued."""
+    query, count = request.POST.get("filters"), request.POST.get("confirmed_count", "")
+    if query is None or len(query) > MAX_FILTERS_LENGTH or not re.fullmatch("[0-9]{1,9}", count.strip()):
+        messages.warning(request, "Select the claims again: the selection could not be read.")
+        return 0
+    try:
+        result = services.enqueue_matching_calls(request.practice, query, int(count), request.user)
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+        return 0
+    level = messages.success if result.queued and not result.skipped else messages.warning
+    level(request, _bulk_enqueue_message(result))
+    return len(result.queued)
+
+
+def _bulk_enqueue_message(result: services.EnqueueResult) -> str:
+    """``1,180 calls queued; 20 skipped: add the payer's claims phone number first (20 claims).``"""
+    queued = len(result.queued)
+    text = f"{queued:,} call{'s' if queued != 1 else ''} queued" if queued else "No calls queued"
+    if result.skipped:
+        reasons = Counter(reason for _claim, reason in result.skipped)
+        parts = ", ".join(
+            f"{_sentence_part(reason)} ({n:,} claim{'s' if n != 1 else ''})" for reason, n in reasons.most_common()
+        )
+        text += f"; {len(result.skipped):,} skipped: {parts}"
+    return text + "."
 
 
 def enqueue_message(result: services.EnqueueResult, requested: int) -> str:

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from claims.status import ClaimStatus
+from claims.worklist import FILTER_PARAMS
 
 register = template.Library()
 
@@ -107,3 +108,17 @@ def follow_up_due(value: date | None, today: date) -> str:
     if days == 0:
         return "due today"
     return f"in {_days(days)}" if days > 0 else f"overdue by {_days(-days)}"
+
+
+@register.filter
+def days_outstanding(claim, today: date) -> int | None:
+    """Days since the claim's date of service while something is owed on it; ``None`` once nothing is."""
+    if claim.balance is None or claim.balance <= 0 or not claim.service_date_from:
+        return None
+    return max((today - claim.service_date_from).days, 0)
+
+
+@register.filter
+def active_filter_count(filters) -> int:
+    """How many of the worklist's filters narrow (or widen) the rows: what a collapsed filter panel counts."""
+    return sum(1 for name in FILTER_PARAMS if str(filters.data.get(name, "")).strip())

@@ -340,40 +340,125 @@ def test_it_marks_the_sorted_column_and_links_to_the_reverse_order(owner_client,
 # Pagination and totals
 
 
-def test_it_pages_fifty_claims_at_a_time_with_real_links(owner_client, practice):
+def _link(response, rel: str) -> str | None:
+    """The href of the pager's "next" or "prev" link, unescaped, or None when there is none."""
+    found = re.search(rf'href="(\?[^"]+)"[^>]*rel="{rel}"', response.content.decode())
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def test_it_pages_fifty_claims_at_a_time_with_links_that_name_a_claim(owner_client, practice):
+    claims = [_claim(practice, f"C-{n:03d}") for n in range(120)]
+
+    first = owner_client.get("/claims/?sort=claim_number")
+    second = owner_client.get("/claims/" + _link(first, "next"))
+    third = owner_client.get("/claims/" + _link(second, "next"))
+
+    assert _numbers(first) == [f"C-{n:03d}" for n in range(50)]
+    assert _link(first, "next") == f"?sort=claim_number&after={claims[49].pk}&start=51"
+    assert _link(first, "prev") is None
+    assert _numbers(second) == [f"C-{n:03d}" for n in range(50, 100)]
+    assert b"Showing 51\xe2\x80\x93100" in second.content
+    assert _numbers(third) == [f"C-{n:03d}" for n in range(100, 120)]
+    assert _link(third, "next") is None
+    back = owner_client.get("/claims/" + _link(third, "prev"))
+    assert _numbers(back) == _numbers(second)
+    assert _numbers(owner_client.get("/claims/" + _link(back, "prev"))) == _numbers(first)
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "-service_date",
+        "service_date",
+        "follow_up",
+        "-follow_up",
+        "deadline",
+        "-status",
+        "status",
+        "patient",
+        "-patient",
+        "amount",
+        "-amount",
+        "payer",
+    ],
+)
+def test_paging_forwards_and_back_shows_every_claim_once_in_order(owner_client, practice, sort):
+    # Few distinct values (ties broken by the claim), and empty follow-ups, in every sort.
+    payers = [PayerFactory(practice=practice, timely_filing_days=days) for days in (30, 90)]
+    patients = [PatientFactory(practice=practice, last_name=name) for name in ("Abbott", "Zhou", "Moss")]
+    for n in range(130):
+        _claim(
+            practice,
+            f"K-{n:03d}",
+            payer=payers[n % 2],
+            patient=patients[n % 3],
+            service_date_from=TODAY - timedelta(days=n % 4),
+            total_charge=Decimal(100 + n % 5),
+            next_follow_up_date=None if n % 3 == 0 else TODAY + timedelta(days=n % 2),
+            status=["submitted", "denied", "appealed"][n % 3],
+        )
+    from claims.worklist import sort_claims  # the one ordering the pages follow
+
+    expected = list(sort_claims(Claim.objects.filter(practice=practice), sort).values_list("claim_number", flat=True))
+
+    pages = [owner_client.get(f"/claims/?sort={sort}")]
+    while next_link := _link(pages[-1], "next"):
+        pages.append(owner_client.get("/claims/" + next_link))
+    backwards = [pages[-1]]
+    while previous := _link(backwards[-1], "prev"):
+        backwards.append(owner_client.get("/claims/" + previous))
+
+    assert [number for page in pages for number in _numbers(page)] == expected
+    assert [_numbers(page) for page in reversed(backwards)] == [_numbers(page) for page in pages]
+
+
+def test_a_numbered_page_of_an_older_bookmark_still_opens(owner_client, practice):
     for n in range(120):
         _claim(practice, f"C-{n:03d}")
 
-    first = owner_client.get("/claims/?sort=claim_number")
     third = owner_client.get("/claims/?sort=claim_number&page=3")
+    past_the_end = owner_client.get("/claims/?sort=claim_number&page=99")
 
-    assert len(_numbers(first)) == 50
-    assert b"Page 1 of 3" in first.content
-    assert 'href="?sort=claim_number&amp;page=2"' in first.content.decode()
     assert _numbers(third) == [f"C-{n:03d}" for n in range(100, 120)]
-    assert b"Page 3 of 3" in third.content
-    assert 'href="?sort=claim_number&amp;page=2"' in third.content.decode()
+    assert _link(third, "prev") == "?sort=claim_number&page=2"
+    assert _numbers(past_the_end) == [f"C-{n:03d}" for n in range(50)]
 
 
-def test_it_shows_the_last_page_for_a_page_past_the_end(owner_client, practice):
-    for n in range(51):
+def test_a_page_after_another_practices_claim_is_the_first_page(owner_client, practice, other_practice):
+    for n in range(60):
         _claim(practice, f"C-{n:03d}")
+    theirs = _claim(other_practice, "C-010")
 
-    response = owner_client.get("/claims/?page=99")
+    response = owner_client.get(f"/claims/?sort=claim_number&after={theirs.pk}")
 
-    assert b"Page 2 of 2" in response.content
+    assert _numbers(response)[0] == "C-000"
 
 
-def test_it_counts_claims_and_what_they_still_owe(owner_client, practice):
+def test_the_totals_follow_the_rows_and_count_what_is_still_owed(owner_client, practice):
     _claim(practice, "A", total_charge=Decimal("1000.00"), paid_amount=Decimal("250.00"))
     _claim(practice, "B", total_charge=Decimal("210.55"), adjustment_amount=Decimal("10.00"))
     # Overpaid claims owe nothing rather than a negative amount.
     _claim(practice, "C", total_charge=Decimal("100.00"), paid_amount=Decimal("120.00"))
+    _claim(practice, "D", total_charge=Decimal("5.00"), status="paid")
 
-    body = owner_client.get("/claims/").content.decode()
+    page = owner_client.get("/claims/").content.decode()
+    body = owner_client.get("/claims/totals/", **HX).content.decode()
+    all_statuses = owner_client.get("/claims/totals/?status=all", **HX).content.decode()
 
-    assert "3 claims" in body
+    assert 'hx-get="/claims/totals/?"' in page and "Counting matching claims" in page
+    assert '<strong data-matching-count="3">3 claims</strong>' in body
     assert "$950.55 outstanding" in body
+    assert "4 claims" in all_statuses
+    assert owner_client.get("/claims/totals/?status=denied")["Location"] == "/claims/?status=denied"
+
+
+def test_the_totals_are_the_practices_own(owner_client, practice, other_practice):
+    _claim(practice, "A", total_charge=Decimal("10.00"))
+    _claim(other_practice, "B", total_charge=Decimal("99.00"))
+
+    body = owner_client.get("/claims/totals/", **HX).content.decode()
+
+    assert "1 claim<" in body and "$10.00 outstanding" in body
 
 
 def test_it_formats_amounts_and_highlights_dates(owner_client, practice):
@@ -421,12 +506,13 @@ def test_it_asks_for_a_payer_then_an_import_when_there_is_nothing(owner_client):
     assert 'href="/claims/payers/new/"' in body
 
 
-def test_it_asks_for_an_import_once_there_are_payers(owner_client, practice):
+def test_it_asks_for_an_import_or_a_claim_by_hand_once_there_are_payers(owner_client, practice):
     PayerFactory(practice=practice)
 
     body = owner_client.get("/claims/").content.decode()
 
     assert "Import your first claims" in body
+    assert '<a class="button" href="/claims/new/">Enter a claim by hand</a>' in body
     assert "Add a payer first" not in body
 
 
@@ -451,3 +537,22 @@ def test_it_sends_no_field_messages_when_the_page_has_no_filter_form(owner_clien
     body = owner_client.get("/claims/?denial_code=hello", **HX).content.decode()
 
     assert "hx-swap-oob" not in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=99999999999999999999999",
+        "before=9223372036854775807",
+        "page=184467440737095516",
+        "start=99999999999999999999",
+        "after=-1&before=abc&page=x",
+        "before=1&after=2&sort=nonsense",
+    ],
+)
+def test_odd_paging_in_a_link_shows_a_page_never_an_error(owner_client, practice, query):
+    for n in range(3):
+        _claim(practice, f"C-{n}")
+
+    assert owner_client.get(f"/claims/?{query}").status_code == 200
+    assert owner_client.get(f"/claims/totals/?{query}", **HX).status_code == 200

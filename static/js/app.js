@@ -140,3 +140,128 @@ document.addEventListener("keydown", (event) => {
     chooseCode(option);
   }
 });
+
+// Narrow screens: the main navigation folds behind the "Menu" button (base.html), and the
+// worklist's filters behind their "Filters" summary. Without this script both stay open.
+const NARROW = window.matchMedia("(max-width: 900px)");
+const PHONE = window.matchMedia("(max-width: 640px)");
+
+function setNavOpen(toggle, open) {
+  toggle.setAttribute("aria-expanded", String(open));
+}
+
+for (const toggle of document.querySelectorAll(".nav-toggle[aria-controls]")) {
+  toggle.hidden = false;
+  setNavOpen(toggle, !NARROW.matches);
+  NARROW.addEventListener("change", () => setNavOpen(toggle, !NARROW.matches));
+}
+
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".nav-toggle[aria-controls]");
+  if (toggle) setNavOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !NARROW.matches) return;
+  const toggle = document.querySelector(".nav-toggle[aria-expanded=true]");
+  const panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (panel && (panel.contains(event.target) || event.target === toggle)) {
+    setNavOpen(toggle, false);
+    toggle.focus();
+  }
+});
+
+for (const panel of document.querySelectorAll("details[data-fold-on-phone]")) {
+  panel.open = !PHONE.matches;
+  PHONE.addEventListener("change", () => { panel.open = !PHONE.matches; });
+}
+
+// The count on the folded filters follows the filters as they change.
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("#worklist-filters");
+  const count = form && form.closest("details")?.querySelector("[data-filter-count]");
+  if (!count) return;
+  const active = [...new FormData(form).entries()].filter(([name, value]) => name !== "sort" && value.trim()).length;
+  count.firstChild.textContent = String(active);
+  count.hidden = active === 0;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Claims worklist: "Select all N matching claims". With every row of the page selected and more
+// claims matching than the page shows, a line in the toolbar offers all of them. N is read from
+// the totals line (#claim-table-summary [data-matching-count]), which loads after the rows. Once
+// chosen, the form sends the filters and N instead of the rows, the button says how many it
+// calls and asks first, and the server calls them only if N claims still match.
+function matchingClaimCount() {
+  const element = document.querySelector("#claim-table-summary [data-matching-count]");
+  const count = element ? Number(element.dataset.matchingCount) : NaN;
+  return Number.isInteger(count) && count >= 0 ? count : null;
+}
+
+function claimCountText(count) {
+  return `${count.toLocaleString("en-US")} claim${count === 1 ? "" : "s"}`;
+}
+
+// chosen: the count the biller chose to select ("all matching" mode), or null.
+function renderSelectMatching(chosen) {
+  const bar = document.querySelector("[data-select-matching]");
+  const form = document.getElementById("claim-selection");
+  if (!bar || !form) return;
+  const items = [...document.querySelectorAll("#claim-table [data-select-item]")];
+  const pageSelected = items.length > 0 && items.every((item) => item.checked);
+  const matching = matchingClaimCount();
+  if (!pageSelected) chosen = null;
+  const text = bar.querySelector("[data-select-matching-text]");
+  const toggle = bar.querySelector("[data-select-matching-toggle]");
+  const button = form.querySelector("[data-call-button]");
+  if (chosen !== null) {
+    bar.dataset.chosen = String(chosen);
+    text.textContent = `All ${chosen.toLocaleString("en-US")} matching ${chosen === 1 ? "claim is" : "claims are"} selected.`;
+    toggle.textContent = "Clear selection";
+    button.textContent = `Call ${claimCountText(chosen)}`;
+    form.setAttribute("hx-confirm", `Queue a call to the payer for each of the ${claimCountText(chosen)} that match these filters?`);
+    form.querySelector("[name=confirmed_count]").value = String(chosen);
+    const count = document.querySelector("[data-selection-count]");
+    if (count) count.textContent = `${chosen.toLocaleString("en-US")} selected`;
+  } else {
+    delete bar.dataset.chosen;
+    text.textContent = `All ${items.length} on this page are selected.`;
+    toggle.textContent = matching === null ? "" : `Select all ${matching.toLocaleString("en-US")} matching claims`;
+    button.textContent = "Call selected";
+    form.removeAttribute("hx-confirm");
+    form.querySelector("[name=confirmed_count]").value = "";
+  }
+  for (const field of form.querySelectorAll("[data-select-matching-field]")) field.disabled = chosen === null;
+  bar.hidden = chosen === null && !(pageSelected && matching !== null && matching > items.length);
+}
+
+// Any change to the page's checkboxes leaves "all matching" mode.
+document.addEventListener("change", (event) => {
+  if (event.target.closest("#claim-table") && event.target.matches("[data-select-all], [data-select-item]")) {
+    renderSelectMatching(null);
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-select-matching-toggle]");
+  if (!toggle) return;
+  const bar = toggle.closest("[data-select-matching]");
+  if (bar.dataset.chosen) {
+    const table = document.querySelector("#claim-table table");
+    for (const item of document.querySelectorAll("#claim-table [data-select-item]")) item.checked = false;
+    if (table) updateClaimSelection(table);
+    renderSelectMatching(null);
+    return;
+  }
+  // The count at the moment of the click: the totals line may have been refreshed since.
+  const matching = matchingClaimCount();
+  if (matching !== null) renderSelectMatching(matching);
+});
+
+// The totals line arrives after the rows (and again with each refresh of the table).
+htmx.onLoad((root) => {
+  if (root.matches?.("[data-matching-count], #claim-table-summary") || root.querySelector?.("[data-matching-count]")) {
+    const bar = document.querySelector("[data-select-matching]");
+    renderSelectMatching(bar?.dataset.chosen ? Number(bar.dataset.chosen) : null);
+  }
+});

@@ -5,7 +5,9 @@ from unittest import mock
 
 import pytest
 
+from claims.models import Claim
 from claims.tests.factories import ClaimFactory, PayerFactory
+from telephony import services
 from telephony.models import Call
 from telephony.tests.factories import CallFactory
 
@@ -165,3 +167,162 @@ def test_the_worklist_only_refreshes_on_new_calls_when_none_are_under_way(owner_
 
     assert 'hx-trigger="calls-queued from:body"' in body
     assert "under way" not in body
+
+
+# Every claim matching the worklist's filters ("Select all N matching claims")
+
+
+@pytest.fixture
+def denied(practice):
+    """Three denied claims of the practice, and a submitted one the status filter leaves out."""
+    payer = PayerFactory(practice=practice, phone="+18005550142")
+    ClaimFactory(practice=practice, payer=payer, claim_number="SUB-1", status=Claim.Status.SUBMITTED)
+    return [
+        ClaimFactory(practice=practice, payer=payer, claim_number=f"DEN-{n}", status=Claim.Status.DENIED)
+        for n in range(1, 4)
+    ]
+
+
+def _select_all(filters: str, count, **extra) -> dict:
+    return {"select_all": "1", "filters": filters, "confirmed_count": count, "next": "/claims/?" + filters, **extra}
+
+
+def test_it_calls_every_claim_matching_the_filters(owner_client, owner, denied, place_call):
+    # The page's own checkboxes come along with the form; the filters decide which claims are called.
+    data = _select_all("status=denied&sort=-amount&page=2", 3, claim_ids=[denied[0].pk])
+
+    response = owner_client.post(URL, data)
+
+    assert response.status_code == 302
+    assert response.url == "/claims/?status=denied&sort=-amount&page=2"
+    calls = Call.objects.all()
+    assert {call.claim for call in calls} == set(denied)
+    assert {call.started_by for call in calls} == {owner}
+    assert "3 calls queued." in owner_client.get(response.url).content.decode()
+
+
+def test_it_queues_nothing_when_the_matching_claims_changed(owner_client, practice, denied):
+    ClaimFactory(practice=practice, payer=denied[0].payer, status=Claim.Status.DENIED)
+
+    response = owner_client.post(URL, _select_all("status=denied", 3), follow=True)
+
+    assert not Call.objects.exists()
+    assert (
+        "The matching claims changed since you selected them: 4 match now. Check the list and select again."
+        in response.content.decode()
+    )
+
+
+def test_it_never_counts_or_calls_another_practices_claims(owner_client, denied, other_practice):
+    payer = PayerFactory(practice=other_practice, phone="+18005550100")
+    ClaimFactory.create_batch(2, practice=other_practice, payer=payer, status=Claim.Status.DENIED)
+
+    # Counting their claims too would make 5.
+    refused = owner_client.post(URL, _select_all("status=denied", 5), follow=True)
+    assert "3 match now" in refused.content.decode()
+    assert not Call.objects.exists()
+
+    owner_client.post(URL, _select_all("status=denied", 3))
+    assert {call.claim for call in Call.objects.all()} == set(denied)
+
+
+@pytest.mark.parametrize(
+    "filters, error",
+    [
+        ("status=denied&denial_code=hello", "Denial code: Write a denial code like CO-16."),
+        ("status=nonsense", "Status: Select a valid choice."),
+        ("age=forever", "Balance age: Select a valid choice."),
+    ],
+)
+def test_it_calls_nobody_when_the_filters_are_not_valid(owner_client, denied, filters, error):
+    response = owner_client.post(URL, _select_all(filters, 3), follow=True)
+
+    body = response.content.decode()
+    assert "The claims could not be selected because of a filter" in body
+    assert error in body
+    assert not Call.objects.exists()
+
+
+def test_it_treats_another_practices_payer_as_an_invalid_filter(owner_client, denied, other_practice):
+    theirs = PayerFactory(practice=other_practice)
+
+    response = owner_client.post(URL, _select_all(f"payer={theirs.pk}", 3), follow=True)
+
+    assert "Payer: Select a valid choice." in response.content.decode()
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("count", ["", "three", "-3", "99999999999999999999999"])
+def test_it_asks_to_select_again_without_a_confirmed_count(owner_client, denied, count):
+    response = owner_client.post(URL, _select_all("status=denied", count), follow=True)
+
+    assert "Select the claims again" in response.content.decode()
+    assert not Call.objects.exists()
+
+
+def test_it_refuses_more_calls_than_one_click_may_queue(owner_client, denied, monkeypatch):
+    monkeypatch.setattr(services, "MAX_CALLS_PER_CLICK", 2)
+
+    response = owner_client.post(URL, _select_all("status=denied", 3), follow=True)
+
+    assert (
+        "3 claims match, and one click queues at most 2 calls. Narrow the filters (a payer or a status) "
+        "and call them in parts." in response.content.decode()
+    )
+    assert not Call.objects.exists()
+
+
+def test_it_queues_the_calls_in_chunks(owner_client, denied, monkeypatch):
+    monkeypatch.setattr(services, "ENQUEUE_CHUNK", 2)
+    chunks = []
+    enqueue = services.enqueue_calls
+
+    def spy(practice, claim_ids, user, **kwargs):
+        chunks.append(list(claim_ids))
+        return enqueue(practice, claim_ids, user, **kwargs)
+
+    monkeypatch.setattr(services, "enqueue_calls", spy)
+
+    owner_client.post(URL, _select_all("status=denied", 3))
+
+    assert [len(chunk) for chunk in chunks] == [2, 1]
+    assert sorted(id for chunk in chunks for id in chunk) == sorted(claim.pk for claim in denied)
+    assert Call.objects.count() == 3
+
+
+def test_it_sums_up_the_claims_it_skipped(owner_client, practice, denied):
+    CallFactory(practice=practice, claim=denied[0], status=Call.Status.IN_PROGRESS)
+    CallFactory(practice=practice, claim=denied[1], status=Call.Status.QUEUED)
+
+    response = owner_client.post(URL, _select_all("status=denied", 3), follow=True)
+
+    assert (
+        "1 call queued; 2 skipped: a call about this claim is already queued or in progress (2 claims)."
+        in response.content.decode()
+    )
+
+
+def test_it_answers_htmx_select_all_with_the_messages_and_an_event(owner_client, denied):
+    response = owner_client.post(URL, _select_all("status=denied", 3), headers=HTMX)
+
+    assert response["HX-Retarget"] == "#messages"
+    assert json.loads(response["HX-Trigger"]) == {"calls-queued": {"queued": 3}}
+    assert "3 calls queued." in response.content.decode()
+
+
+def test_it_answers_a_changed_selection_over_htmx_without_calling(owner_client, denied):
+    response = owner_client.post(URL, _select_all("status=denied", 1234), headers=HTMX)
+
+    assert json.loads(response["HX-Trigger"]) == {"calls-queued": {"queued": 0}}
+    assert "3 match now" in response.content.decode()
+    assert not Call.objects.exists()
+
+
+def test_the_worklist_offers_to_select_every_matching_claim(owner_client, denied):
+    body = owner_client.get("/claims/?status=denied&sort=-amount").content.decode()
+
+    # Sent only in "all matching" mode (app.js enables them), with the filters the rows came from.
+    assert '<input type="hidden" name="select_all" value="1" disabled' in body
+    assert '<input type="hidden" name="filters" value="status=denied&amp;sort=-amount" disabled' in body
+    assert '<input type="hidden" name="confirmed_count" value="" disabled' in body
+    assert "data-select-matching-toggle" in body
