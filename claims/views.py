@@ -24,6 +24,7 @@ from claims.models import ZERO, Claim, Payer
 from claims.status import OPEN, ClaimStatus
 from claims.worklist import (
     DEFAULT_SORT,
+    SORT_CHOICES,
     WorklistFilters,
     claims_page,
     filter_claims,
@@ -55,6 +56,7 @@ def worklist(request: AuthedRequest) -> HttpResponse:
         "page": page,
         "sort": sort,
         "columns": sort_columns(filters, sort),
+        "sort_choices": SORT_CHOICES,
         "query": query_string(filters),
         "today": today,
         "deadline_soon": today + timedelta(days=DEADLINE_WARNING_DAYS),

@@ -68,6 +68,25 @@ SORTS: dict[str, tuple] = {
     "deadline": (F("timely_filing_deadline"),),
 }
 DEFAULT_SORT = "-service_date"
+# Each order in words, for the "Sort by" control shown where the rows are cards (no headers to click).
+SORT_CHOICES = [
+    ("-service_date", "Date of service, newest first"),
+    ("service_date", "Date of service, oldest first"),
+    ("-amount", "Amount, highest first"),
+    ("amount", "Amount, lowest first"),
+    ("patient", "Patient, A to Z"),
+    ("-patient", "Patient, Z to A"),
+    ("payer", "Payer, A to Z"),
+    ("-payer", "Payer, Z to A"),
+    ("claim_number", "Claim number, A to Z"),
+    ("-claim_number", "Claim number, Z to A"),
+    ("status", "Status, draft to closed"),
+    ("-status", "Status, closed to draft"),
+    ("follow_up", "Follow-up, soonest first"),
+    ("-follow_up", "Follow-up, latest first"),
+    ("deadline", "Filing deadline, soonest first"),
+    ("-deadline", "Filing deadline, latest first"),
+]
 # Sort keys whose column may be empty: empty dates sort last either way. The others are NOT NULL and
 # sort without ``NULLS LAST``, so that their indexes serve the order.
 _NULLABLE_SORTS = {"follow_up", "deadline"}

@@ -412,6 +412,17 @@ def test_paging_forwards_and_back_shows_every_claim_once_in_order(owner_client, 
     assert [_numbers(page) for page in reversed(backwards)] == [_numbers(page) for page in pages]
 
 
+def test_the_sort_by_control_shows_the_current_order_and_belongs_to_the_filters(owner_client, practice):
+    _claim(practice, "A-1")
+
+    default = owner_client.get("/claims/").content.decode()
+    by_amount = owner_client.get("/claims/?sort=-amount").content.decode()
+
+    assert '<select id="worklist-sort" name="sort" form="worklist-filters" data-sort-select>' in default
+    assert '<option value="-service_date" selected>Date of service, newest first</option>' in default
+    assert '<option value="-amount" selected>Amount, highest first</option>' in by_amount
+
+
 def test_a_numbered_page_of_an_older_bookmark_still_opens(owner_client, practice):
     for n in range(120):
         _claim(practice, f"C-{n:03d}")

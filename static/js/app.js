@@ -176,6 +176,12 @@ for (const panel of document.querySelectorAll("details[data-fold-on-phone]")) {
   PHONE.addEventListener("change", () => { panel.open = !PHONE.matches; });
 }
 
+// "Sort by" (where the rows are cards) belongs to the filter form: choosing an order applies it.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("[data-sort-select]")) return;
+  document.getElementById(event.target.getAttribute("form"))?.requestSubmit();
+});
+
 // The count on the folded filters follows the filters as they change.
 document.addEventListener("change", (event) => {
   const form = event.target.closest("#worklist-filters");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -176,3 +177,16 @@ def test_without_javascript_the_phone_still_lists_the_navigation(browser, base_u
         expect(page.get_by_label("Status")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_phone_sorts_the_cards_with_sort_by(page, biller, screenshot):
+    _open_worklist(page, biller, PHONE)
+    cards = page.locator("#claim-table tbody tr")
+    expect(cards.first).to_contain_text("RB-20240000")  # the latest date of service
+
+    page.get_by_label("Sort by").select_option(label="Amount, highest first")
+
+    expect(cards.first).to_contain_text("RB-20240011")  # the largest charge
+    expect(page).to_have_url(re.compile(r"sort=-amount"))
+    expect(page.get_by_label("Sort by")).to_have_value("-amount")
+    screenshot(page, "worklist-390-sorted")
