@@ -90,15 +90,8 @@ class ServiceLineForm(forms.ModelForm):
 
     class Meta:
         model = ClaimLine
-        fields = [
-            "service_date",
-            "procedure_code",
-            "modifiers",
-            "units",
-            "charge",
-            "diagnosis_pointers",
-            "place_of_service",
-        ]
+        # The line fields a client gives (services.LINE_FIELDS) but the institutional revenue code.
+        fields = [name for name in services.LINE_FIELDS if name != "revenue_code"]
         widgets = {
             "service_date": DATE_INPUT,
             "procedure_code": forms.TextInput(attrs={"placeholder": "99213", "autocomplete": "off", "size": 6}),
