@@ -134,7 +134,8 @@ TRACKED: list[Tracked] = [
         redact=("password",),
     ),
     Tracked("claims.InsurancePolicy"),
-    Tracked("claims.Claim"),
+    # search_text is the claim number and patient name again, rewritten by the database.
+    Tracked("claims.Claim", exclude=("search_text",)),
     Tracked("claims.ClaimLine"),
     Tracked(
         "claims.ClaimImport",

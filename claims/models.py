@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, time
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 
 from billingpulse import codes as icd10
 from billingpulse.encryption import EncryptedCharField, EncryptedTextField
@@ -142,6 +143,16 @@ class InsurancePolicy(PracticeOwned):
         return f"{self.payer.name} {self.member_id}"
 
 
+class ClaimQuerySet(models.QuerySet):
+    def search(self, words: Iterable[str]) -> ClaimQuerySet:
+        """Claims whose number or patient's name holds every word ("ann", "lee" find Ann Lee, not every Ann)."""
+        queryset = self
+        for word in words:
+            # Lower-cased by the database on both sides, as the triggers that keep search_text do.
+            queryset = queryset.filter(search_text__contains=Lower(models.Value(word)))
+        return queryset
+
+
 class Claim(PracticeOwned):
     class Type(models.TextChoices):
         PROFESSIONAL = "professional", "Professional"
@@ -195,6 +206,12 @@ class Claim(PracticeOwned):
     last_import = models.ForeignKey(
         "ClaimImport", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
+    # "<claim number> <patient's first name> <last name>", lower case: what a search matches. Kept by
+    # database triggers (migration 0012) on every write, bulk ones and patient renames included, so
+    # the value on an instance just saved is not current; read it from the database.
+    search_text = models.TextField(default="", editable=False)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["-service_date_from", "claim_number"]
@@ -212,7 +229,13 @@ class Claim(PracticeOwned):
             models.Index(fields=["practice", "denial_code", "-service_date_from", "-id"]),
             models.Index(fields=["practice", "next_follow_up_date", "id"]),
             models.Index(fields=["practice", "timely_filing_deadline", "id"]),
-            models.Index(fields=["practice", "-service_date_from", "-id"]),
+            # The default order again, carrying what a search and the open-claims filter read, so that a
+            # search for a common name walks it and stops at the page's last match (PostgreSQL).
+            models.Index(
+                fields=["practice", "-service_date_from", "-id"],
+                include=["status", "search_text"],
+                name="claim_worklist_order",
+            ),
             models.Index(fields=["practice", "-total_charge"]),
             models.Index(Upper("claim_number"), "practice", name="claim_number_upper"),
         ]

@@ -47,6 +47,16 @@ def test_it_records_creation_and_deletion(api, practice):
     assert deleted.resource_label.startswith("Quill") or "Quill" in deleted.resource_label
 
 
+def test_a_claims_change_records_what_the_biller_changed_and_not_the_search_text(practice):
+    # The instance still holds the search text it was created with; the database wrote the real one.
+    claim = ClaimFactory(practice=practice, denial_code="")
+
+    claim.denial_code = "CO-16"
+    claim.save()
+
+    assert only_entry(action=Action.CHANGED, resource_type="claim").changes == {"denial_code": ["", "CO-16"]}
+
+
 def test_it_never_copies_encrypted_free_text_into_the_log(practice):
     claim = ClaimFactory(practice=practice)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -116,10 +116,7 @@ def _filtered(queryset: QuerySet[Claim], request: Request) -> QuerySet[Claim]:
         queryset = queryset.filter(patient_id=patient)
     if denial_code := request.query_params.get("denial_code", "").strip().upper():
         queryset = queryset.filter(denial_code=denial_code)
-    # Every word must match somewhere, so "ann lee" finds Ann Lee but not every Ann.
-    for word in request.query_params.get("q", "").split():
-        in_name = Q(patient__first_name__icontains=word) | Q(patient__last_name__icontains=word)
-        queryset = queryset.filter(in_name | Q(claim_number__icontains=word))
+    queryset = queryset.search(request.query_params.get("q", "").split())
     if follow_up := request.query_params.get("follow_up", "").strip():
         if follow_up not in FOLLOW_UP:
             raise serializers.ValidationError({"follow_up": [f"Choose {' or '.join(FOLLOW_UP)}."]})
