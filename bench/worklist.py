@@ -268,8 +268,15 @@ def bare_time(bare, statements: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def bare_median(bare, statements: list[str], repeat: int) -> float:
+    """The median time of ``statements`` run bare, after two warm-up runs: the floor and the pages alike."""
+    for _ in range(2):
+        bare_time(bare, statements)
+    return median([bare_time(bare, statements) for _ in range(repeat * 3)])
+
+
 def measure_page(client, url: str, bare, repeat: int, headers: dict | None = None) -> dict:
-    """Server time of ``url`` (median), its SQL statements, and their bare time (median of the sums)."""
+    """Server time of ``url`` (median), its SQL statements, and their bare time (measured like the floor)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -282,17 +289,17 @@ def measure_page(client, url: str, bare, repeat: int, headers: dict | None = Non
     # Django reads a ModelChoiceField's choices through a server-side cursor (DECLARE … FOR SELECT, then
     # FETCHes that are not captured); the bare baseline runs that SELECT directly.
     statements = [_DECLARE.sub("", query["sql"]) for query in captured.captured_queries]
-    server, sql = [], []
+    server = []
     for _ in range(repeat):
-        # Alternately, so that both see the same state of the machine.
         start = time.perf_counter()
         response = client.get(url, **headers)
         server.append(time.perf_counter() - start)
-        sql.append(bare_time(bare, statements))
     rows = response.content.count(b'class="claim-link mono"')
     return {
         "server": median(server),
-        "sql": median(sql),
+        # Run in a row, as the floor is: right after a request the first statement also pays for waking
+        # the idle connection and server process, which the floor never does.
+        "sql": bare_median(bare, statements, repeat),
         "queries": len(statements),
         "statements": statements,
         "rows": rows,
@@ -311,10 +318,7 @@ def measure_floor(practice, bare, repeat: int) -> dict:
     query = worklist_rows(Claim.objects.filter(pk__in=pks))
     with CaptureQueriesContext(connection) as captured:
         list(query)
-    statement = captured.captured_queries[0]["sql"]
-    for _ in range(2):
-        bare_time(bare, [statement])
-    return {"sql": median([bare_time(bare, [statement]) for _ in range(repeat * 3)])}
+    return {"sql": bare_median(bare, [captured.captured_queries[0]["sql"]], repeat)}
 
 
 def deep_cursor(practice, position: int) -> int:
@@ -435,7 +439,8 @@ def _report(
         f"- Floor: 50 known claims of the practice with their patient and payer by primary key, bare SQL: "
         f"**{ms(floor['sql'])}**",
         "- Page SQL: the statements the view ran (captured: session, user, filters' payers, rows, badges), run "
-        "again bare over a plain psycopg connection. Server time: `django.test.Client.get` as a signed-in "
+        f"again bare over a plain psycopg connection, like the floor: after two warm-up runs, {repeat * 3} runs in "
+        "a row, median. Server time: `django.test.Client.get` as a signed-in "
         "staff user (middleware, session, view, template). Totals: the separate request for the totals line.",
         "",
         *table(
