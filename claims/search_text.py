@@ -24,6 +24,10 @@ _CLAIM = (
     "(SELECT first_name || ' ' || last_name FROM billingpulse_patient WHERE id = {row}.patient_id), ''))"
 )
 _RENAMED = "lower(claim_number || ' ' || NEW.first_name || ' ' || NEW.last_name)"
+_CHANGED = (
+    "OLD.claim_number {differs} NEW.claim_number OR OLD.patient_id {differs} NEW.patient_id "
+    "OR OLD.search_text {differs} NEW.search_text"
+)
 
 _POSTGRESQL = [
     f"""
@@ -34,9 +38,16 @@ _POSTGRESQL = [
     END
     $$
     """,
-    """
-    CREATE OR REPLACE TRIGGER claims_claim_search_text BEFORE INSERT OR UPDATE OF claim_number, patient_id
-    ON claims_claim FOR EACH ROW EXECUTE FUNCTION claims_claim_search_text()
+    "CREATE OR REPLACE TRIGGER claims_claim_search_text BEFORE INSERT ON claims_claim "
+    "FOR EACH ROW EXECUTE FUNCTION claims_claim_search_text()",
+    # An update that leaves number, patient and search text as they were (a status change, a
+    # re-import's row) costs nothing. A Django save writes every column, the search text too, from a
+    # value the instance may have kept since it was created; that differs, and is written again.
+    f"""
+    CREATE OR REPLACE TRIGGER claims_claim_search_text_update
+    BEFORE UPDATE OF claim_number, patient_id, search_text ON claims_claim FOR EACH ROW
+    WHEN ({_CHANGED.format(differs="IS DISTINCT FROM")})
+    EXECUTE FUNCTION claims_claim_search_text()
     """,
     f"""
     CREATE OR REPLACE FUNCTION billingpulse_patient_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -66,6 +77,7 @@ _POSTGRESQL_DROP = [
     "ALTER TABLE claims_claim ALTER COLUMN search_text SET STATISTICS -1",
     "DROP TRIGGER IF EXISTS billingpulse_patient_search_text ON billingpulse_patient",
     "DROP FUNCTION IF EXISTS billingpulse_patient_search_text()",
+    "DROP TRIGGER IF EXISTS claims_claim_search_text_update ON claims_claim",
     "DROP TRIGGER IF EXISTS claims_claim_search_text ON claims_claim",
     "DROP FUNCTION IF EXISTS claims_claim_search_text()",
 ]
@@ -75,7 +87,8 @@ _SQLITE_CLAIM = f"BEGIN UPDATE claims_claim SET search_text = {_CLAIM.format(row
 _SQLITE = [
     f"CREATE TRIGGER IF NOT EXISTS claims_claim_search_text_insert AFTER INSERT ON claims_claim {_SQLITE_CLAIM}",
     "CREATE TRIGGER IF NOT EXISTS claims_claim_search_text_update "
-    f"AFTER UPDATE OF claim_number, patient_id ON claims_claim {_SQLITE_CLAIM}",
+    "AFTER UPDATE OF claim_number, patient_id, search_text ON claims_claim "
+    f"WHEN {_CHANGED.format(differs='IS NOT')} {_SQLITE_CLAIM}",
     f"""
     CREATE TRIGGER IF NOT EXISTS billingpulse_patient_search_text
     AFTER UPDATE OF first_name, last_name ON billingpulse_patient

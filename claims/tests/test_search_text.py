@@ -81,6 +81,17 @@ def test_a_claim_moved_to_another_patient_or_renumbered_is_found_by_its_new_valu
     assert found(practice, "old-1") == set()
 
 
+def test_a_claim_saved_from_an_instance_that_never_read_its_search_text_is_still_found(practice):
+    # The factory's instance holds the empty search text it was created with; a save writes every column.
+    claim = ClaimFactory(practice=practice, patient__last_name="Singh")
+    claim.status = Claim.Status.DENIED
+    claim.save()
+    # A status change written alone leaves the search text as it is.
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.APPEALED)
+
+    assert found(practice, "singh") == {claim.claim_number}
+
+
 def test_another_practices_claims_are_never_found(practice, other_practice):
     ClaimFactory(practice=other_practice, patient__last_name="Novak", claim_number="THEIRS-1")
 
