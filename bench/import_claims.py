@@ -277,6 +277,10 @@ def clean(owned_database: bool) -> None:
                 "claims_insurancepolicy, claims_claimimport, claims_payer, billingpulse_patient CASCADE"
             )
             cursor.execute("DELETE FROM billingpulse_user WHERE email LIKE 'bench-%%@example.com'")
+            cursor.execute(
+                "DELETE FROM ai_denialcode WHERE practice_id IN (SELECT id FROM billingpulse_practice WHERE name = %s)",
+                [PRACTICE_NAME],
+            )
             cursor.execute("DELETE FROM billingpulse_practice WHERE name = %s", [PRACTICE_NAME])
         else:
             ids = "(SELECT id FROM billingpulse_practice WHERE name = %s)"

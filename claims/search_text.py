@@ -68,8 +68,8 @@ _POSTGRESQL = [
     "CREATE INDEX IF NOT EXISTS claim_search_trgm ON claims_claim USING gin (search_text gin_trgm_ops)",
     # Which of the two the planner takes rests on its estimate of how many claims hold the word, read
     # from a sample of search texts. With the default sample of 100, a surname on one claim in 80 is
-    # missing from it about one time in four, and is then read through the trigram index (~30 ms at
-    # 200,000 claims instead of ~2). 1,000 holds such a word ~12 times.
+    # missing from it about one time in four, and is then read through the trigram index (~34 ms at
+    # 200,000 claims instead of ~5). 1,000 holds such a word ~12 times.
     "ALTER TABLE claims_claim ALTER COLUMN search_text SET STATISTICS 1000",
 ]
 _POSTGRESQL_DROP = [
