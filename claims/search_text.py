@@ -23,7 +23,8 @@ _CLAIM = (
     "lower({row}.claim_number || ' ' || coalesce("
     "(SELECT first_name || ' ' || last_name FROM billingpulse_patient WHERE id = {row}.patient_id), ''))"
 )
-_RENAMED = "lower(claim_number || ' ' || NEW.first_name || ' ' || NEW.last_name)"
+# A rename empties the search text of the patient's claims; the claims' update trigger writes it again.
+_RENAMED = "UPDATE claims_claim SET search_text = '' WHERE patient_id = NEW.id;"
 _CHANGED = (
     "OLD.claim_number {differs} NEW.claim_number OR OLD.patient_id {differs} NEW.patient_id "
     "OR OLD.search_text {differs} NEW.search_text"
@@ -52,7 +53,7 @@ _POSTGRESQL = [
     f"""
     CREATE OR REPLACE FUNCTION billingpulse_patient_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE claims_claim SET search_text = {_RENAMED} WHERE patient_id = NEW.id;
+        {_RENAMED}
         RETURN NULL;
     END
     $$
@@ -93,7 +94,7 @@ _SQLITE = [
     CREATE TRIGGER IF NOT EXISTS billingpulse_patient_search_text
     AFTER UPDATE OF first_name, last_name ON billingpulse_patient
     WHEN OLD.first_name IS NOT NEW.first_name OR OLD.last_name IS NOT NEW.last_name
-    BEGIN UPDATE claims_claim SET search_text = {_RENAMED} WHERE patient_id = NEW.id; END
+    BEGIN {_RENAMED} END
     """,
 ]
 _SQLITE_DROP = [
